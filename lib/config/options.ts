@@ -1,0 +1,113 @@
+// The options every mode runs from: ssh's command line merged with ssh_config, after
+// Host matching, defaults and token expansion. Produced by lib/config, consumed by main.ts,
+// lib/client, lib/ssh and lib/master. Names follow ssh_config keywords where one exists.
+
+/** A -L/-R/-D forward. A path field set means that side is a unix socket (port PORT_STREAMLOCAL). */
+export interface ForwardSpec {
+  /** Listen host; undefined = not given (localhost), "" = given empty (`:port`, all interfaces). */
+  listenHost?: string;
+  listenPort: number;
+  listenPath?: string;
+  /** Connect host; "socks" with connectPort 0 for dynamic forwards, as OpenSSH encodes them. */
+  connectHost?: string;
+  connectPort: number;
+  connectPath?: string;
+}
+
+/** ssh's port value meaning "this side is a unix socket path" (PORT_STREAMLOCAL, -2 as u32). */
+export const PORT_STREAMLOCAL = 0xfffffffe;
+
+export type ControlMasterMode = "no" | "yes" | "auto" | "ask" | "autoask";
+export type MuxCommand =
+  | "check"
+  | "exit"
+  | "stop"
+  | "forward"
+  | "cancel"
+  | "conninfo"
+  | "channels"
+  | "proxy";
+export type StrictHostKeyChecking = "yes" | "no" | "accept-new" | "ask";
+export type RequestTTY = "auto" | "no" | "yes" | "force";
+
+export interface Options {
+  // --- destination ---
+  /** Host as given on the command line (%n). */
+  hostArg: string;
+  /** Host to connect to after HostName substitution (%h). */
+  hostName: string;
+  port: number;
+  /** Remote user (%r). */
+  user: string;
+  /** Remote command words joined by spaces ("" = none). */
+  command: string;
+
+  // --- mux ---
+  controlPath?: string; // expanded; undefined or "none" = no multiplexing
+  controlMaster: ControlMasterMode;
+  /** undefined = no; 0 = yes (forever); N = seconds. */
+  controlPersist?: number;
+  muxCommand?: MuxCommand;
+
+  // --- session ---
+  /** -t count minus nothing: 0 = not given, 1 = -t, 2 = -tt. -T sets requestTTY "no". */
+  requestTTY: RequestTTY;
+  /** Derived: whether to ask for a tty (ssh.c tty_flag rules applied in main). */
+  stdinNull: boolean; // -n
+  sessionType: "default" | "none" | "subsystem"; // -N → none, -s → subsystem
+  forkAfterAuthentication: boolean; // -f
+  escapeChar: string | "none"; // -e, default "~"
+  sendEnv: string[]; // patterns, "-pattern" removals already applied
+  setEnv: string[]; // NAME=value
+  forwardAgent: boolean;
+  forwardX11: boolean;
+  remoteCommand?: string;
+
+  // --- forwards ---
+  localForwards: ForwardSpec[]; // -L and -D (dynamic: connectHost "socks", connectPort 0)
+  remoteForwards: ForwardSpec[]; // -R
+  clearAllForwardings: boolean;
+  exitOnForwardFailure: boolean;
+  gatewayPorts: boolean;
+  /** -W host:port (port PORT_STREAMLOCAL for a path). */
+  stdioForward?: { host: string; port: number };
+
+  // --- transport / auth (lib/ssh) ---
+  identityFiles: string[]; // expanded paths; -i first, then IdentityFile, then defaults
+  identitiesOnly: boolean;
+  identityAgent?: string; // SSH_AUTH_SOCK unless set; "none" disables
+  batchMode: boolean;
+  strictHostKeyChecking: StrictHostKeyChecking;
+  userKnownHostsFiles: string[];
+  globalKnownHostsFiles: string[];
+  hostKeyAlias?: string;
+  ciphers?: string; // raw -o value (may start with + - ^)
+  kexAlgorithms?: string;
+  hostKeyAlgorithms?: string;
+  macs?: string;
+  pubkeyAcceptedAlgorithms?: string;
+  passwordAuthentication: boolean;
+  kbdInteractiveAuthentication: boolean;
+  pubkeyAuthentication: boolean;
+  preferredAuthentications?: string;
+  numberOfPasswordPrompts: number;
+  connectTimeout?: number; // seconds
+  serverAliveInterval: number; // seconds, 0 = off
+  serverAliveCountMax: number;
+  rekeyLimitBytes?: number;
+  rekeyLimitSeconds?: number;
+  proxyCommand?: string;
+  proxyJump?: string;
+  addressFamily: "any" | "inet" | "inet6";
+  bindAddress?: string;
+  compression: boolean;
+
+  // --- logging / misc ---
+  logLevel: number; // lib/log LogLevel
+  logFile?: string; // -E
+  quiet: boolean; // -q
+  /** Every -o / config keyword seen, lowercased key → first value (first one wins, like ssh). */
+  raw: Map<string, string>;
+  /** The config file used (-F), if any. */
+  configFile?: string;
+}
