@@ -1,0 +1,15 @@
+// Errors the mux client branches on (refusals are lib/mux's MuxRequestRefused).
+
+/** The master closed the control connection where a reply was expected. */
+export class MuxMasterGone extends Error {
+  override name = "MuxMasterGone";
+}
+
+/**
+ * The mux attempt failed in a way after which OpenSSH's client connects directly instead
+ * (no master, hello failed, session refused): main falls back to plain mode. The message has
+ * already been logged where ssh logs it.
+ */
+export class MuxFallback extends Error {
+  override name = "MuxFallback";
+}
