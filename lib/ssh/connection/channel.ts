@@ -218,6 +218,11 @@ export class Channel {
       this.lost !== null;
   }
 
+  /** Why the connection under this channel ended, if it did before the channel closed. */
+  get connectionError(): Error | null {
+    return this.lost;
+  }
+
   info(): ChannelInfo {
     const state = this.lost ? "lost" : [
       this.eofSent ? "eof-sent" : "",

@@ -1,0 +1,47 @@
+// Which environment variables a session sends: SendEnv patterns matched against our own
+// environment, then SetEnv's NAME=value pairs (which win over a SendEnv match of the same name),
+// in the order ssh sends them.
+
+/** ssh's wildcard match: `*` any run, `?` one character, everything else literal. */
+export function matchPattern(s: string, pattern: string): boolean {
+  let si = 0, pi = 0, starP = -1, starS = 0;
+  while (si < s.length) {
+    if (pi < pattern.length && (pattern[pi] === "?" || pattern[pi] === s[si])) {
+      si++;
+      pi++;
+    } else if (pi < pattern.length && pattern[pi] === "*") {
+      starP = pi++;
+      starS = si;
+    } else if (starP >= 0) {
+      pi = starP + 1;
+      si = ++starS;
+    } else return false;
+  }
+  while (pi < pattern.length && pattern[pi] === "*") pi++;
+  return pi === pattern.length;
+}
+
+/** Names are the part before `=`; values may contain `=`. Malformed SetEnv entries are skipped. */
+function splitSetEnv(entry: string): [string, string] | undefined {
+  const eq = entry.indexOf("=");
+  if (eq <= 0) return undefined;
+  return [entry.slice(0, eq), entry.slice(eq + 1)];
+}
+
+export function sessionEnv(
+  sendEnv: readonly string[],
+  setEnv: readonly string[],
+  environ: Record<string, string>,
+): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const set = setEnv.map(splitSetEnv).filter((e): e is [string, string] => e !== undefined);
+  const setNames = new Set(set.map(([n]) => n));
+  if (sendEnv.length > 0) {
+    for (const [name, value] of Object.entries(environ)) {
+      if (setNames.has(name)) continue;
+      if (sendEnv.some((p) => matchPattern(name, p))) out.push([name, value]);
+    }
+  }
+  out.push(...set);
+  return out;
+}

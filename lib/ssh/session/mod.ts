@@ -1,0 +1,10 @@
+// Session channels: requests, env selection, local stdio, ServerAlive and the session runner.
+export { Session, SessionStartError } from "./session.ts";
+export type { SessionExit, SessionKind, SessionSetup } from "./session.ts";
+export * from "./requests.ts";
+export { matchPattern, sessionEnv } from "./env.ts";
+export { processStdio } from "./stdio.ts";
+export type { LocalStdio, LocalTerminal } from "./stdio.ts";
+export { startServerAlive } from "./keepalive.ts";
+export { runSession } from "./run_session.ts";
+export type { RunSessionOptions } from "./run_session.ts";

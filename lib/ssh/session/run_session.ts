@@ -1,0 +1,170 @@
+// Runs one interactive or batch session over an open SshConnection with local stdio, the way
+// ssh's client loop does: stdin → channel (EOF passed on), channel → stdout, stderr → stderr,
+// raw tty while a pty session runs (restored on every exit path), window-change on SIGWINCH,
+// ServerAlive probes. Returns the exit code ssh would return.
+
+import { log, LogLevel } from "../../log.ts";
+import type { Channel } from "../connection/channel.ts";
+import type { SshConnection } from "../connection/connection.ts";
+import { pumpToChannel } from "../connection/bridge.ts";
+import type { ByteEndpoint } from "../connection/bridge.ts";
+import { ChannelOpenError } from "../connection/errors.ts";
+import { startServerAlive } from "./keepalive.ts";
+import { Session, type SessionKind, SessionStartError } from "./session.ts";
+import type { LocalStdio } from "./stdio.ts";
+
+export interface RunSessionOptions {
+  /** "none" = -N: no session, just keep the connection (forwards) until it ends. */
+  kind: SessionKind | "none";
+  command?: string;
+  /** Request a pty (ssh's tty_flag, already decided). */
+  tty: boolean;
+  term: string;
+  env: Array<[string, string]>;
+  /** -n: never read stdin; the remote side sees EOF at once. */
+  stdinNull: boolean;
+  /** Host name for ssh's messages ("Connection to H closed."). */
+  host: string;
+  serverAliveInterval: number;
+  serverAliveCountMax: number;
+}
+
+const enc = new TextEncoder();
+
+/** Channel stream → local endpoint; if the endpoint breaks, tell the peer (eow) and drain. */
+async function pumpOut(
+  channel: Channel,
+  read: () => Promise<Uint8Array | null>,
+  out: ByteEndpoint,
+): Promise<void> {
+  let broken = false;
+  try {
+    for (;;) {
+      const chunk = await read();
+      if (chunk === null) break;
+      if (broken) continue;
+      try {
+        await out.write(chunk);
+      } catch (e) {
+        // Like ssh on EPIPE: the remote side must learn we take no more (eow), and the window
+        // must keep moving so stderr and exit-status still arrive.
+        log.debug(`channel ${channel.localId}: local output failed: ${e}`);
+        broken = true;
+        channel.request("eow@openssh.com", new Uint8Array(0), false).catch(() => {});
+      }
+    }
+  } catch { /* connection lost: reported by the caller */ }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function runSession(
+  conn: SshConnection,
+  o: RunSessionOptions,
+  stdio: LocalStdio,
+): Promise<number> {
+  let timedOut = false;
+  const stopAlive = startServerAlive(conn, o.serverAliveInterval, o.serverAliveCountMax, () => {
+    timedOut = true;
+    log.error(`Timeout, server ${o.host} not responding.`);
+    conn.close("server not responding");
+  });
+  try {
+    if (o.kind === "none") {
+      const err = await conn.closed;
+      return reportConnectionEnd(err, timedOut, o.host);
+    }
+    return await runChannel(conn, o, stdio, () => timedOut);
+  } finally {
+    stopAlive();
+  }
+}
+
+function reportConnectionEnd(err: Error | null, timedOut: boolean, host: string): number {
+  if (timedOut) return 255;
+  if (err) log.error(`Connection to ${host} closed: ${err.message}`);
+  else log.error(`Connection to ${host} closed by remote host.`);
+  return 255;
+}
+
+async function runChannel(
+  conn: SshConnection,
+  o: RunSessionOptions,
+  stdio: LocalStdio,
+  timedOut: () => boolean,
+): Promise<number> {
+  const term = stdio.terminal;
+  const size = o.tty ? term.size() : null;
+  let session: Session;
+  try {
+    session = await Session.open(conn, {
+      kind: o.kind as SessionKind,
+      command: o.command,
+      env: o.env,
+      pty: o.tty
+        ? {
+          term: o.term,
+          cols: size?.cols ?? 80,
+          rows: size?.rows ?? 24,
+          widthPx: size?.widthPx ?? 0,
+          heightPx: size?.heightPx ?? 0,
+          modes: term.modes(),
+        }
+        : undefined,
+    });
+  } catch (e) {
+    if (e instanceof ChannelOpenError) {
+      log.error(`channel 0: open failed: ${e.description}`);
+    } else if (e instanceof SessionStartError) {
+      log.error(e.message);
+    } else if (!timedOut()) {
+      log.error(`Connection to ${o.host} closed: ${errorMessage(e)}`);
+    }
+    return 255;
+  }
+  const ch = session.channel;
+  // Raw mode only when the server gave us a pty, as ssh does; restored in finally.
+  const restoreTty = session.ptyAllocated && term.isTty() ? term.enterRaw() : () => {};
+  const stopResize = session.ptyAllocated
+    ? term.onResize(() => {
+      const s = term.size();
+      if (s) session.windowChange(s).catch(() => {});
+    })
+    : () => {};
+  try {
+    if (o.stdinNull) ch.sendEof().catch(() => {});
+    else pumpToChannel(stdio.stdin, ch).catch(() => {});
+    const outputs = Promise.all([
+      pumpOut(ch, () => ch.read(), stdio.stdout),
+      pumpOut(ch, () => ch.readExtended(), stdio.stderr),
+    ]);
+    const exit = await session.exit;
+    await outputs;
+    restoreTty();
+    const lost = ch.connectionError;
+    if (lost && exit.status === null) {
+      if (!timedOut()) {
+        const err = await conn.closed;
+        reportConnectionEnd(err, false, o.host);
+      }
+      return 255;
+    }
+    if (session.ptyAllocated && log.enabled(LogLevel.INFO)) {
+      // ssh prints this straight to stderr (not through the log), \r\n for a raw-ish tty.
+      await stdio.stderr.write(enc.encode(`Connection to ${o.host} closed.\r\n`)).catch(() => {});
+    }
+    if (exit.signal) {
+      log.verbose(
+        `Remote command killed by signal ${exit.signal.name}${
+          exit.signal.coreDumped ? " (core dumped)" : ""
+        }`,
+      );
+    }
+    return exit.status ?? 255;
+  } finally {
+    stopResize();
+    restoreTty();
+  }
+}

@@ -1,0 +1,84 @@
+// The local side of a session: our stdin/stdout/stderr as ByteEndpoints plus the terminal
+// operations a tty session needs (size, modes, raw mode, SIGWINCH). An interface, so the mux
+// master can hand in the passed fds and tests can hand in memory streams.
+
+import type { ByteEndpoint } from "../connection/bridge.ts";
+import { NO_TTY_MODES, type WindowSize } from "./requests.ts";
+
+export interface LocalTerminal {
+  /** Is stdin a terminal? */
+  isTty(): boolean;
+  size(): WindowSize | null;
+  /** pty-req modes (RFC 4254 §8) read from the terminal. */
+  modes(): Uint8Array;
+  /** Puts the terminal in raw mode; returns the restore function (idempotent). */
+  enterRaw(): () => void;
+  /** Calls `cb` on SIGWINCH; returns the unsubscribe function. */
+  onResize(cb: () => void): () => void;
+}
+
+export interface LocalStdio {
+  stdin: ByteEndpoint;
+  stdout: ByteEndpoint;
+  stderr: ByteEndpoint;
+  terminal: LocalTerminal;
+}
+
+async function writeAll(w: { write(p: Uint8Array): Promise<number> }, data: Uint8Array) {
+  let off = 0;
+  while (off < data.length) off += await w.write(data.subarray(off));
+}
+
+function stream(
+  r: { read(p: Uint8Array): Promise<number | null> } | null,
+  w: { write(p: Uint8Array): Promise<number> } | null,
+): ByteEndpoint {
+  return {
+    read: async (buf) => r ? (await r.read(buf)) ?? 0 : 0,
+    write: (data) => w ? writeAll(w, data) : Promise.resolve(),
+  };
+}
+
+/** Our own process stdio through Deno's APIs. */
+export function processStdio(): LocalStdio {
+  return {
+    stdin: stream(Deno.stdin, null),
+    stdout: stream(null, Deno.stdout),
+    stderr: stream(null, Deno.stderr),
+    terminal: {
+      isTty: () => Deno.stdin.isTerminal(),
+      size: () => {
+        for (const f of [Deno.stdin, Deno.stdout, Deno.stderr]) {
+          if (!f.isTerminal()) continue;
+          try {
+            const { columns, rows } = Deno.consoleSize();
+            return { cols: columns, rows, widthPx: 0, heightPx: 0 };
+          } catch { /* not a terminal after all */ }
+        }
+        return null;
+      },
+      // Deno exposes no tcgetattr: the server's defaults apply (ffi provides real modes).
+      modes: () => NO_TTY_MODES,
+      enterRaw: () => {
+        if (!Deno.stdin.isTerminal()) return () => {};
+        Deno.stdin.setRaw(true);
+        let restored = false;
+        return () => {
+          if (restored) return;
+          restored = true;
+          try {
+            Deno.stdin.setRaw(false);
+          } catch { /* terminal gone */ }
+        };
+      },
+      onResize: (cb) => {
+        try {
+          Deno.addSignalListener("SIGWINCH", cb);
+        } catch {
+          return () => {};
+        }
+        return () => Deno.removeSignalListener("SIGWINCH", cb);
+      },
+    },
+  };
+}
