@@ -1,0 +1,66 @@
+// Helpers over ForwardSpec: classification, exact comparison (mux.c compare_forward: every
+// field, undefined equals only undefined) and the text ssh uses for a forward in messages.
+
+import { type ForwardSpec, PORT_STREAMLOCAL } from "../../config/options.ts";
+
+export type ForwardKind = "local" | "remote" | "dynamic";
+
+/** A dynamic (SOCKS) forward: connect host "socks", connect port 0, as OpenSSH encodes it. */
+export function isDynamicTarget(spec: ForwardSpec): boolean {
+  return spec.connectPath === undefined && spec.connectPort === 0 &&
+    (spec.connectHost === undefined || spec.connectHost === "socks");
+}
+
+export function listensOnPath(spec: ForwardSpec): boolean {
+  return spec.listenPath !== undefined;
+}
+
+export function connectsToPath(spec: ForwardSpec): boolean {
+  return spec.connectPath !== undefined;
+}
+
+export function sameForward(a: ForwardSpec, b: ForwardSpec): boolean {
+  const listenPortA = a.listenPath !== undefined ? PORT_STREAMLOCAL : a.listenPort;
+  const listenPortB = b.listenPath !== undefined ? PORT_STREAMLOCAL : b.listenPort;
+  const connectPortA = a.connectPath !== undefined ? PORT_STREAMLOCAL : a.connectPort;
+  const connectPortB = b.connectPath !== undefined ? PORT_STREAMLOCAL : b.connectPort;
+  return a.listenHost === b.listenHost && a.listenPath === b.listenPath &&
+    listenPortA === listenPortB && a.connectHost === b.connectHost &&
+    a.connectPath === b.connectPath && connectPortA === connectPortB;
+}
+
+/** "host:port" or the path, for the listen side. */
+export function listenText(spec: ForwardSpec): string {
+  if (spec.listenPath !== undefined) return spec.listenPath;
+  return `${spec.listenHost ?? "LOCALHOST"}:${spec.listenPort}`;
+}
+
+/** "host:port" or the path, for the connect side ("socks" for dynamic ones). */
+export function connectText(spec: ForwardSpec): string {
+  if (spec.connectPath !== undefined) return spec.connectPath;
+  return `${spec.connectHost ?? ""}:${spec.connectPort}`;
+}
+
+/** One line per forward, like mux.c format_forward: "local forward h:p -> h:p". */
+export function describeForward(kind: ForwardKind, spec: ForwardSpec): string {
+  if (kind === "dynamic") return `dynamic forward ${listenText(spec)} -> *`;
+  return `${kind} forward ${listenText(spec)} -> ${connectText(spec)}`;
+}
+
+/** Validates a spec for its kind (mux.c's "Invalid forwarding request" rules); null if fine. */
+export function invalidReason(kind: ForwardKind, spec: ForwardSpec): string | null {
+  const validPort = (p: number) => Number.isInteger(p) && p >= 0 && p <= 0xffff;
+  if (spec.listenPath === undefined && !validPort(spec.listenPort)) return "invalid listen port";
+  if (spec.connectPath === undefined && !validPort(spec.connectPort)) {
+    return "invalid connect port";
+  }
+  if (kind === "dynamic") {
+    if (spec.listenPath !== undefined) return "streamlocal and dynamic forwards are exclusive";
+    return null;
+  }
+  if (kind === "local" && spec.connectPath === undefined && spec.connectPort === 0) {
+    return "missing connect port";
+  }
+  if (spec.connectPath === undefined && !spec.connectHost) return "missing connect host";
+  return null;
+}
