@@ -1,0 +1,478 @@
+// Applies one option keyword to the accumulating ConfigState, with ssh's value checks and
+// messages (readconf.c process_config_line). Host / Match / Include live in ssh_config.ts.
+import { parseLogLevel } from "../log.ts";
+import { ConfigError } from "./errors.ts";
+import type { ConfigState, JumpSpec } from "./state.ts";
+import { a2port } from "./ports.ts";
+import { convtime, parseControlMaster, parseControlPersist } from "./control_persist.ts";
+import { parseForward, sameForward } from "./forward_spec.ts";
+import { matchPattern } from "./match.ts";
+import { parseSshUri, parseUserHostPort, validHostname, validRemoteUser } from "./destination.ts";
+import type { ForwardSpec, RequestTTY, StrictHostKeyChecking } from "./options.ts";
+
+const SSH_MAX_IDENTITY_FILES = 100;
+const SSH_MAX_HOSTS_FILES = 32;
+
+export interface LineContext {
+  /** "/path/to/config" or "command-line". */
+  file: string;
+  line: number;
+  /** Whether the current Host/Match block applies. */
+  active: boolean;
+  /** A -o option (stricter ProxyJump checks). */
+  cmdline: boolean;
+}
+
+/** An error() ssh would print for this line (the line then counts as bad). */
+export type LineResult = string | undefined;
+
+const FLAG: Record<string, boolean> = { yes: true, true: true, no: false, false: false };
+
+function multistate<T>(table: Record<string, T>, arg: string | undefined): T | undefined {
+  if (arg === undefined || arg === "") return undefined;
+  const k = arg.toLowerCase();
+  return Object.hasOwn(table, k) ? table[k] : undefined;
+}
+
+const STRICT: Record<string, StrictHostKeyChecking> = {
+  true: "yes",
+  yes: "yes",
+  false: "no",
+  no: "no",
+  off: "no",
+  ask: "ask",
+  "accept-new": "accept-new",
+};
+const REQUEST_TTY: Record<string, RequestTTY> = {
+  true: "yes",
+  yes: "yes",
+  false: "no",
+  no: "no",
+  force: "force",
+  auto: "auto",
+};
+const SESSION_TYPE: Record<string, "default" | "none" | "subsystem"> = {
+  none: "none",
+  subsystem: "subsystem",
+  default: "default",
+};
+const ADDRESS_FAMILY: Record<string, "any" | "inet" | "inet6"> = {
+  inet: "inet",
+  inet6: "inet6",
+  any: "any",
+};
+const PUBKEY_AUTH: Record<string, boolean> = {
+  ...FLAG,
+  unbound: true,
+  "host-bound": true,
+};
+const COMPRESSION: Record<string, boolean> = { yes: true, no: false };
+
+/** strtonum(0..INT_MAX) as atoi_err reports it. */
+function atoiErr(arg: string | undefined): number | string {
+  if (arg === undefined || arg === "") return "missing";
+  if (!/^[ \t\n\v\f\r]*[+-]?\d+$/.test(arg)) return "invalid";
+  const n = Number(arg.trim());
+  if (n < 0) return "too small";
+  if (n > 0x7fffffff) return "too large";
+  return n;
+}
+
+/** scan_scaled: a number with an optional K/M/G/T suffix (powers of 1024). */
+function scanScaled(arg: string): number | undefined {
+  const m = /^(\d+)(?:\.(\d+))?([KMGTPE]?)$/i.exec(arg);
+  if (!m) return undefined;
+  const scale = 1024 ** " KMGTPE".indexOf((m[3] || " ").toUpperCase());
+  return Math.floor(Number(`${m[1]}.${m[2] ?? "0"}`) * scale);
+}
+
+/** Names in an algorithm list: non-empty, no blanks; ssh checks them against its tables. */
+function algorithmListOk(arg: string): boolean {
+  const body = /^[+^-]/.test(arg) ? arg.slice(1) : arg;
+  return body !== "" && body.split(",").every((n) => /^[A-Za-z0-9@._*?+-]+$/.test(n));
+}
+
+/** parse_jump: `none`, or a comma list of `[user@]host[:port]` / ssh:// hops. */
+export function parseJump(s: string, strict: boolean): JumpSpec | "none" | undefined {
+  if (s.toLowerCase() === "none") return "none";
+  const orig = s.replace(/#.*/, "").replace(/\s+$/, "");
+  const hops = orig.split(",");
+  let last: JumpSpec | undefined;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const uri = parseSshUri(hops[i]);
+    if (uri === "bad") return undefined;
+    const d = uri === "not-uri" ? parseUserHostPort(hops[i]) : uri;
+    if (!d) return undefined;
+    if (strict) {
+      if (!validHostname(d.host)) return undefined;
+      if (d.user !== undefined && !validRemoteUser(d.user)) return undefined;
+    }
+    // ssh keeps the hop nearest the destination; the others ride along as -J for it.
+    if (i === hops.length - 1) last = { host: d.host, user: d.user, port: d.port };
+  }
+  if (!last) return undefined;
+  if (hops.length > 1) last.extra = hops.slice(0, -1).join(",");
+  return last;
+}
+
+/** rm_env: drops SendEnv patterns matched by `-pattern`. */
+function removeEnv(list: string[], pattern: string): string[] {
+  return list.filter((p) => !matchPattern(p, pattern));
+}
+
+function addForward(list: ForwardSpec[], fwd: ForwardSpec): void {
+  if (!list.some((f) => sameForward(f, fwd))) list.push(fwd);
+}
+
+/**
+ * Applies `keyword` (canonical, lowercase) with its split `args` and the raw remainder
+ * `rest` of the line. Returns an error message for a bad line; throws ConfigError where
+ * ssh calls fatal().
+ */
+export function applyOption(
+  st: ConfigState,
+  keyword: string,
+  args: string[],
+  rest: string,
+  ctx: LineContext,
+): LineResult {
+  const where = `${ctx.file} line ${ctx.line}`;
+  const on = ctx.active;
+  let i = 0;
+  const next = (): string | undefined => args[i++];
+  const missing = `${where}: Missing argument.`;
+
+  // First-wins setter: ssh only assigns when the block applies and nothing set it before.
+  const set = <K extends keyof ConfigState>(key: K, value: ConfigState[K]) => {
+    if (on && st[key] === undefined) st[key] = value;
+  };
+  const str = <K extends keyof ConfigState>(key: K): LineResult => {
+    const a = next();
+    if (a === undefined || a === "") return missing;
+    set(key, a as ConfigState[K]);
+    return undefined;
+  };
+  const flag = <K extends keyof ConfigState>(key: K, table: Record<string, unknown> = FLAG) => {
+    const a = next();
+    const v = multistate(table, a);
+    if (v === undefined) {
+      if (a === undefined || a === "") return `${where}: missing argument.`;
+      return `${where}: unsupported option "${a}".`;
+    }
+    set(key, v as ConfigState[K]);
+    return undefined;
+  };
+  const time = <K extends keyof ConfigState>(key: K): LineResult => {
+    const a = next();
+    if (a === undefined || a === "") return `${where}: missing time value.`;
+    const v = a === "none" ? -1 : convtime(a);
+    if (v === undefined) return `${where}: invalid time value.`;
+    set(key, v as ConfigState[K]);
+    return undefined;
+  };
+  const int = <K extends keyof ConfigState>(key: K): LineResult => {
+    const v = atoiErr(next());
+    if (typeof v === "string") return `${where}: integer value ${v}.`;
+    set(key, v as ConfigState[K]);
+    return undefined;
+  };
+  const command = <K extends keyof ConfigState>(key: K): LineResult => {
+    // The whole rest of the line, spaces and quotes included, is the command.
+    set(key, rest.replace(/^[ \t\r\n=]+/, "") as ConfigState[K]);
+    i = args.length;
+    return undefined;
+  };
+  const fileList = (key: "userKnownHostsFiles" | "globalKnownHostsFiles"): LineResult => {
+    const fresh = st[key] === undefined;
+    const vals: string[] = [];
+    for (let a = next(); a !== undefined; a = next()) {
+      if (a === "") return `${where}: keyword ${keyword} empty argument`;
+      if (a.toLowerCase() === "none" && (vals.length > 0 || i < args.length)) {
+        return `${where}: keyword ${keyword} "none" argument must appear alone.`;
+      }
+      if (vals.length >= SSH_MAX_HOSTS_FILES) return `${where}: too many ${keyword} entries.`;
+      vals.push(a);
+    }
+    if (on && fresh) st[key] = vals;
+    return undefined;
+  };
+  const algos = (key: keyof ConfigState, what: string): LineResult => {
+    const a = next();
+    if (a === undefined || a === "") return missing;
+    if (!a.startsWith("-") && !algorithmListOk(a)) return `${where}: Bad ${what} '${a}'.`;
+    set(key, a as never);
+    return undefined;
+  };
+
+  let err: LineResult;
+  switch (keyword) {
+    case "hostname":
+      err = str("hostName");
+      break;
+    case "user":
+      err = str("user");
+      break;
+    case "hostkeyalias":
+      err = str("hostKeyAlias");
+      break;
+    case "preferredauthentications":
+      err = str("preferredAuthentications");
+      break;
+    case "bindaddress":
+      err = str("bindAddress");
+      break;
+    case "controlpath":
+      err = str("controlPath");
+      break;
+    case "identityagent":
+      err = str("identityAgent");
+      break;
+    case "port": {
+      const a = next();
+      if (a === undefined || a === "") return missing;
+      const p = a2port(a);
+      if (p <= 0) return `${where}: Bad port '${a}'.`;
+      set("port", p);
+      break;
+    }
+    case "controlmaster": {
+      const a = next();
+      if (a === undefined || a === "") return `${where}: missing argument.`;
+      const v = parseControlMaster(a);
+      if (v === undefined) return `${where}: unsupported option "${a}".`;
+      set("controlMaster", v);
+      break;
+    }
+    case "controlpersist": {
+      const a = next();
+      if (a === undefined || a === "") return `${where}: Missing ControlPersist argument.`;
+      const v = parseControlPersist(a);
+      if (!v.ok) return `${where}: Bad ControlPersist argument.`;
+      set("controlPersist", v.persist === undefined ? "no" : v.persist);
+      break;
+    }
+    case "sendenv": {
+      let found = false;
+      for (let a = next(); a !== undefined; a = next()) {
+        if (a === "" || a.includes("=")) return `${where}: Invalid environment name.`;
+        found = true;
+        if (!on) continue;
+        // SendEnv appends from every matching block (ssh notes it ignores first-wins here).
+        if (a.startsWith("-")) st.sendEnv = removeEnv(st.sendEnv, a.slice(1));
+        else st.sendEnv.push(a);
+      }
+      if (!found) throw new ConfigError(`${where}: no ${keyword} specified`);
+      break;
+    }
+    case "setenv": {
+      const vals: string[] = [];
+      for (let a = next(); a !== undefined; a = next()) {
+        if (!a.includes("=")) return `${where}: Invalid SetEnv.`;
+        const name = a.slice(0, a.indexOf("="));
+        if (vals.some((v) => v.slice(0, v.indexOf("=")) === name)) continue;
+        vals.push(a);
+      }
+      if (vals.length === 0) throw new ConfigError(`${where}: no ${keyword} specified`);
+      set("setEnv", vals);
+      break;
+    }
+    case "localforward":
+    case "remoteforward":
+    case "dynamicforward": {
+      const a = next();
+      if (a === undefined || a === "") return missing;
+      const remote = keyword === "remoteforward";
+      let dynamic = keyword === "dynamicforward";
+      let spec = a;
+      if (!dynamic) {
+        const b = next();
+        if (b === undefined || b === "") {
+          if (remote) dynamic = true;
+          else return `${where}: Missing target argument.`;
+        } else spec = `${a}:${b}`;
+      }
+      // ssh builds the combined spec in a 256-byte buffer; longer specs are cut there.
+      const fwd = parseForward(spec.slice(0, 255), dynamic, remote);
+      if (!fwd) return `${where}: Bad forwarding specification.`;
+      if (on) addForward(remote ? st.remoteForwards : st.localForwards, fwd);
+      break;
+    }
+    case "clearallforwardings":
+      err = flag("clearAllForwardings");
+      break;
+    case "exitonforwardfailure":
+      err = flag("exitOnForwardFailure");
+      break;
+    case "gatewayports":
+      err = flag("gatewayPorts");
+      break;
+    case "escapechar": {
+      const a = next();
+      if (a === undefined || a === "") return missing;
+      const v = parseEscapeChar(a);
+      if (v === undefined) return `${where}: Bad escape character.`;
+      set("escapeChar", v);
+      break;
+    }
+    case "requesttty":
+      err = flag("requestTTY", REQUEST_TTY);
+      break;
+    case "sessiontype":
+      err = flag("sessionType", SESSION_TYPE);
+      break;
+    case "stdinnull":
+      err = flag("stdinNull");
+      break;
+    case "forkafterauthentication":
+      err = flag("forkAfterAuthentication");
+      break;
+    case "remotecommand":
+      err = command("remoteCommand");
+      break;
+    case "proxycommand":
+      err = command("proxyCommand");
+      break;
+    case "proxyjump": {
+      const value = rest.replace(/^[ \t\r\n=]+/, "");
+      const j = parseJump(value, ctx.cmdline);
+      if (j === undefined) return `${where}: Invalid ProxyJump "${value}"`;
+      // A ProxyCommand set earlier wins over a later ProxyJump, and vice versa.
+      if (on && st.jump === undefined && (j === "none" || st.proxyCommand === undefined)) {
+        st.jump = j;
+        if (j !== "none") st.proxyCommand = "none";
+      }
+      i = args.length;
+      break;
+    }
+    case "identityfile": {
+      const a = next();
+      if (a === undefined || a === "") return missing;
+      if (on) {
+        if (st.identityFiles.length >= SSH_MAX_IDENTITY_FILES) {
+          return `${where}: Too many identity files specified (max ${SSH_MAX_IDENTITY_FILES}).`;
+        }
+        if (!st.identityFiles.includes(a)) st.identityFiles.push(a);
+      }
+      break;
+    }
+    case "identitiesonly":
+      err = flag("identitiesOnly");
+      break;
+    case "batchmode":
+      err = flag("batchMode");
+      break;
+    case "stricthostkeychecking":
+      err = flag("strictHostKeyChecking", STRICT);
+      break;
+    case "userknownhostsfile":
+      err = fileList("userKnownHostsFiles");
+      break;
+    case "globalknownhostsfile":
+      err = fileList("globalKnownHostsFiles");
+      break;
+    case "ciphers":
+      err = algos("ciphers", "SSH2 cipher spec");
+      break;
+    case "macs":
+      err = algos("macs", "SSH2 MAC spec");
+      break;
+    case "kexalgorithms":
+      err = algos("kexAlgorithms", "SSH2 KexAlgorithms");
+      break;
+    case "hostkeyalgorithms":
+      err = algos("hostKeyAlgorithms", "key types");
+      break;
+    case "pubkeyacceptedalgorithms":
+      err = algos("pubkeyAcceptedAlgorithms", "key types");
+      break;
+    case "passwordauthentication":
+      err = flag("passwordAuthentication");
+      break;
+    case "kbdinteractiveauthentication":
+      err = flag("kbdInteractiveAuthentication");
+      break;
+    case "pubkeyauthentication":
+      err = flag("pubkeyAuthentication", PUBKEY_AUTH);
+      break;
+    case "numberofpasswordprompts":
+      err = int("numberOfPasswordPrompts");
+      break;
+    case "serveralivecountmax":
+      err = int("serverAliveCountMax");
+      break;
+    case "connecttimeout":
+      err = time("connectTimeout");
+      break;
+    case "serveraliveinterval":
+      err = time("serverAliveInterval");
+      break;
+    case "rekeylimit": {
+      const a = next();
+      if (a === undefined || a === "") return `${where}: Missing argument.`;
+      let bytes = 0;
+      if (a !== "default") {
+        const v = scanScaled(a);
+        if (v === undefined) return `${where}: Bad number '${a}': Invalid argument`;
+        if (v !== 0 && v < 16) return `${where}: RekeyLimit too small`;
+        bytes = v;
+      }
+      set("rekeyLimit", bytes);
+      if (i < args.length) {
+        if (args[i] === "none") i++;
+        else err = time("rekeyInterval");
+      }
+      break;
+    }
+    case "addressfamily":
+      err = flag("addressFamily", ADDRESS_FAMILY);
+      break;
+    case "compression":
+      err = flag("compression", COMPRESSION);
+      break;
+    case "loglevel": {
+      const a = next();
+      const v = a === undefined ? undefined : parseLogLevel(a);
+      if (v === undefined) return `${where}: unsupported log level '${a ?? "<NONE>"}'`;
+      set("logLevel", v);
+      break;
+    }
+    case "forwardagent": {
+      const a = next();
+      if (a === undefined || a === "") return `${where}: missing argument.`;
+      const v = multistate(FLAG, a);
+      if (v !== undefined) set("forwardAgent", v);
+      else if (on && st.forwardAgent === undefined) {
+        // Not yes/no: a socket path (or $VAR) to forward instead of SSH_AUTH_SOCK.
+        st.forwardAgent = true;
+        st.forwardAgentPath = a;
+      }
+      break;
+    }
+    case "forwardx11":
+      err = flag("forwardX11");
+      break;
+    case "ignoreunknown":
+      err = str("ignoreUnknown");
+      break;
+    default:
+      // A recognised keyword sshmux does not act on: consume it whole.
+      i = args.length;
+      break;
+  }
+  if (err !== undefined) return err;
+  if (i < args.length) return `${where}: keyword ${keyword} extra arguments at end of line`;
+  if (on && !st.raw.has(keyword)) st.raw.set(keyword, args.join(" "));
+  return undefined;
+}
+
+/** EscapeChar / -e: one character, `^X` for a control character, or `none`. */
+export function parseEscapeChar(a: string): string | undefined {
+  if (a === "none") return "none";
+  // One byte only: ssh rejects a multi-byte UTF-8 character here.
+  if (a.length === 1 && a.charCodeAt(0) < 128) return a;
+  if (a.length === 2 && a[0] === "^") {
+    const c = a.charCodeAt(1);
+    if (c >= 64 && c < 128) return String.fromCharCode(c & 31);
+  }
+  return undefined;
+}
