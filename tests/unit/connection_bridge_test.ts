@@ -1,0 +1,179 @@
+// Two SshConnections back to back over memory: bulk data through bridge() with flow control both
+// ways, bounded buffers for an unread channel, half-close, incoming opens, global requests.
+
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import {
+  bridge,
+  type ByteEndpoint,
+  Channel,
+  ChannelOpenError,
+  memoryTransportPair,
+  SshConnection,
+} from "../../lib/ssh/connection/mod.ts";
+
+function pair(): [SshConnection, SshConnection] {
+  const [a, b] = memoryTransportPair();
+  return [new SshConnection(a), new SshConnection(b)];
+}
+
+function pattern(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+/** Serves `data` in odd-sized reads, collects what is written, records half-close. */
+function memEndpoint(data: Uint8Array) {
+  let off = 0;
+  const got: Uint8Array[] = [];
+  const ep = {
+    got,
+    writeClosed: false,
+    closed: false,
+    read(buf: Uint8Array) {
+      const n = Math.min(buf.length, data.length - off, 50_000);
+      buf.set(data.subarray(off, off + n));
+      off += n;
+      return Promise.resolve(n);
+    },
+    write(d: Uint8Array) {
+      got.push(d.slice());
+      return Promise.resolve();
+    },
+    closeWrite() {
+      ep.writeClosed = true;
+    },
+    close() {
+      ep.closed = true;
+    },
+  } satisfies ByteEndpoint & Record<string, unknown>;
+  return ep;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+Deno.test("bridge: 8 MiB each way through an echo peer, byte-exact, half-close", async () => {
+  const [client, server] = pair();
+  server.onChannelOpen("direct-tcpip", (req) => {
+    const ch = req.accept({ window: 256 * 1024, maxPacket: 16 * 1024 });
+    (async () => {
+      for (;;) {
+        const c = await ch.read();
+        if (c === null) break;
+        await ch.write(c);
+      }
+      await ch.sendEof();
+      await ch.close();
+    })();
+  });
+  const ch = await client.openChannel("direct-tcpip", new Uint8Array(0));
+  const data = pattern(8 * 1024 * 1024, 7);
+  const ep = memEndpoint(data);
+  await bridge(ch, ep);
+  assertEquals(concat(ep.got), data);
+  assert(ep.writeClosed, "channel EOF → local half-close");
+  assert(ep.closed);
+  assertEquals(client.channelCount(), 0);
+  assertEquals(server.channelCount(), 0);
+  client.close();
+  assertEquals(await server.closed, null);
+});
+
+Deno.test("an unread channel stops the sender: buffered bytes stay within the window", async () => {
+  const [client, server] = pair();
+  let serverCh: Channel | undefined;
+  server.onChannelOpen("session", (req) => {
+    serverCh = req.accept({ window: 64 * 1024, maxPacket: 8 * 1024 });
+  });
+  const ch = await client.openChannel("session", new Uint8Array(0));
+  let written = false;
+  const w = ch.write(new Uint8Array(1024 * 1024)).then(() => written = true);
+  await new Promise((r) => setTimeout(r, 30));
+  assert(!written);
+  const info = server.listChannels()[0];
+  assertEquals(info.queuedBytes, 64 * 1024);
+  assertEquals(info.localWindow, 0);
+  // Reading it all lets the write finish.
+  let total = 0;
+  while (total < 1024 * 1024) total += (await serverCh!.read())!.length;
+  await w;
+  assert(written);
+  assert(server.listChannels()[0].queuedBytes <= 64 * 1024);
+  client.close();
+});
+
+Deno.test("incoming open: handler accepts or rejects; unknown types refused", async () => {
+  const [client, server] = pair();
+  client.onChannelOpen("forwarded-tcpip", (req) => {
+    if (new TextDecoder().decode(req.data) === "ok") req.accept();
+    else req.reject(1, "prohibited");
+  });
+  const ok = await server.openChannel("forwarded-tcpip", new TextEncoder().encode("ok"));
+  assertEquals(ok.type, "forwarded-tcpip");
+  assertEquals(client.listChannels()[0].type, "forwarded-tcpip");
+  const no = await assertRejects(
+    () => server.openChannel("forwarded-tcpip", new TextEncoder().encode("no")),
+    ChannelOpenError,
+  );
+  assertEquals([no.reasonCode, no.description], [1, "prohibited"]);
+  const unk = await assertRejects(
+    () => server.openChannel("x11", new Uint8Array(0)),
+    ChannelOpenError,
+  );
+  assertEquals(unk.reasonCode, 3);
+  client.close();
+});
+
+Deno.test("global requests: replies in order (async handlers too), keepalive gets failure", async () => {
+  const [client, server] = pair();
+  server.onGlobalRequest("slow", async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    return { ok: true, data: Uint8Array.of(1) };
+  });
+  server.onGlobalRequest("fast", () => true);
+  const [a, b, c, d] = await Promise.all([
+    client.globalRequest("slow", new Uint8Array(0), true),
+    client.globalRequest("fast", new Uint8Array(0), true),
+    client.globalRequest("keepalive@openssh.com", new Uint8Array(0), true),
+    client.globalRequest("unknown", new Uint8Array(0), true),
+  ]);
+  assertEquals([a.ok, Array.from(a.data)], [true, [1]]);
+  assertEquals([b.ok, c.ok, d.ok], [true, false, false]);
+  assertEquals((await client.globalRequest("fast", new Uint8Array(0), false)).ok, true);
+  client.close();
+});
+
+Deno.test("ids are reused only after close, across many open/close cycles", async () => {
+  const [client, server] = pair();
+  server.onChannelOpen("session", (req) => {
+    const ch = req.accept();
+    ch.read().then(() => ch.close(), () => {});
+  });
+  const seen = new Set<number>();
+  const live: Channel[] = [];
+  for (let i = 0; i < 30; i++) live.push(await client.openChannel("session", new Uint8Array(0)));
+  for (const ch of live) {
+    assert(!seen.has(ch.localId));
+    seen.add(ch.localId);
+  }
+  await Promise.all(live.map(async (ch) => {
+    await ch.sendEof();
+    await ch.closed;
+  }));
+  assertEquals(client.channelCount(), 0);
+  const again = await client.openChannel("session", new Uint8Array(0));
+  assertEquals(again.localId, 0);
+  client.close();
+});

@@ -1,0 +1,270 @@
+// Session requests and the session runner against a scripted server: request order and
+// payloads, exit codes, stdout/stderr separation, stdin EOF, failures, ServerAlive.
+
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import {
+  encodeChannelReply,
+  encodeChannelRequest,
+  encodeClose,
+  encodeData,
+  encodeEof,
+  encodeExtendedData,
+  encodeRequestReply,
+  ScriptedPeer,
+  SshConnection,
+} from "../../lib/ssh/connection/mod.ts";
+import {
+  decodeExitSignal,
+  encodeEnv,
+  encodeString,
+  type LocalStdio,
+  matchPattern,
+  runSession,
+  type RunSessionOptions,
+  sessionEnv,
+} from "../../lib/ssh/session/mod.ts";
+import { WireReader } from "../../lib/wire/reader.ts";
+import { WireWriter } from "../../lib/wire/writer.ts";
+import { captureLog } from "../../lib/log.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+interface MemStdio extends LocalStdio {
+  out: string[];
+  err: string[];
+  rawEntered: number;
+  rawRestored: number;
+}
+
+function memStdio(input: string[], tty = false): MemStdio {
+  const s: MemStdio = {
+    out: [],
+    err: [],
+    rawEntered: 0,
+    rawRestored: 0,
+    stdin: {
+      read(buf) {
+        const next = input.shift();
+        if (next === undefined) return Promise.resolve(0);
+        const b = enc.encode(next);
+        buf.set(b);
+        return Promise.resolve(b.length);
+      },
+      write: () => Promise.resolve(),
+    },
+    stdout: {
+      read: () => Promise.resolve(0),
+      write: (d) => (s.out.push(dec.decode(d)), Promise.resolve()),
+    },
+    stderr: {
+      read: () => Promise.resolve(0),
+      write: (d) => (s.err.push(dec.decode(d)), Promise.resolve()),
+    },
+    terminal: {
+      isTty: () => tty,
+      size: () => ({ cols: 132, rows: 43, widthPx: 0, heightPx: 0 }),
+      modes: () => Uint8Array.of(53, 0, 0, 0, 1, 0), // ECHO=1, TTY_OP_END
+      enterRaw: () => {
+        s.rawEntered++;
+        return () => s.rawRestored++;
+      },
+      onResize: () => () => {},
+    },
+  };
+  return s;
+}
+
+function opts(over: Partial<RunSessionOptions> = {}): RunSessionOptions {
+  return {
+    kind: "exec",
+    command: "do it",
+    tty: false,
+    term: "xterm",
+    env: [],
+    stdinNull: false,
+    host: "example",
+    serverAliveInterval: 0,
+    serverAliveCountMax: 3,
+    ...over,
+  };
+}
+
+function u32(n: number): Uint8Array {
+  return new WireWriter(4).u32(n).finish();
+}
+
+Deno.test("exec session: request order, stdin through, stdout/stderr apart, exit 44", async () => {
+  const peer = new ScriptedPeer();
+  const conn = new SshConnection(peer.local);
+  const stdio = memStdio(["hello ", "world"]);
+  const running = runSession(conn, opts({ env: [["_XXX_TEST", "v1"]] }), stdio);
+  const { localId, open } = await peer.acceptOpen();
+  assertEquals(open.window, 2 * 1024 * 1024);
+  assertEquals(open.maxPacket, 32 * 1024);
+  const env = await peer.expect("channel-request");
+  assertEquals([env.name, env.wantReply], ["env", false]);
+  assertEquals(env.data, encodeEnv("_XXX_TEST", "v1"));
+  const exec = await peer.expect("channel-request");
+  assertEquals([exec.name, exec.wantReply], ["exec", true]);
+  assertEquals(exec.data, encodeString("do it"));
+  await peer.send(encodeChannelReply(localId, true));
+  let input = "";
+  for (;;) {
+    const m = await peer.next();
+    if (m.kind === "eof") break;
+    assertEquals(m.kind, "data");
+    if (m.kind === "data") input += dec.decode(m.data);
+  }
+  assertEquals(input, "hello world");
+  await peer.send(encodeData(localId, enc.encode("to stdout")));
+  await peer.send(encodeExtendedData(localId, 1, enc.encode("to stderr")));
+  await peer.send(encodeChannelRequest(localId, "exit-status", false, u32(44)));
+  await peer.send(encodeEof(localId));
+  await peer.send(encodeClose(localId));
+  assertEquals(await running, 44);
+  assertEquals(stdio.out.join(""), "to stdout");
+  assertEquals(stdio.err.join(""), "to stderr");
+  assertEquals(stdio.rawEntered, 0);
+  conn.close();
+});
+
+Deno.test("tty session: halved window, pty-req payload, raw mode restored, closed message", async () => {
+  const peer = new ScriptedPeer();
+  const conn = new SshConnection(peer.local);
+  const stdio = memStdio([], true);
+  const running = runSession(conn, opts({ kind: "shell", tty: true, stdinNull: true }), stdio);
+  const { localId, open } = await peer.acceptOpen();
+  assertEquals([open.window, open.maxPacket], [1024 * 1024, 16 * 1024]);
+  const pty = await peer.expect("channel-request");
+  assertEquals([pty.name, pty.wantReply], ["pty-req", true]);
+  const r = new WireReader(pty.data);
+  assertEquals(r.text(), "xterm");
+  assertEquals([r.u32(), r.u32(), r.u32(), r.u32()], [132, 43, 0, 0]);
+  assertEquals(r.string(), Uint8Array.of(53, 0, 0, 0, 1, 0));
+  const shell = await peer.expect("channel-request");
+  assertEquals([shell.name, shell.data.length], ["shell", 0]);
+  await peer.send(encodeChannelReply(localId, true));
+  await peer.send(encodeChannelReply(localId, true));
+  await peer.expect("eof"); // -n
+  await peer.send(encodeChannelRequest(localId, "exit-status", false, u32(0)));
+  await peer.send(encodeClose(localId));
+  assertEquals(await running, 0);
+  assertEquals(stdio.rawEntered, 1);
+  assertEquals(stdio.rawRestored >= 1, true);
+  assertEquals(stdio.err.join(""), "Connection to example closed.\r\n");
+  conn.close();
+});
+
+Deno.test("exec refused → 255 with ssh's message; pty refused → goes on without raw mode", async () => {
+  const peer = new ScriptedPeer();
+  const conn = new SshConnection(peer.local);
+  const lines: string[] = [];
+  const restore = captureLog(lines);
+  try {
+    const stdio = memStdio([], true);
+    const running = runSession(conn, opts({ tty: true, stdinNull: true }), stdio);
+    const { localId } = await peer.acceptOpen();
+    await peer.expect("channel-request");
+    await peer.expect("channel-request");
+    await peer.send(encodeChannelReply(localId, false)); // pty-req
+    await peer.send(encodeChannelReply(localId, false)); // exec
+    await peer.expect("close");
+    await peer.send(encodeClose(localId));
+    assertEquals(await running, 255);
+    assertEquals(stdio.rawEntered, 0);
+    assertStringIncludes(lines.join(""), "PTY allocation request failed on channel 0");
+    assertStringIncludes(lines.join(""), "exec request failed on channel 0");
+  } finally {
+    restore();
+    conn.close();
+  }
+});
+
+Deno.test("exit-signal → 255; signal decoded", async () => {
+  const peer = new ScriptedPeer();
+  const conn = new SshConnection(peer.local);
+  const running = runSession(conn, opts({ stdinNull: true }), memStdio([]));
+  const { localId } = await peer.acceptOpen();
+  await peer.expect("channel-request");
+  await peer.send(encodeChannelReply(localId, true));
+  const sig = new WireWriter(32).string("TERM").bool(false).string("").string("").finish();
+  assertEquals(decodeExitSignal(sig), { name: "TERM", coreDumped: false, message: "" });
+  await peer.send(encodeChannelRequest(localId, "exit-signal", false, sig));
+  await peer.send(encodeClose(localId));
+  assertEquals(await running, 255);
+  conn.close();
+});
+
+Deno.test("connection lost mid-session → 255 with a message", async () => {
+  const peer = new ScriptedPeer();
+  const conn = new SshConnection(peer.local);
+  const lines: string[] = [];
+  const restore = captureLog(lines);
+  try {
+    const running = runSession(conn, opts({ stdinNull: true }), memStdio([]));
+    const { localId } = await peer.acceptOpen();
+    await peer.expect("channel-request");
+    await peer.send(encodeChannelReply(localId, true));
+    peer.close();
+    assertEquals(await running, 255);
+    assertStringIncludes(lines.join(""), "Connection to example closed by remote host.");
+  } finally {
+    restore();
+  }
+});
+
+Deno.test("ServerAlive: unanswered keepalives → timeout message and 255", async () => {
+  const peer = new ScriptedPeer();
+  const conn = new SshConnection(peer.local);
+  const lines: string[] = [];
+  const restore = captureLog(lines);
+  // The probe timer is unref'd (a real socket keeps the process alive); memory does not.
+  const hold = setInterval(() => {}, 1000);
+  try {
+    const running = runSession(
+      conn,
+      opts({ stdinNull: true, serverAliveInterval: 0.05, serverAliveCountMax: 2 }),
+      memStdio([]),
+    );
+    const { localId } = await peer.acceptOpen();
+    await peer.expect("channel-request");
+    await peer.send(encodeChannelReply(localId, true));
+    await peer.expect("eof");
+    const k1 = await peer.expect("global-request");
+    assertEquals([k1.name, k1.wantReply], ["keepalive@openssh.com", true]);
+    // An answer counts as life: the counter starts again.
+    await peer.send(encodeRequestReply(false));
+    const k2 = await peer.expect("global-request");
+    const k3 = await peer.expect("global-request");
+    assertEquals([k2.name, k3.name], ["keepalive@openssh.com", "keepalive@openssh.com"]);
+    assertEquals(await running, 255);
+    assertStringIncludes(lines.join(""), "Timeout, server example not responding.");
+    assert((await peer.nextOrClose()) === null, "connection closed after the timeout");
+  } finally {
+    clearInterval(hold);
+    restore();
+  }
+});
+
+Deno.test("SendEnv patterns and SetEnv", () => {
+  assert(matchPattern("LC_ALL", "LC_*"));
+  assert(matchPattern("LANG", "LAN?"));
+  assert(!matchPattern("LANGUAGE", "LAN?"));
+  assert(matchPattern("_XXX_TEST", "*"));
+  assert(matchPattern("ab", "a*b*"));
+  assert(!matchPattern("abc", "a*b"));
+  const env = sessionEnv(["LC_*", "_XXX_*"], ["_XXX_TEST=set=value", "bad", "FOO=bar"], {
+    LC_ALL: "C",
+    _XXX_TEST: "from-env",
+    _XXX_OTHER: "o",
+    HOME: "/root",
+  });
+  assertEquals(env, [
+    ["LC_ALL", "C"],
+    ["_XXX_OTHER", "o"],
+    ["_XXX_TEST", "set=value"],
+    ["FOO", "bar"],
+  ]);
+  assertEquals(sessionEnv([], [], { A: "b" }), []);
+});
