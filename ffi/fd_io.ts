@@ -1,0 +1,120 @@
+// FdIo: async read/write on any fd (pipe, socket, tty, regular file) through the reactor,
+// following OpenSSH's policy for fds a client passed us (channels.c channel_register_fds):
+//  - pipes/sockets: save the status flags, set O_NONBLOCK, restore the saved flags on close
+//    (O_NONBLOCK lives in the open file description, which the client process shares);
+//  - ttys stay blocking: poll for readiness first, then one read / one ≤4 KiB write;
+//  - seekable fds (regular files, /dev/null) are always ready: plain synchronous I/O.
+import { abi } from "./abi/mod.ts";
+import { lastError, SysError, sysErrorNamed } from "./errors.ts";
+import { setNonblocking, setStatusFlags } from "./fd_flags.ts";
+import { libc } from "./libc.ts";
+import { liveFd, type RawFd } from "./raw_fd.ts";
+import { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
+
+/** Largest single write to a (blocking) tty, so a write after POLLOUT cannot stall for long. */
+export const TTY_WRITE_CHUNK = 4096;
+
+export type FdKind = "tty" | "file" | "stream";
+
+/** Classifies an fd: tty, seekable ("file"), or anything else (pipe, socket, fifo). */
+export function fdKind(num: number): FdKind {
+  const lib = libc();
+  if (lib.isatty(num) === 1) return "tty";
+  return Number(lib.lseek(num, 0, abi.const.SEEK_CUR)) >= 0 ? "file" : "stream";
+}
+
+export class FdIo {
+  readonly kind: FdKind;
+  #fd: RawFd;
+  #savedFlags: number | null = null;
+  #closed = false;
+  #reading = false;
+  #writing = false;
+
+  constructor(fd: RawFd) {
+    const num = liveFd(fd, "FdIo");
+    this.#fd = fd;
+    this.kind = fdKind(num);
+    if (this.kind === "stream") this.#savedFlags = setNonblocking(num);
+  }
+
+  /** The underlying handle (for isatty/winsize on a session's stdin, logs). */
+  get rawFd(): RawFd {
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #num(op: string): number {
+    if (this.#closed) throw sysErrorNamed(op, "EBADF", "FdIo is closed");
+    return liveFd(this.#fd, op);
+  }
+
+  /** Reads up to buf.length bytes; 0 means end of file (EIO on a tty counts as EOF). */
+  async read(buf: Uint8Array): Promise<number> {
+    if (buf.length === 0) throw new RangeError("read into an empty buffer");
+    if (this.#reading) throw new Error("FdIo.read: another read is already pending");
+    this.#reading = true;
+    try {
+      const lib = libc();
+      if (this.kind === "tty") await waitFd(this.#fd, POLLIN);
+      for (;;) {
+        const num = this.#num("read");
+        const n = Number(lib.read(num, buf, buf.length));
+        if (n >= 0) return n;
+        const err = lastError("read");
+        if (err.code === "EINTR") continue;
+        // A pty master reports EIO once the slave side is gone: that is its end of file.
+        if (err.code === "EIO" && this.kind === "tty") return 0;
+        if (err.code !== "EAGAIN") throw err;
+        await waitFd(this.#fd, POLLIN);
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  /** Writes all of `data`; rejects with SysError (EPIPE when the reader is gone, ...). */
+  async write(data: Uint8Array): Promise<void> {
+    if (this.#writing) throw new Error("FdIo.write: another write is already pending");
+    this.#writing = true;
+    try {
+      const lib = libc();
+      let off = 0;
+      while (off < data.length) {
+        let chunk = data.subarray(off);
+        if (this.kind === "tty") {
+          await waitFd(this.#fd, POLLOUT);
+          chunk = chunk.subarray(0, TTY_WRITE_CHUNK);
+        }
+        const n = Number(lib.write(this.#num("write"), chunk, chunk.length));
+        if (n >= 0) {
+          off += n;
+          continue;
+        }
+        const err: SysError = lastError("write");
+        if (err.code === "EINTR") continue;
+        if (err.code !== "EAGAIN") throw err;
+        if (this.kind !== "tty") await waitFd(this.#fd, POLLOUT);
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Restores the fd's original status flags, then closes it (once). Pending I/O rejects EBADF. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#savedFlags !== null && !this.#fd.closed) {
+      try {
+        setStatusFlags(liveFd(this.#fd, "close"), this.#savedFlags);
+      } catch {
+        // The fd may be broken (peer gone); closing it is still the right thing.
+      }
+    }
+    this.#fd.close();
+  }
+}

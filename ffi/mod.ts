@@ -1,0 +1,27 @@
+// ffi/: the only module that touches Deno.dlopen, pointers and fd numbers. Everything else in
+// sshmux holds RawFd handles and calls these functions.
+export { EofError, FdPassError, SysError } from "./errors.ts";
+export { fdNumber, RawFd } from "./raw_fd.ts";
+export {
+  acceptUnix,
+  connectUnix,
+  listenUnix,
+  MAX_SUN_PATH,
+  peerUid,
+  socketpair,
+  TEMP_SUFFIX_LEN,
+} from "./unix_sys.ts";
+export { getuid, openDevNull, pipe, setsid, unlinkPath } from "./misc.ts";
+export { FdIo, type FdKind } from "./fd_io.ts";
+export { UnixListener, UnixSocket } from "./unix_socket.ts";
+export {
+  enterRawMode,
+  getWinsize,
+  isatty,
+  openpty,
+  setWinsize,
+  ttyModes,
+  type Winsize,
+} from "./tty.ts";
+export { decodeTtyModes } from "./ttymodes.ts";
+export { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
