@@ -1,0 +1,55 @@
+// The packet-protection seam between the binary packet protocol (transport/packet_codec.ts) and
+// one algorithm family. One sealer/opener per direction, created at NEWKEYS.
+//
+// A plaintext packet is `u32 packet_length | u8 padding_length | payload | padding` (RFC 4253 §6).
+// Sealers and openers work on whole packets so each family can use its own layout (encrypted or
+// clear length, tag after the packet) while the codec only handles framing and padding.
+
+import type { MacSpec } from "./mac.ts";
+
+export interface PacketSealer {
+  /** Padding aligns to this (at least 8). */
+  readonly blockSize: number;
+  /** True when the length field is outside the aligned region (AEAD and EtM modes). */
+  readonly lengthExcluded: boolean;
+  /**
+   * Seals one plaintext packet (`packet` may be overwritten). Returns the wire bytes: the packet
+   * followed by its tag/MAC. `seq` is the packet's sequence number (u32).
+   */
+  seal(seq: number, packet: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+export interface PacketOpener {
+  readonly blockSize: number;
+  readonly lengthExcluded: boolean;
+  /** Bytes of the packet needed before `packetLength` can be called. */
+  readonly headLength: number;
+  /** Bytes after the packet on the wire (tag or MAC). */
+  readonly tagLength: number;
+  /**
+   * True when `packetLength` has no side effects and `open` is asynchronous (WebCrypto), so the
+   * reader may cut and start opening several packets before the first one resolves.
+   */
+  readonly pipelined?: boolean;
+  /**
+   * The packet_length field of the packet whose first `headLength` wire bytes are `head`.
+   * Called exactly once per packet, in order, before `open` for that packet.
+   */
+  packetLength(seq: number, head: Uint8Array): number;
+  /**
+   * Verifies and decrypts one packet: `wire` is `4 + packet_length + tagLength` bytes.
+   * Returns `padding_length | payload | padding`. Throws ProtocolError on a bad MAC/tag.
+   */
+  open(seq: number, wire: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+export interface CipherSpec {
+  readonly name: string;
+  readonly keyLength: number;
+  readonly ivLength: number;
+  readonly blockSize: number;
+  /** True for ciphers with built-in integrity; no MAC is negotiated for them (RFC 5647 §5.1). */
+  readonly aead: boolean;
+  sealer(key: Uint8Array, iv: Uint8Array, mac?: MacSpec, macKey?: Uint8Array): PacketSealer;
+  opener(key: Uint8Array, iv: Uint8Array, mac?: MacSpec, macKey?: Uint8Array): PacketOpener;
+}

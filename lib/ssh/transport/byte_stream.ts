@@ -1,0 +1,155 @@
+// The byte pipe under the transport: a TCP connection (ConnectTimeout) or a ProxyCommand's
+// stdin/stdout (`sh -c`, like ssh). Connection failures become FatalError with ssh's messages
+// ("ssh: connect to host H port P: Connection refused").
+
+import { FatalError } from "../../errors.ts";
+import { log } from "../../log.ts";
+
+export interface ByteStream {
+  /** Reads into `buf`; resolves the byte count, or null at end of stream. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Writes all of `data`. */
+  write(data: Uint8Array): Promise<void>;
+  /** Closes the stream (idempotent); pending reads end. */
+  close(): void;
+  readonly local: { host: string; port: number } | undefined;
+  readonly remote: { host: string; port: number };
+}
+
+class TcpStream implements ByteStream {
+  private closed = false;
+  readonly local: { host: string; port: number };
+  readonly remote: { host: string; port: number };
+  constructor(private readonly conn: Deno.TcpConn) {
+    const l = conn.localAddr as Deno.NetAddr;
+    const r = conn.remoteAddr as Deno.NetAddr;
+    this.local = { host: l.hostname, port: l.port };
+    this.remote = { host: r.hostname, port: r.port };
+  }
+  async read(buf: Uint8Array): Promise<number | null> {
+    if (this.closed) return null;
+    try {
+      return await this.conn.read(buf);
+    } catch (e) {
+      if (this.closed) return null;
+      throw e;
+    }
+  }
+  async write(data: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < data.length) off += await this.conn.write(data.subarray(off));
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch { /* already closed by the runtime */ }
+  }
+}
+
+function connectErrorText(e: unknown): string {
+  if (e instanceof Deno.errors.ConnectionRefused) return "Connection refused";
+  if (e instanceof Deno.errors.TimedOut) return "Connection timed out";
+  if (e instanceof Deno.errors.ConnectionReset) return "Connection reset by peer";
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/unreachable/i.test(msg)) return "No route to host";
+  return msg.replace(/\s*\(os error \d+\)$/, "");
+}
+
+/** Opens a TCP connection like ssh, honouring ConnectTimeout (ms). */
+export async function connectTcp(
+  host: string,
+  port: number,
+  timeoutMs?: number,
+): Promise<ByteStream> {
+  const attempt = Deno.connect({ hostname: host, port, transport: "tcp" });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const conn = timeoutMs && timeoutMs > 0
+      ? await Promise.race([
+        attempt,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Deno.errors.TimedOut("timeout")), timeoutMs);
+        }),
+      ])
+      : await attempt;
+    conn.setNoDelay(true);
+    return new TcpStream(conn);
+  } catch (e) {
+    // A connect that finishes after the timeout must not leak its socket.
+    attempt.then((c) => c.close(), () => {});
+    if (e instanceof Error && /failed to lookup|name resolution|Name or service/i.test(e.message)) {
+      throw new FatalError(`ssh: Could not resolve hostname ${host}: Name or service not known`);
+    }
+    throw new FatalError(`ssh: connect to host ${host} port ${port}: ${connectErrorText(e)}`);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/** ssh's ProxyCommand tokens: %h host, %p port, %r user (left as is), %% a percent sign. */
+export function expandProxyCommand(cmd: string, host: string, port: number): string {
+  return cmd.replace(/%([hp%])/g, (_, t) => (t === "h" ? host : t === "p" ? String(port) : "%"));
+}
+
+class ProxyCommandStream implements ByteStream {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private leftover: Uint8Array | undefined;
+  private closed = false;
+  readonly local = undefined;
+  constructor(
+    private readonly child: Deno.ChildProcess,
+    readonly remote: { host: string; port: number },
+  ) {
+    this.reader = child.stdout.getReader();
+    this.writer = child.stdin.getWriter();
+    // Reap the child; its exit is reported through end-of-stream on stdout.
+    child.status.then((s) => log.debug(`ProxyCommand exited with status ${s.code}`), () => {});
+  }
+  async read(buf: Uint8Array): Promise<number | null> {
+    if (this.closed) return null;
+    let chunk = this.leftover;
+    this.leftover = undefined;
+    if (!chunk) {
+      const r = await this.reader.read().catch(() => ({ done: true, value: undefined }));
+      if (r.done || !r.value) return null;
+      chunk = r.value;
+    }
+    const n = Math.min(buf.length, chunk.length);
+    buf.set(chunk.subarray(0, n));
+    if (n < chunk.length) this.leftover = chunk.subarray(n);
+    return n;
+  }
+  async write(data: Uint8Array): Promise<void> {
+    // The writer may keep a reference to the chunk, so hand it a copy it owns.
+    await this.writer.write(Uint8Array.from(data));
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.close().catch(() => {});
+    this.reader.cancel().catch(() => {});
+    try {
+      this.child.kill("SIGHUP");
+    } catch { /* already exited */ }
+  }
+}
+
+/** Spawns `sh -c proxyCommand` and talks SSH over its stdin/stdout; stderr stays the user's. */
+export function spawnProxyCommand(proxyCommand: string, host: string, port: number): ByteStream {
+  const cmd = expandProxyCommand(proxyCommand, host, port);
+  log.debug(`Executing proxy command: exec ${cmd}`);
+  try {
+    const child = new Deno.Command("sh", {
+      args: ["-c", `exec ${cmd}`],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    return new ProxyCommandStream(child, { host, port });
+  } catch (e) {
+    throw new FatalError(`ssh: proxy command failed: ${e instanceof Error ? e.message : e}`);
+  }
+}

@@ -1,0 +1,67 @@
+// The SSH transport layer's entry point: connect (TCP or ProxyCommand), exchange versions,
+// run the first key exchange and return a PacketTransport for the auth and connection layers.
+
+import { FatalError } from "../../errors.ts";
+import { AlgorithmListError, resolveAlgorithms } from "./algorithms.ts";
+import { type ByteStream, connectTcp, spawnProxyCommand } from "./byte_stream.ts";
+import { SshTransport } from "./transport.ts";
+
+export { SshTransport } from "./transport.ts";
+export { resolveAlgorithms, SUPPORTED } from "./algorithms.ts";
+export * from "./constants.ts";
+
+export interface TransportConfig {
+  host: string;
+  port: number;
+  connectTimeoutMs?: number;
+  proxyCommand?: string;
+  /** Raw `-o` values (ssh_config syntax: +append, -remove, ^prepend, wildcards). */
+  ciphers?: string;
+  kexAlgorithms?: string;
+  hostKeyAlgorithms?: string;
+  macs?: string;
+  /** Default 1 GiB. */
+  rekeyLimitBytes?: number;
+  /** Default 3600 s. */
+  rekeyLimitSeconds?: number;
+  /** Called during kex with the server's host key blob, after its signature over H verified. Throw to refuse. */
+  verifyHostKey(hostKeyBlob: Uint8Array, algorithm: string): Promise<void>;
+}
+
+export const DEFAULT_REKEY_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_REKEY_SECONDS = 3600;
+
+/** Connects and completes the first key exchange. Throws FatalError/ProtocolError/DisconnectError. */
+export async function connectTransport(cfg: TransportConfig): Promise<SshTransport> {
+  let lists;
+  try {
+    lists = {
+      kex: resolveAlgorithms("kex", cfg.kexAlgorithms),
+      hostKey: resolveAlgorithms("hostkey", cfg.hostKeyAlgorithms),
+      ciphers: resolveAlgorithms("ciphers", cfg.ciphers),
+      macs: resolveAlgorithms("macs", cfg.macs),
+    };
+  } catch (e) {
+    if (e instanceof AlgorithmListError) throw new FatalError(e.message);
+    throw e;
+  }
+  const stream: ByteStream = cfg.proxyCommand && cfg.proxyCommand !== "none"
+    ? spawnProxyCommand(cfg.proxyCommand, cfg.host, cfg.port)
+    : await connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs);
+  const t = new SshTransport(stream, {
+    host: cfg.host,
+    port: cfg.port,
+    lists,
+    rekeyLimitBytes: cfg.rekeyLimitBytes ?? DEFAULT_REKEY_BYTES,
+    rekeyLimitSeconds: cfg.rekeyLimitSeconds ?? DEFAULT_REKEY_SECONDS,
+    connectTimeoutMs: cfg.connectTimeoutMs,
+    verifyHostKey: cfg.verifyHostKey,
+  });
+  try {
+    await t.handshake();
+  } catch (e) {
+    t.close();
+    throw e;
+  }
+  return t;
+}

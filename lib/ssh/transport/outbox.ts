@@ -1,0 +1,121 @@
+// The outgoing side: sealed packets (some still being sealed asynchronously) are written in
+// order, several per write. Also maps errors to DISCONNECT reason codes.
+
+import { DecodeError, ProtocolError, SizeLimitError } from "../../errors.ts";
+import type { ByteStream } from "./byte_stream.ts";
+import * as C from "./constants.ts";
+import { NegotiationError } from "./kexinit.ts";
+
+/** Queued bytes above which send() makes the caller wait, and below which it releases it. */
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
+/** Packets joined into one write at most. */
+const BATCH = 64;
+
+interface Item {
+  data: Uint8Array | Promise<Uint8Array>;
+  size: number;
+}
+
+export class Outbox {
+  private queue: Item[] = [];
+  private writing = false;
+  private queuedBytes = 0;
+  /** Bytes of payload held back during a key exchange (count toward backpressure). */
+  heldBytes = 0;
+  private waiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private dead = false;
+
+  constructor(
+    private readonly stream: ByteStream,
+    private readonly onError: (e: Error) => void,
+    private readonly onWritten: (bytes: number) => void,
+  ) {}
+
+  /** Queues bytes that need no sealing (the version line). */
+  pushRaw(data: Uint8Array): void {
+    this.push(data, data.length);
+  }
+
+  push(data: Uint8Array | Promise<Uint8Array>, size: number): void {
+    if (data instanceof Promise) data.catch(() => {}); // awaited in order by the loop
+    this.queue.push({ data, size });
+    this.queuedBytes += size;
+    if (!this.writing) this.loop();
+  }
+
+  /** Resolves at once, or when the queue drained below the low-water mark. */
+  backpressure(): Promise<void> {
+    if (this.queuedBytes + this.heldBytes <= HIGH_WATER || this.dead) return Promise.resolve();
+    return new Promise((res) => this.waiters.push(res));
+  }
+
+  /** Resolves once everything queued has been written, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void> {
+    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((res) => {
+      const t = setTimeout(res, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        res();
+      });
+    });
+  }
+
+  releaseWaiters(): void {
+    this.dead = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async loop(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0 && !this.dead) {
+        const items = this.queue.splice(0, BATCH);
+        const chunks: Uint8Array[] = [];
+        let total = 0, size = 0;
+        for (const it of items) {
+          const c = await it.data;
+          chunks.push(c);
+          total += c.length;
+          size += it.size;
+        }
+        let batch: Uint8Array;
+        if (chunks.length === 1) batch = chunks[0];
+        else {
+          batch = new Uint8Array(total);
+          let off = 0;
+          for (const c of chunks) {
+            batch.set(c, off);
+            off += c.length;
+          }
+        }
+        await this.stream.write(batch);
+        this.onWritten(total);
+        this.queuedBytes -= size;
+        if (this.queuedBytes + this.heldBytes <= LOW_WATER) {
+          for (const w of this.waiters.splice(0)) w();
+        }
+      }
+    } catch (e) {
+      this.dead = true;
+      this.onError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.writing = false;
+      for (const w of this.idleWaiters.splice(0)) w();
+      if (this.dead) this.releaseWaiters();
+    }
+  }
+}
+
+/** The DISCONNECT reason for an error we detected. */
+export function disconnectReasonCode(err: Error): number {
+  if (err instanceof NegotiationError) return C.SSH2_DISCONNECT_KEY_EXCHANGE_FAILED;
+  if (/MAC/.test(err.message)) return C.SSH2_DISCONNECT_MAC_ERROR;
+  if (err instanceof DecodeError || err instanceof SizeLimitError) {
+    return C.SSH2_DISCONNECT_PROTOCOL_ERROR;
+  }
+  if (err instanceof ProtocolError) return C.SSH2_DISCONNECT_PROTOCOL_ERROR;
+  return C.SSH2_DISCONNECT_BY_APPLICATION;
+}

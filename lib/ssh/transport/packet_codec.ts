@@ -1,0 +1,65 @@
+// Binary packet protocol framing (RFC 4253 §6): padding on the way out, length checks on the
+// way in. Encryption and integrity are the sealer's/opener's business (crypto/cipher.ts).
+
+import { ProtocolError, SizeLimitError } from "../../errors.ts";
+import type { PacketOpener, PacketSealer } from "../crypto/cipher.ts";
+import { NONE_STREAM, StreamMacOpener, StreamMacSealer } from "../crypto/stream_mac.ts";
+import { MAX_PACKET_LENGTH } from "./constants.ts";
+
+/** Minimum padding (RFC 4253 §6). */
+const MIN_PADDING = 4;
+
+/** The protection used before the first NEWKEYS: no cipher, no MAC, 8-byte alignment. */
+export function noneSealer(): PacketSealer {
+  return new StreamMacSealer(NONE_STREAM, 8);
+}
+export function noneOpener(): PacketOpener {
+  return new StreamMacOpener(NONE_STREAM, 8);
+}
+
+/**
+ * Builds the plaintext packet `u32 packet_length | u8 padding_length | payload | padding`
+ * aligned for `sealer`. Padding bytes are random.
+ */
+export function buildPacket(payload: Uint8Array, sealer: PacketSealer): Uint8Array {
+  const bs = Math.max(8, sealer.blockSize);
+  const aligned = (sealer.lengthExcluded ? 0 : 4) + 1 + payload.length;
+  let pad = bs - (aligned % bs);
+  if (pad < MIN_PADDING) pad += bs;
+  const packetLength = 1 + payload.length + pad;
+  if (packetLength > MAX_PACKET_LENGTH) {
+    throw new SizeLimitError(`outgoing packet too large (${payload.length} bytes of payload)`);
+  }
+  const p = new Uint8Array(4 + packetLength);
+  p[0] = packetLength >>> 24;
+  p[1] = packetLength >>> 16;
+  p[2] = packetLength >>> 8;
+  p[3] = packetLength;
+  p[4] = pad;
+  p.set(payload, 5);
+  crypto.getRandomValues(p.subarray(5 + payload.length));
+  return p;
+}
+
+/** Checks a received packet_length; returns the total wire size of the packet. */
+export function checkPacketLength(len: number, opener: PacketOpener): number {
+  if (len < 1 + MIN_PADDING || len > MAX_PACKET_LENGTH) {
+    throw new SizeLimitError(`Bad packet length ${len}.`);
+  }
+  const aligned = opener.lengthExcluded ? len : len + 4;
+  if (aligned % Math.max(8, opener.blockSize) !== 0) {
+    throw new ProtocolError(`padding error: need ${len} block ${opener.blockSize}`);
+  }
+  return 4 + len + opener.tagLength;
+}
+
+/** Extracts the payload from `padding_length | payload | padding`. */
+export function payloadOf(plain: Uint8Array): Uint8Array {
+  const pad = plain[0];
+  if (pad < MIN_PADDING || pad + 1 > plain.length) {
+    throw new ProtocolError(`Bad padding length ${pad} in a ${plain.length}-byte packet`);
+  }
+  const payload = plain.subarray(1, plain.length - pad);
+  if (payload.length === 0) throw new ProtocolError("empty packet payload");
+  return payload;
+}

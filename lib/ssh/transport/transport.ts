@@ -1,0 +1,510 @@
+// SshTransport: the client side of the SSH transport layer (RFC 4253) over a ByteStream.
+// One read loop cuts and opens packets in order and handles transport messages (kex, rekey,
+// ignore/debug/disconnect, ext-info); everything else goes to receive(). Outgoing packets are
+// sealed in order with their sequence number and written in batches; while a key exchange is in
+// progress, non-kex payloads are held and sent under the new keys (nothing is lost or reordered).
+
+import { DisconnectError, ProtocolError } from "../../errors.ts";
+import { log } from "../../log.ts";
+import { WireReader } from "../../wire/reader.ts";
+import { WireWriter } from "../../wire/writer.ts";
+import type { PacketTransport } from "../packet_transport.ts";
+import type { PacketOpener, PacketSealer } from "../crypto/cipher.ts";
+import type { ByteStream } from "./byte_stream.ts";
+import * as C from "./constants.ts";
+import { parseExtInfo } from "./ext_info.ts";
+import { InputBuffer } from "./input_buffer.ts";
+import { encodeKexInit } from "./kexinit.ts";
+import { KexRound } from "./kex_round.ts";
+import {
+  buildPacket,
+  checkPacketLength,
+  noneOpener,
+  noneSealer,
+  payloadOf,
+} from "./packet_codec.ts";
+import { readServerVersion } from "./version.ts";
+import { disconnectReasonCode, Outbox } from "./outbox.ts";
+
+export interface AlgorithmLists {
+  kex: string[];
+  hostKey: string[];
+  ciphers: string[];
+  macs: string[];
+}
+
+export interface TransportOptions {
+  host: string;
+  port: number;
+  lists: AlgorithmLists;
+  rekeyLimitBytes: number;
+  rekeyLimitSeconds: number;
+  connectTimeoutMs?: number;
+  verifyHostKey(hostKeyBlob: Uint8Array, algorithm: string): Promise<void>;
+}
+
+interface Opened {
+  plain: Uint8Array;
+  seq: number;
+  wireLength: number;
+}
+
+/** Packets opened ahead when the cipher is asynchronous (AES-GCM on WebCrypto). */
+const MAX_IN_FLIGHT = 16;
+/** Delivered-but-unreceived packets before the read loop pauses (backpressure). */
+const MAX_INBOX = 512;
+
+export class SshTransport implements PacketTransport {
+  sessionId: Uint8Array = new Uint8Array(0);
+  serverVersion = "";
+  serverSigAlgs: string[] | undefined;
+  algorithms = { kex: "", hostKey: "", cipherCS: "", cipherSC: "", macCS: "", macSC: "" };
+  readonly local: { host: string; port: number } | undefined;
+  readonly remote: { host: string; port: number };
+  readonly stats = {
+    bytesIn: 0,
+    bytesOut: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    rekeys: 0,
+    startedAt: Date.now(),
+  };
+  /** The server's host key blob from the first exchange. */
+  hostKey: Uint8Array | undefined;
+
+  private readonly input: InputBuffer;
+  private readonly outbox: Outbox;
+  private sealer: PacketSealer = noneSealer();
+  private opener: PacketOpener = noneOpener();
+  private seqOut = 0;
+  private seqIn = 0;
+  private kex: KexRound | undefined;
+  private firstKexDone = false;
+  private strict = false;
+  private held: Uint8Array[] = [];
+  private inFlight: Promise<Opened>[] = [];
+  private inbox: Uint8Array[] = [];
+  private receivers: { resolve(p: Uint8Array | null): void; reject(e: Error): void }[] = [];
+  private inboxSpace: (() => void) | undefined;
+  private closed = false;
+  private failure: Error | undefined;
+  private bytesSinceKex = 0;
+  private kexAt = Date.now();
+  private rekeyTimer: ReturnType<typeof setInterval> | undefined;
+  private firstKex!: { resolve(): void; reject(e: Error): void; promise: Promise<void> };
+
+  constructor(private readonly stream: ByteStream, private readonly opts: TransportOptions) {
+    this.local = stream.local;
+    this.remote = stream.remote;
+    this.input = new InputBuffer(stream);
+    this.outbox = new Outbox(stream, (e) => this.fail(e, false), (n) => (this.stats.bytesOut += n));
+  }
+
+  private get where(): string {
+    return `${this.opts.host} port ${this.opts.port}`;
+  }
+
+  /** Version exchange and the first key exchange; resolves after both NEWKEYS. */
+  async handshake(): Promise<void> {
+    let resolve!: () => void, reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => {});
+    this.firstKex = { resolve, reject, promise };
+    this.outbox.pushRaw(new TextEncoder().encode(`${C.CLIENT_VERSION}\r\n`));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const banner = readServerVersion(this.input, this.where);
+    const limit = this.opts.connectTimeoutMs;
+    this.serverVersion = limit && limit > 0
+      ? await Promise.race([
+        banner,
+        new Promise<never>((_, rej) => {
+          timer = setTimeout(
+            () => rej(new DisconnectError("Connection timed out during banner exchange")),
+            limit,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer))
+      : await banner;
+    this.startKex();
+    this.readLoop();
+    const secs = this.opts.rekeyLimitSeconds;
+    if (secs > 0) {
+      this.rekeyTimer = setInterval(() => this.maybeRekey(), Math.min(secs, 60) * 1000);
+      Deno.unrefTimer(this.rekeyTimer as unknown as number);
+    }
+    await promise;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  send(payload: Uint8Array): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new DisconnectError("transport closed"));
+    if (this.kex && !this.kex.sentNewKeys) {
+      this.held.push(Uint8Array.from(payload));
+      this.outbox.heldBytes += payload.length;
+    } else {
+      this.sendNow(payload);
+    }
+    this.bytesSinceKex += payload.length;
+    this.maybeRekey();
+    return this.outbox.backpressure();
+  }
+
+  /** Seals and queues one packet under the current keys, bypassing the kex hold. */
+  private sendNow(payload: Uint8Array): void {
+    const seq = this.seqOut;
+    this.seqOut = (seq + 1) >>> 0;
+    const packet = buildPacket(payload, this.sealer);
+    this.outbox.push(this.sealer.seal(seq, packet), packet.length);
+    this.stats.packetsOut++;
+  }
+
+  /** Starts a key exchange now (ssh's ~R). No-op while one is running or before the first. */
+  rekey(): void {
+    if (this.closed || this.kex || !this.firstKexDone) return;
+    log.debug("request rekeying");
+    this.startKex();
+  }
+
+  private maybeRekey(): void {
+    if (this.closed || this.kex || !this.firstKexDone) return;
+    const bytes = this.opts.rekeyLimitBytes, secs = this.opts.rekeyLimitSeconds;
+    if (
+      (bytes > 0 && this.bytesSinceKex >= bytes) ||
+      (secs > 0 && Date.now() - this.kexAt >= secs * 1000)
+    ) {
+      log.debug("rekey limit reached, rekeying");
+      this.startKex();
+    }
+  }
+
+  private startKex(): void {
+    const l = this.opts.lists;
+    // The first KEXINIT also announces ext-info-c and strict kex (Terrapin countermeasure).
+    const kexNames = this.firstKexDone ? l.kex : [...l.kex, C.EXT_INFO_C, C.KEX_STRICT_C];
+    const ours = {
+      cookie: crypto.getRandomValues(new Uint8Array(16)),
+      kex: kexNames,
+      hostKey: l.hostKey,
+      cipherCS: l.ciphers,
+      cipherSC: l.ciphers,
+      macCS: l.macs,
+      macSC: l.macs,
+      compCS: ["none"],
+      compSC: ["none"],
+      langCS: [],
+      langSC: [],
+      firstKexPacketFollows: false,
+    };
+    const payload = encodeKexInit(ours);
+    this.kex = new KexRound(
+      {
+        clientVersion: C.CLIENT_VERSION,
+        serverVersion: this.serverVersion,
+        where: this.where,
+        sessionId: this.firstKexDone ? this.sessionId : undefined,
+        firstHostKey: this.hostKey,
+        verifyHostKey: this.opts.verifyHostKey,
+      },
+      payload,
+      ours,
+    );
+    this.sendNow(payload);
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  receive(): Promise<Uint8Array | null> {
+    const p = this.inbox.shift();
+    if (p) {
+      if (this.inboxSpace && this.inbox.length < MAX_INBOX / 2) {
+        this.inboxSpace();
+        this.inboxSpace = undefined;
+      }
+      return Promise.resolve(p);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve, reject) => this.receivers.push({ resolve, reject }));
+  }
+
+  private deliver(payload: Uint8Array): void {
+    const r = this.receivers.shift();
+    if (r) r.resolve(payload);
+    else this.inbox.push(payload);
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      while (!this.closed) {
+        const pkt = await this.nextPacket();
+        if (this.closed) return;
+        if (!pkt) {
+          this.onEof();
+          return;
+        }
+        await this.dispatch(pkt.payload, pkt.seq);
+        if (this.inbox.length >= MAX_INBOX) {
+          await new Promise<void>((res) => (this.inboxSpace = res));
+        }
+      }
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new ProtocolError(String(e)));
+    }
+  }
+
+  private async nextPacket(): Promise<{ payload: Uint8Array; seq: number } | null> {
+    if (this.inFlight.length === 0) {
+      const first = await this.cutPacket();
+      if (!first) return null;
+      this.inFlight.push(first.opened);
+    }
+    // Open ahead only outside key exchange: a packet after NEWKEYS needs the new keys.
+    while (this.opener.pipelined && !this.kex && this.inFlight.length < MAX_IN_FLIGHT) {
+      const more = this.cutIfBuffered();
+      if (!more) break;
+      this.inFlight.push(more);
+    }
+    const { plain, seq, wireLength } = await this.inFlight.shift()!;
+    this.stats.bytesIn += wireLength;
+    this.stats.packetsIn++;
+    const payload = payloadOf(plain);
+    this.bytesSinceKex += payload.length;
+    return { payload, seq };
+  }
+
+  private async cutPacket(): Promise<{ opened: Promise<Opened> } | null> {
+    const op = this.opener;
+    if (!(await this.input.fill(op.headLength))) {
+      if (this.input.available > 0) throw new DisconnectError(`Connection closed by ${this.where}`);
+      return null;
+    }
+    const len = op.packetLength(this.seqIn, this.input.peek(op.headLength));
+    const total = checkPacketLength(len, op);
+    if (!(await this.input.fill(total))) {
+      throw new DisconnectError(`Connection closed by ${this.where}`);
+    }
+    return { opened: this.startOpen(op, total) };
+  }
+
+  private cutIfBuffered(): Promise<Opened> | null {
+    const op = this.opener;
+    if (this.input.available < op.headLength) return null;
+    const total = checkPacketLength(
+      op.packetLength(this.seqIn, this.input.peek(op.headLength)),
+      op,
+    );
+    if (this.input.available < total) return null;
+    return this.startOpen(op, total);
+  }
+
+  private startOpen(op: PacketOpener, total: number): Promise<Opened> {
+    const seq = this.seqIn;
+    this.seqIn = (seq + 1) >>> 0;
+    // Asynchronous openers keep the bytes past this call, so give them their own copy.
+    const wire = op.pipelined ? this.input.peek(total).slice() : this.input.peek(total);
+    const opened = op.open(seq, wire);
+    this.input.consume(total);
+    const p = Promise.resolve(opened).then((plain) => ({ plain, seq, wireLength: total }));
+    p.catch(() => {}); // observed when awaited in order; avoid an unhandled rejection meanwhile
+    return p;
+  }
+
+  private async dispatch(payload: Uint8Array, seq: number): Promise<void> {
+    const type = payload[0];
+    const kex = this.kex;
+    if (kex?.ignoreGuess && type >= 30 && type <= 49) {
+      kex.ignoreGuess = false;
+      return;
+    }
+    switch (type) {
+      case C.SSH_MSG_DISCONNECT:
+        return this.onDisconnect(payload);
+      case C.SSH_MSG_IGNORE:
+        return this.checkAllowedBeforeKex(type);
+      case C.SSH_MSG_DEBUG:
+        this.checkAllowedBeforeKex(type);
+        return this.onDebug(payload);
+      case C.SSH_MSG_UNIMPLEMENTED: {
+        this.checkAllowedBeforeKex(type);
+        const r = new WireReader(payload.subarray(1));
+        log.debug(`Received SSH2_MSG_UNIMPLEMENTED for ${r.u32()}`);
+        return;
+      }
+      case C.SSH_MSG_KEXINIT:
+        return await this.onKexInit(payload, seq);
+      case C.SSH_MSG_KEX_ECDH_REPLY:
+        return await this.onKexReply(payload);
+      case C.SSH_MSG_NEWKEYS:
+        return this.onNewKeys();
+      case C.SSH_MSG_EXT_INFO:
+        if (!this.firstKexDone) throw new ProtocolError("SSH_MSG_EXT_INFO before key exchange");
+        return this.onExtInfo(payload);
+    }
+    if (!this.firstKexDone) {
+      throw new ProtocolError(`unexpected message type ${type} during initial key exchange`);
+    }
+    if (type >= 30 && type <= 49) throw new ProtocolError(`unexpected kex message type ${type}`);
+    if (
+      type >= C.SSH_MSG_USERAUTH_FIRST || type === C.SSH_MSG_SERVICE_ACCEPT ||
+      type === C.SSH_MSG_SERVICE_REQUEST
+    ) {
+      this.deliver(payload);
+      return;
+    }
+    this.sendNow(new WireWriter(8).u8(C.SSH_MSG_UNIMPLEMENTED).u32(seq).finish());
+  }
+
+  /** Strict kex forbids anything but kex messages until the first NEWKEYS. */
+  private checkAllowedBeforeKex(type: number): void {
+    if (!this.firstKexDone && this.strict) {
+      throw new ProtocolError(`strict KEX violation: unexpected message type ${type}`);
+    }
+  }
+
+  private onDebug(payload: Uint8Array): void {
+    const r = new WireReader(payload.subarray(1));
+    const display = r.bool();
+    const msg = r.text().slice(0, 256).replace(/[^\x20-\x7e]/g, "?");
+    if (display) log.info(`Remote: ${msg}`);
+    else log.debug(`Remote: ${msg}`);
+  }
+
+  private onDisconnect(payload: Uint8Array): void {
+    const r = new WireReader(payload.subarray(1));
+    const code = r.u32();
+    const desc = r.text().slice(0, 512).replace(/[^\x20-\x7e]/g, "?");
+    this.fail(
+      new DisconnectError(`Received disconnect from ${this.where}:${code}: ${desc}`, code),
+      false,
+    );
+  }
+
+  private onExtInfo(payload: Uint8Array): void {
+    const info = parseExtInfo(payload);
+    if (info.serverSigAlgs) this.serverSigAlgs = info.serverSigAlgs;
+    for (const name of info.extensions.keys()) {
+      log.debug(`kex_ext_info_client_parse: ${name.slice(0, 64)}`);
+    }
+  }
+
+  private async onKexInit(payload: Uint8Array, seq: number): Promise<void> {
+    if (!this.kex) this.startKex();
+    const round = this.kex!;
+    const init = await round.onServerKexInit(payload);
+    if (!this.firstKexDone) {
+      this.strict = round.serverStrict;
+      if (this.strict && seq !== 0) {
+        throw new ProtocolError("strict KEX violation: KEXINIT was not the first packet");
+      }
+    }
+    this.sendNow(init);
+  }
+
+  private async onKexReply(payload: Uint8Array): Promise<void> {
+    const round = this.kex;
+    if (!round || !round.negotiated) throw new ProtocolError("unexpected key exchange reply");
+    const nk = await round.onReply(payload);
+    if (!this.firstKexDone) {
+      this.sessionId = nk.h;
+      this.hostKey = nk.hostKey;
+    }
+    this.algorithms = { ...round.negotiated };
+    this.sendNow(Uint8Array.of(C.SSH_MSG_NEWKEYS));
+    this.sealer = nk.sealer;
+    if (this.strict) this.seqOut = 0;
+    round.sentNewKeys = true;
+    round.pendingOpener = nk.opener;
+    const held = this.held;
+    this.held = [];
+    this.outbox.heldBytes = 0;
+    for (const p of held) this.sendNow(p);
+  }
+
+  private onNewKeys(): void {
+    const round = this.kex;
+    if (!round?.pendingOpener) throw new ProtocolError("unexpected SSH_MSG_NEWKEYS");
+    this.opener = round.pendingOpener;
+    if (this.strict) this.seqIn = 0;
+    this.kex = undefined;
+    this.bytesSinceKex = 0;
+    this.kexAt = Date.now();
+    if (!this.firstKexDone) {
+      this.firstKexDone = true;
+      this.firstKex.resolve();
+    } else {
+      this.stats.rekeys++;
+      log.debug("rekeying completed");
+    }
+  }
+
+  private onEof(): void {
+    if (!this.firstKexDone) {
+      this.fail(new DisconnectError(`Connection closed by ${this.where}`), false);
+      return;
+    }
+    this.teardown(undefined);
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  async disconnect(reasonCode: number, description: string): Promise<void> {
+    if (this.closed) return;
+    this.sendNow(
+      new WireWriter(64).u8(C.SSH_MSG_DISCONNECT).u32(reasonCode).string(description).string("")
+        .finish(),
+    );
+    await this.outbox.idle(2000);
+    this.teardown(undefined);
+  }
+
+  close(): void {
+    this.teardown(undefined);
+  }
+
+  /** Ends the transport with an error, telling the peer why when that still makes sense. */
+  private fail(err: Error, tellPeer = true): void {
+    if (this.closed) return;
+    this.failure = err;
+    log.debug(`transport failed: ${err.message}`);
+    if (tellPeer && err instanceof ProtocolError) {
+      try {
+        this.sendNow(
+          new WireWriter(128).u8(C.SSH_MSG_DISCONNECT).u32(disconnectReasonCode(err))
+            .string(err.message.slice(0, 200)).string("").finish(),
+        );
+      } catch { /* nothing more to do */ }
+      this.outbox.idle(500).finally(() => this.teardown(err));
+      this.closed = true;
+      this.rejectWaiters(err);
+      return;
+    }
+    this.teardown(err);
+  }
+
+  private rejectWaiters(err: Error | undefined): void {
+    for (const r of this.receivers.splice(0)) {
+      if (err) r.reject(err);
+      else r.resolve(null);
+    }
+    if (err && this.firstKex) this.firstKex.reject(err);
+    else if (this.firstKex && !this.firstKexDone) {
+      this.firstKex.reject(new DisconnectError(`Connection closed by ${this.where}`));
+    }
+    this.outbox.releaseWaiters();
+    this.inboxSpace?.();
+  }
+
+  private teardown(err: Error | undefined): void {
+    if (err && !this.failure) this.failure = err;
+    this.closed = true;
+    if (this.rekeyTimer !== undefined) clearInterval(this.rekeyTimer);
+    this.rekeyTimer = undefined;
+    this.stream.close();
+    this.rejectWaiters(this.failure);
+  }
+}
