@@ -93,7 +93,9 @@ export class ForwardManager {
       const r = await this.#remote.add(spec);
       entry.allocatedPort = r.allocatedPort;
       log.debug(`${describeForward(kind, spec)} established`);
-      return { allocatedPort: r.allocatedPort, duplicate: false };
+      return r.allocatedPort === undefined
+        ? { duplicate: false }
+        : { allocatedPort: r.allocatedPort, duplicate: false };
     }
     const local = await LocalForward.start(kind, spec, {
       conn: this.opts.conn,
