@@ -1,0 +1,223 @@
+// Compares our resolved configuration with the real `ssh -G` (no server needed) for a set of
+// configs and command lines. Fails (never skips) when ssh is not installed.
+import { assertEquals } from "@std/assert";
+import { parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
+import { localEnv } from "../../lib/config/resolve.ts";
+import { formatConfig } from "../../lib/config/dump.ts";
+
+const KEYS = [
+  "user",
+  "hostname",
+  "port",
+  "controlpath",
+  "controlpersist",
+  "controlmaster",
+  "sendenv",
+  "setenv",
+  "requesttty",
+  "sessiontype",
+  "escapechar",
+  "localforward",
+  "remoteforward",
+  "dynamicforward",
+  "userknownhostsfile",
+  "globalknownhostsfile",
+  "stricthostkeychecking",
+  "batchmode",
+  "clearallforwardings",
+  "exitonforwardfailure",
+  "forwardagent",
+  "forwardx11",
+  "gatewayports",
+  "serveraliveinterval",
+  "serveralivecountmax",
+  "connecttimeout",
+  "hostkeyalias",
+  "proxycommand",
+  "proxyjump",
+  "remotecommand",
+  "compression",
+  "numberofpasswordprompts",
+  "addressfamily",
+  "identitiesonly",
+  "passwordauthentication",
+  "kbdinteractiveauthentication",
+  "stdinnull",
+  "forkafterauthentication",
+  "bindaddress",
+  "preferredauthentications",
+  "rekeylimit",
+];
+
+function pick(text: string): string[] {
+  // Debian's ssh sets ServerAliveInterval 300 by default under BatchMode (a Debian patch,
+  // not upstream behaviour), so that key is not compared when BatchMode is on.
+  const batch = text.includes("\nbatchmode yes\n");
+  return text.split("\n").filter((l) => {
+    const k = l.split(" ")[0];
+    return KEYS.includes(k) && !(batch && k === "serveraliveinterval");
+  }).sort();
+}
+
+async function sshG(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await new Deno.Command("ssh", { args: ["-G", ...args], stdin: "null" }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+const CONFIG = `
+# a comment
+Host alias1
+  HostName real.example.com
+  Port 2201
+  User alice
+  ControlPath ~/.ssh/cm-%C
+  ControlMaster auto
+  ControlPersist 10m
+
+Host *.corp !bad.corp
+  User "corp user"
+  SendEnv LANG LC_*
+  SendEnv -LC_ALL
+  ControlPath /tmp/%r@%h:%p
+
+Host pct
+  HostName %h.inner
+  ControlPath /tmp/x-%n-%h-%p-%r-%u-%L-%l-%i-%d-%k-%%
+  HostKeyAlias KeyAlias
+  SetEnv FOO=bar BAZ="two words"
+
+Match originalhost m1
+  Port 2202
+  LocalForward 8080 localhost:80
+  RemoteForward 9090 /tmp/remote.sock
+  DynamicForward 1080
+  ControlPersist yes
+
+Match host real.example.com user alice
+  ServerAliveInterval 1m
+  ServerAliveCountMax 5
+
+Host fw
+  LocalForward [::1]:8081 [::1]:81
+  LocalForward /tmp/l.sock host:22
+  RemoteForward 0 localhost:22
+  ExitOnForwardFailure yes
+  ClearAllForwardings no
+  GatewayPorts yes
+  EscapeChar ^B
+  RequestTTY force
+  StrictHostKeyChecking accept-new
+  UserKnownHostsFile ~/kh1 /tmp/kh-%h
+  GlobalKnownHostsFile /etc/g1 /etc/g2
+  ConnectTimeout 7
+  RekeyLimit 1G 1h
+
+Host jump
+  ProxyJump me@bastion:2222
+  # not %C: 9.2 hashes without %j, 9.6+ (and sshmux) include it
+  ControlPath /tmp/%h-%r-%p
+
+Host *
+  ControlPath /tmp/default-%C
+  ForwardAgent yes
+  BatchMode yes
+  Compression yes
+  AddressFamily inet
+`;
+
+const CASES: string[][] = [
+  ["alias1"],
+  ["-p", "99", "alias1"],
+  ["-l", "bob", "alias1"],
+  ["x.corp"],
+  ["bad.corp"],
+  ["pct"],
+  ["-l", "u2", "PCT"],
+  ["m1"],
+  ["-o", "ControlPersist=no", "m1"],
+  ["fw"],
+  ["-o", "ClearAllForwardings=yes", "fw"],
+  ["-W", "h:22", "fw"],
+  ["jump"],
+  ["-S", "none", "alias1"],
+  ["-S", "~/%h.sock", "bob@Other"],
+  ["-tt", "-e", "none", "-o", "SendEnv=A*", "plain"],
+  ["-T", "-N", "-M", "-M", "plain"],
+  ["-o", "ControlPersist=1h30m", "-o", "ControlMaster=AUTOASK", "plain"],
+  ["-o", "ControlPersist=0", "plain"],
+  ["-L", "*:2000:h:22", "-L", ":2001:h:22", "-R", "[::1]:0", "-D", "127.0.0.1:3000", "plain"],
+  ["-o", "RemoteCommand=echo %h %p", "alias1"],
+  ["-o", "ProxyCommand=nc %h %p", "plain"],
+  ["-A", "-a", "-X", "-g", "-n", "plain"],
+  ["-f", "-N", "plain"],
+  ["ssh://carol@alias1:2300"],
+  // (User=%u-x is not compared: 9.2 does not expand User tokens, 9.4+ and sshmux do.)
+  ["-o", "User=literal", "-o", "Port=2022", "plain"],
+  [
+    "-i",
+    "/nonexistent/key",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "PasswordAuthentication=no",
+    "plain",
+  ],
+];
+
+Deno.test("config oracle: resolved keys equal `ssh -G -F cfg`", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-cfg-" });
+  try {
+    const cfg = `${dir}/config`;
+    Deno.writeTextFileSync(cfg, CONFIG);
+    for (const c of CASES) {
+      const args = ["-F", cfg, ...c];
+      const real = await sshG(args);
+      assertEquals(real.code, 0, `ssh -G ${args.join(" ")}: ${real.err}`);
+      const ours = formatConfig(resolveOptions(parseArgs(args), localEnv()));
+      assertEquals(pick(ours), pick(real.out), `case: ${c.join(" ")}`);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("config oracle: %C equals ssh's hash (-S %C)", async () => {
+  for (const dest of ["h", "u@h", "u@H.Example.COM", "ssh://u@h:2222", "127.0.0.1"]) {
+    const args = ["-F", "none", "-S", "%C", dest];
+    const real = (await sshG(args)).out.split("\n").find((l) => l.startsWith("controlpath "));
+    const ours = resolveOptions(parseArgs(args), localEnv()).controlPath;
+    assertEquals(`controlpath ${ours}`, real, dest);
+  }
+});
+
+Deno.test("config oracle: errors ssh rejects are rejected with the same first line", async () => {
+  const bad: string[][] = [
+    ["-o", "Foo=bar", "h"],
+    ["-o", "Port=abc", "h"],
+    ["-O", "nope", "h"],
+    ["-L", "bad", "h"],
+    ["-p", "0", "h"],
+    ["-e", "xx", "h"],
+    ["-o", "ControlPersist=soon", "h"],
+    ["-o", "SendEnv=A=B", "h"],
+    ["-o", "SetEnv=NOEQUALS", "h"],
+    ["-o", "EscapeChar=^^x", "h"],
+    ["-o", "LocalForward=1234", "h"],
+    ["-o", "StrictHostKeyChecking=perhaps", "h"],
+    ["-o", "LogLevel=LOUD", "h"],
+    ["-o", "ConnectTimeout=5x", "h"],
+  ];
+  for (const args of bad) {
+    const real = await sshG(["-F", "none", ...args]);
+    assertEquals(real.code, 255, args.join(" "));
+    let ours = "";
+    try {
+      resolveOptions(parseArgs(["-F", "none", ...args]), localEnv());
+    } catch (e) {
+      ours = (e as Error).message;
+    }
+    // ssh ends log lines with \r\n; compare the text.
+    assertEquals(ours.split("\n")[0], real.err.split("\n")[0].replace(/\r$/, ""), args.join(" "));
+  }
+});
