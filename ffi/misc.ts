@@ -2,8 +2,8 @@
 import { abi } from "./abi/mod.ts";
 import { lastError } from "./errors.ts";
 import { setCloexec } from "./fd_flags.ts";
-import { cstr, libc } from "./libc.ts";
-import { RawFd } from "./raw_fd.ts";
+import { cstr, fcntl, libc } from "./libc.ts";
+import { liveFd, RawFd } from "./raw_fd.ts";
 
 const C = abi.const;
 
@@ -56,4 +56,11 @@ export function setsid(): number {
 /** The real uid (no --allow-sys needed, unlike Deno.uid()). */
 export function getuid(): number {
   return libc().getuid();
+}
+
+/** A second, close-on-exec descriptor for the same open file (F_DUPFD_CLOEXEC). */
+export function dupFd(fd: RawFd): RawFd {
+  const r = fcntl(liveFd(fd, "dup"), C.F_DUPFD_CLOEXEC, 0);
+  if (r < 0) throw lastError("fcntl(F_DUPFD_CLOEXEC)");
+  return RawFd.adopt(r);
 }

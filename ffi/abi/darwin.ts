@@ -109,6 +109,7 @@ export const darwinAbi: Abi = {
   peerCred: null, // getpeereid()
   errno: darwinErrno,
   const: {
+    F_DUPFD_CLOEXEC: 67,
     F_GETFD: 1,
     F_SETFD: 2,
     F_GETFL: 3,

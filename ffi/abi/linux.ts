@@ -103,6 +103,7 @@ export const linuxAbi: Abi = {
   peerCred: { SO_PEERCRED: 17, size: 12, uidOffset: 4 }, // struct ucred { pid, uid, gid }
   errno: linuxErrno,
   const: {
+    F_DUPFD_CLOEXEC: 1030,
     F_GETFD: 1,
     F_SETFD: 2,
     F_GETFL: 3,

@@ -129,6 +129,7 @@ export interface Abi {
 
   errno: Record<string, number>;
   const: {
+    F_DUPFD_CLOEXEC: number;
     F_GETFD: number;
     F_SETFD: number;
     F_GETFL: number;

@@ -1,0 +1,221 @@
+// The poll reactor and FdIo: wakeups, many waiters, cancellation by close, bulk transfer,
+// flag restoration, files and /dev/null.
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import {
+  dupFd,
+  FdIo,
+  fdNumber,
+  openDevNull,
+  pipe,
+  POLLIN,
+  POLLOUT,
+  RawFd,
+  socketpair,
+  SysError,
+  waitFd,
+} from "../../ffi/mod.ts";
+import { pendingWaits, reactorIdle } from "../../ffi/reactor.ts";
+import { getStatusFlags, setStatusFlags } from "../../ffi/fd_flags.ts";
+import { libc } from "../../ffi/libc.ts";
+import { liveFd } from "../../ffi/raw_fd.ts";
+import { abi } from "../../ffi/abi/mod.ts";
+
+const O_NONBLOCK = abi.const.O_NONBLOCK;
+
+function rawWrite(fd: RawFd, bytes: Uint8Array): number {
+  return Number(libc().write(liveFd(fd, "t"), bytes, bytes.length));
+}
+
+Deno.test("ffi reactor: a waiter wakes when data arrives, not before", async () => {
+  const [r, w] = pipe();
+  let woke = false;
+  const p = waitFd(r, POLLIN).then((ev) => {
+    woke = true;
+    return ev;
+  });
+  await new Promise((res) => setTimeout(res, 30));
+  assert(!woke, "no data yet");
+  rawWrite(w, new Uint8Array([1]));
+  assert((await p) & POLLIN);
+  // a writable pipe is ready at once
+  assert((await waitFd(w, POLLOUT)) & POLLOUT);
+  r.close();
+  w.close();
+  await reactorIdle();
+});
+
+Deno.test("ffi reactor: a closed peer wakes a reader with POLLHUP", async () => {
+  const [r, w] = pipe();
+  const p = waitFd(r, POLLIN);
+  await new Promise((res) => setTimeout(res, 5));
+  w.close();
+  assert((await p) & abi.const.POLLHUP);
+  r.close();
+  await reactorIdle();
+});
+
+Deno.test("ffi reactor: 50 pipes with concurrent waiters all wake, each exactly for its own data", async () => {
+  const pipes = Array.from({ length: 50 }, () => pipe());
+  const order: number[] = [];
+  const waits = pipes.map(([r], i) => waitFd(r, POLLIN).then(() => order.push(i)));
+  await new Promise((res) => setTimeout(res, 10));
+  assertEquals(pendingWaits(), 50);
+  // wake them in reverse order, one every tick
+  for (let i = 49; i >= 0; i--) {
+    rawWrite(pipes[i][1], new Uint8Array([i]));
+    if (i % 10 === 0) await new Promise((res) => setTimeout(res, 2));
+  }
+  await Promise.all(waits);
+  assertEquals(order.length, 50);
+  assertEquals(new Set(order).size, 50);
+  assertEquals(pendingWaits(), 0);
+  for (const [r, w] of pipes) {
+    r.close();
+    w.close();
+  }
+  await reactorIdle();
+});
+
+Deno.test("ffi reactor: closing an fd settles its pending wait (no hang) and keeps others", async () => {
+  const [r1, w1] = pipe();
+  const [r2, w2] = pipe();
+  const p1 = waitFd(r1, POLLIN);
+  const p2 = waitFd(r2, POLLIN);
+  await new Promise((res) => setTimeout(res, 10));
+  r1.close();
+  assertEquals(await p1, abi.const.POLLNVAL);
+  assertEquals(pendingWaits(), 1);
+  // the number r1 had may be reused right away; a new waiter there must not see stale events
+  const [r3, w3] = pipe();
+  const p3 = waitFd(r3, POLLIN);
+  rawWrite(w2, new Uint8Array([2]));
+  assert((await p2) & POLLIN);
+  rawWrite(w3, new Uint8Array([3]));
+  assert((await p3) & POLLIN);
+  for (const f of [w1, r2, w2, r3, w3]) f.close();
+  await reactorIdle();
+  await assertRejects(() => waitFd(r1, POLLIN), SysError, "closed");
+});
+
+Deno.test("ffi reactor: a pending FdIo read rejects with EBADF when the FdIo is closed", async () => {
+  const [r, w] = pipe();
+  const io = new FdIo(r);
+  const p = io.read(new Uint8Array(10));
+  await new Promise((res) => setTimeout(res, 10));
+  io.close();
+  const err = await p.then(() => null, (e) => e);
+  assert(err instanceof SysError);
+  assertEquals(err.code, "EBADF");
+  w.close();
+  await reactorIdle();
+});
+
+Deno.test("ffi reactor: the process is not kept alive by an idle reactor", async () => {
+  // a child Deno that waits once, then has nothing left: it must exit by itself
+  const code = `
+    import { pipe, waitFd, POLLIN } from "${new URL("../../ffi/mod.ts", import.meta.url)}";
+    const [r, w] = pipe();
+    const p = waitFd(r, POLLIN);
+    setTimeout(() => { w.close(); }, 20);
+    await p;
+    r.close();
+    console.log("done");
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-check", code],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assertEquals(new TextDecoder().decode(out.stderr), "");
+  assertEquals(new TextDecoder().decode(out.stdout).trim(), "done");
+  assertEquals(out.code, 0);
+});
+
+Deno.test("ffi FdIo: 8 MiB through a pipe arrive byte-exact", async () => {
+  const [r, w] = pipe();
+  const src = new Uint8Array(8 * 1024 * 1024);
+  for (let off = 0; off < src.length; off += 65536) {
+    crypto.getRandomValues(src.subarray(off, off + 65536));
+  }
+  const rio = new FdIo(r);
+  const wio = new FdIo(w);
+  const dst = new Uint8Array(src.length);
+  const reader = (async () => {
+    let got = 0;
+    for (;;) {
+      const n = await rio.read(dst.subarray(got, Math.min(got + 262144, dst.length)));
+      if (n === 0) return got;
+      got += n;
+      if (got === dst.length) {
+        assertEquals(await rio.read(new Uint8Array(1)), 0);
+        return got;
+      }
+    }
+  })();
+  await wio.write(src);
+  wio.close();
+  assertEquals(await reader, src.length);
+  assert(dst.every((b, i) => b === src[i]), "bytes differ");
+  rio.close();
+  await reactorIdle();
+});
+
+Deno.test("ffi FdIo: sets O_NONBLOCK on pipes/sockets and restores the saved flags on close", async () => {
+  const [r, w] = pipe();
+  const [a, b] = socketpair();
+  // a second descriptor for the same open file description, like the client's copy
+  const dupR = dupFd(r);
+  const before = getStatusFlags(liveFd(r, "t"));
+  assertEquals(before & O_NONBLOCK, 0);
+  const io = new FdIo(r);
+  assertEquals(io.kind, "stream");
+  assert(getStatusFlags(liveFd(dupR, "t")) & O_NONBLOCK, "shared description sees O_NONBLOCK");
+  io.close();
+  assert(r.closed);
+  assertEquals(getStatusFlags(liveFd(dupR, "t")), before, "flags restored before close");
+  // a socket that already was non-blocking stays so
+  setStatusFlags(liveFd(a, "t"), getStatusFlags(liveFd(a, "t")) | O_NONBLOCK);
+  const sflags = getStatusFlags(liveFd(a, "t"));
+  const sio = new FdIo(a);
+  sio.close();
+  const bio = new FdIo(b);
+  await assertRejects(() => bio.write(new Uint8Array(4)), SysError, "Broken pipe");
+  bio.close();
+  assert(sflags & O_NONBLOCK);
+  for (const f of [w, dupR]) f.close();
+  await reactorIdle();
+});
+
+Deno.test("ffi FdIo: regular files and /dev/null use plain synchronous I/O", async () => {
+  const path = Deno.makeTempFileSync();
+  try {
+    Deno.writeTextFileSync(path, "file contents");
+    const fd = RawFd.adopt(libc().open(new TextEncoder().encode(path + "\0"), 0));
+    const io = new FdIo(fd);
+    assertEquals(io.kind, "file");
+    const buf = new Uint8Array(64);
+    const n = await io.read(buf);
+    assertEquals(new TextDecoder().decode(buf.subarray(0, n)), "file contents");
+    assertEquals(await io.read(buf), 0);
+    io.close();
+    const nullIn = new FdIo(openDevNull(false));
+    assertEquals(await nullIn.read(buf), 0);
+    nullIn.close();
+    const nullOut = new FdIo(openDevNull(true));
+    await nullOut.write(new Uint8Array(100_000));
+    nullOut.close();
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("ffi FdIo: RawFd.std handles never close our stdio", () => {
+  const out = RawFd.std(1);
+  out.close();
+  out.close();
+  assert(out.closed);
+  // fd 1 is still open: F_GETFL works on the number
+  assert(getStatusFlags(1) >= 0);
+  assertEquals(fdNumber(out), 1);
+});
