@@ -1,7 +1,7 @@
 // SCM_RIGHTS fd passing with hand-built msghdr/cmsghdr structs (layouts from the ABI table).
 // One fd per message, each riding on a single "\0" byte, exactly as OpenSSH's mm_send_fd /
 // mm_receive_fd do. These are single non-blocking attempts; ffi/unix_socket.ts waits and retries.
-import { abi, cmsgAlign, cmsgDataOffset, cmsgLen, cmsgSpace } from "./abi/mod.ts";
+import { type Abi, abi, cmsgAlign, cmsgDataOffset, cmsgLen, cmsgSpace } from "./abi/mod.ts";
 import { EofError, FdPassError, lastError } from "./errors.ts";
 import { setCloexec } from "./fd_flags.ts";
 import { addressOf, libc, offHeap } from "./libc.ts";
@@ -79,28 +79,33 @@ export function trySendFds(sock: number, fds: number[]): boolean {
   }
 }
 
-/** Walks a received control buffer (CMSG_FIRSTHDR/CMSG_NXTHDR rules); returns fds and stray cmsgs. */
+/**
+ * Walks a received control buffer by the CMSG_FIRSTHDR/CMSG_NXTHDR rules of ABI `a` (the running
+ * one unless a test passes another); returns the SCM_RIGHTS fds and the count of other cmsgs.
+ */
 export function parseControl(
   ctl: Uint8Array,
   ctlLen: number,
+  a: Abi = abi,
 ): { fds: number[]; other: number } {
+  const h = a.cmsg;
   const view = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
   const end = Math.min(ctlLen, ctl.length);
   const fds: number[] = [];
   let other = 0;
   let off = 0;
-  const dataOff = cmsgDataOffset(abi);
-  while (off + H.hdrLen <= end) {
-    const len = getWord(view, off, H.lenWidth);
+  const dataOff = cmsgDataOffset(a);
+  while (off + h.hdrLen <= end) {
+    const len = getWord(view, off, h.lenWidth);
     if (len < dataOff || off + len > end) break; // malformed or truncated header: stop
-    const level = view.getInt32(off + H.level, true);
-    const type = view.getInt32(off + H.type, true);
-    if (level === C.SOL_SOCKET && type === C.SCM_RIGHTS) {
+    const level = view.getInt32(off + h.level, true);
+    const type = view.getInt32(off + h.type, true);
+    if (level === a.const.SOL_SOCKET && type === a.const.SCM_RIGHTS) {
       for (let p = off + dataOff; p + 4 <= off + len; p += 4) fds.push(view.getInt32(p, true));
     } else {
       other++;
     }
-    off += cmsgAlign(abi, len);
+    off += cmsgAlign(a, len);
   }
   return { fds, other };
 }

@@ -4,7 +4,7 @@ import { lastError } from "./errors.ts";
 import { setCloexec } from "./fd_flags.ts";
 import { cstr, cString, ioctl, libc } from "./libc.ts";
 import { liveFd, RawFd } from "./raw_fd.ts";
-import { encodeTtyModes } from "./ttymodes.ts";
+import { encodeTtyModes, TTY_OP_END } from "./ttymodes.ts";
 
 const C = abi.const;
 const T = abi.termios;
@@ -70,11 +70,14 @@ function speeds(t: Uint8Array): [number, number] {
 }
 
 /**
- * The pty-req "encoded terminal modes" for this terminal. If tcgetattr fails the modes of an
- * all-zero termios are sent, as OpenSSH's mux master does with its zero-initialised struct.
+ * The pty-req "encoded terminal modes" for this terminal. When tcgetattr fails, the default
+ * ("zeros") encodes an all-zero termios, as OpenSSH's mux master does with its zero-initialised
+ * struct; "end-only" returns just TTY_OP_END, as plain ssh does for a non-tty stdin.
  */
-export function ttyModes(fd: RawFd): Uint8Array {
-  const t = tcgetattr(fd) ?? new Uint8Array(T.size);
+export function ttyModes(fd: RawFd, onFailure: "zeros" | "end-only" = "zeros"): Uint8Array {
+  const got = tcgetattr(fd);
+  if (!got && onFailure === "end-only") return new Uint8Array([TTY_OP_END]);
+  const t = got ?? new Uint8Array(T.size);
   const [ispeed, ospeed] = speeds(t);
   return encodeTtyModes(abi, t, ispeed, ospeed);
 }

@@ -69,6 +69,7 @@ Deno.test("ffi tty: ttyModes of a non-tty is an all-zero termios, like OpenSSH's
   assertEquals(m.get(128), 0);
   assertEquals(m.get(1), abi.const.POSIX_VDISABLE === 0 ? 255 : 0);
   assertEquals(m.get(53), 0);
+  assertEquals(ttyModes(r, "end-only"), new Uint8Array([0]), "plain ssh's choice");
   for (const f of [r, w]) f.close();
 });
 
