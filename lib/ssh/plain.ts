@@ -1,8 +1,85 @@
 // Plain mode: `sshmux [ssh options] destination [command]` with no mux in play connects directly,
-// like ssh. Owned by the SSH connection layer; returns the process exit code.
+// like ssh: forwards from the command line, then the session (or -W, or nothing with -N) on our
+// own stdin/stdout/stderr. Also runs over a mux proxy socket (`-O proxy`) given as `transport`.
+// Returns the exit code: the remote status, or 255 for connection/auth/protocol failures.
+
 import type { Options } from "../config/options.ts";
 import { FatalError } from "../errors.ts";
+import { log } from "../log.ts";
+import { connectSsh } from "./client.ts";
+import {
+  ForwardError,
+  ForwardManager,
+  runStdioForward,
+  setupConfiguredForwards,
+} from "./forward/mod.ts";
+import type { PacketTransport } from "./packet_transport.ts";
+import { sessionEnv } from "./session/env.ts";
+import { runSession, type RunSessionOptions } from "./session/run_session.ts";
+import { processStdio } from "./session/stdio.ts";
+import type { SessionKind } from "./session/session.ts";
 
-export function runPlainSsh(_opts: Options): Promise<number> {
-  return Promise.reject(new FatalError("direct connections are not implemented yet"));
+/** ssh.c's tty_flag rules: RequestTTY, the command, -N, and whether stdin is a terminal. */
+export function decideTty(
+  opts: Pick<Options, "requestTTY" | "sessionType">,
+  command: string,
+  stdinIsTty: boolean,
+): boolean {
+  let tty = opts.requestTTY === "yes" || opts.requestTTY === "force";
+  if (command === "" && opts.sessionType !== "none") tty = opts.requestTTY !== "no";
+  if (opts.requestTTY === "no" || opts.sessionType === "none") tty = false;
+  if (!stdinIsTty && opts.requestTTY !== "force") {
+    if (tty) log.info("Pseudo-terminal will not be allocated because stdin is not a terminal.");
+    tty = false;
+  }
+  return tty;
+}
+
+/** The session to ask for: -N → none, -s → subsystem, a command → exec, else a shell. */
+export function sessionKind(
+  opts: Pick<Options, "sessionType">,
+  command: string,
+): SessionKind | "none" {
+  if (opts.sessionType === "none") return "none";
+  if (opts.sessionType === "subsystem") return "subsystem";
+  return command === "" ? "shell" : "exec";
+}
+
+export async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<number> {
+  const client = await connectSsh(opts, transport);
+  const conn = client.connection;
+  const forwards = new ForwardManager({ conn, gatewayPorts: opts.gatewayPorts });
+  const stdio = processStdio();
+  try {
+    await setupConfiguredForwards(forwards, opts);
+    if (opts.stdioForward) {
+      try {
+        await runStdioForward(conn, opts.stdioForward, {
+          stdin: { read: (b) => stdio.stdin.read(b) },
+          stdout: { write: async (d) => (await stdio.stdout.write(d), d.length) },
+        });
+      } catch (e) {
+        if (e instanceof ForwardError) throw new FatalError(e.message);
+        throw e;
+      }
+      return 0;
+    }
+    const command = opts.command !== "" ? opts.command : opts.remoteCommand ?? "";
+    const run: RunSessionOptions = {
+      kind: sessionKind(opts, command),
+      command,
+      tty: decideTty(opts, command, stdio.terminal.isTty()),
+      term: Deno.env.get("TERM") ?? "",
+      env: sessionEnv(opts.sendEnv, opts.setEnv, Deno.env.toObject()),
+      stdinNull: opts.stdinNull,
+      host: opts.hostName,
+      serverAliveInterval: opts.serverAliveInterval,
+      serverAliveCountMax: opts.serverAliveCountMax,
+    };
+    return await runSession(conn, run, stdio);
+  } finally {
+    stdio.close?.();
+    await forwards.closeAll();
+    await client.close();
+  }
 }

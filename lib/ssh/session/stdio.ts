@@ -2,6 +2,8 @@
 // operations a tty session needs (size, modes, raw mode, SIGWINCH). An interface, so the mux
 // master can hand in the passed fds and tests can hand in memory streams.
 
+import { enterRawMode, FdIo, getWinsize, isatty, RawFd, ttyModes } from "../../../ffi/mod.ts";
+import { log } from "../../log.ts";
 import type { ByteEndpoint } from "../connection/bridge.ts";
 import { NO_TTY_MODES, type WindowSize } from "./requests.ts";
 
@@ -22,6 +24,8 @@ export interface LocalStdio {
   stdout: ByteEndpoint;
   stderr: ByteEndpoint;
   terminal: LocalTerminal;
+  /** Gives back what was borrowed (fd status flags). Idempotent. */
+  close?(): void;
 }
 
 async function writeAll(w: { write(p: Uint8Array): Promise<number> }, data: Uint8Array) {
@@ -39,8 +43,65 @@ function stream(
   };
 }
 
-/** Our own process stdio through Deno's APIs. */
+function onResize(cb: () => void): () => void {
+  try {
+    Deno.addSignalListener("SIGWINCH", cb);
+  } catch {
+    return () => {};
+  }
+  return () => Deno.removeSignalListener("SIGWINCH", cb);
+}
+
+/**
+ * Our own stdio through ffi's FdIo (poll reactor: fast pipes, real termios modes). stderr stays
+ * on Deno's handle, which the logger also writes to synchronously: FdIo would make a pipe
+ * non-blocking under it. Falls back to Deno's APIs when FFI is unavailable.
+ */
 export function processStdio(): LocalStdio {
+  try {
+    return ffiStdio();
+  } catch (e) {
+    log.debug(`stdio: ffi unavailable (${e instanceof Error ? e.message : e}), using Deno's`);
+    return denoStdio();
+  }
+}
+
+function ffiStdio(): LocalStdio {
+  const in0 = RawFd.std(0);
+  const stdin = new FdIo(in0);
+  let stdout: FdIo;
+  try {
+    stdout = new FdIo(RawFd.std(1));
+  } catch (e) {
+    stdin.close();
+    throw e;
+  }
+  let closed = false;
+  return {
+    stdin,
+    stdout,
+    stderr: stream(null, Deno.stderr),
+    terminal: {
+      isTty: () => isatty(in0),
+      size: () => {
+        const w = getWinsize(in0);
+        return w ? { cols: w.cols, rows: w.rows, widthPx: w.xpixel, heightPx: w.ypixel } : null;
+      },
+      modes: () => ttyModes(in0),
+      enterRaw: () => enterRawMode(in0),
+      onResize,
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      stdin.close();
+      stdout.close();
+    },
+  };
+}
+
+/** Our own process stdio through Deno's APIs. */
+export function denoStdio(): LocalStdio {
   return {
     stdin: stream(Deno.stdin, null),
     stdout: stream(null, Deno.stdout),
@@ -71,14 +132,7 @@ export function processStdio(): LocalStdio {
           } catch { /* terminal gone */ }
         };
       },
-      onResize: (cb) => {
-        try {
-          Deno.addSignalListener("SIGWINCH", cb);
-        } catch {
-          return () => {};
-        }
-        return () => Deno.removeSignalListener("SIGWINCH", cb);
-      },
+      onResize,
     },
   };
 }

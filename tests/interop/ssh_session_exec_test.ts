@@ -1,0 +1,87 @@
+// Plain mode against a real OpenSSH sshd: `sshmux -F sshd.config x CMD` — exit codes,
+// exit-signal, stdout/stderr kept apart, stdin piped through, SendEnv/SetEnv, subsystem, -n/-N.
+
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import { run, sh, sshmuxPath } from "../helpers/run.ts";
+import { startSshd } from "../helpers/sshd.ts";
+
+Deno.test("plain sessions against OpenSSH sshd", async (t) => {
+  const sshd = await startSshd();
+  const ssh = (args: string[], opts: Parameters<typeof run>[2] = {}) =>
+    run(sshmuxPath(), ["-F", sshd.config, ...args], opts);
+  try {
+    await t.step("exit codes 0, 1, 44", async () => {
+      assertEquals((await ssh(["x", "true"])).code, 0);
+      assertEquals((await ssh(["x", "false"])).code, 1);
+      const r = await ssh(["x", "exit 44"]);
+      assertEquals(r.code, 44, r.err);
+    });
+
+    await t.step("killed by a signal → 255, like ssh", async () => {
+      const r = await ssh(["x", "kill -TERM $$"]);
+      assertEquals(r.code, 255, r.err);
+    });
+
+    await t.step("stdout and stderr kept apart", async () => {
+      const r = await ssh(["x", "echo to-out; echo to-err >&2; echo more-out"]);
+      assertEquals(r.code, 0, r.err);
+      assertEquals(r.out, "to-out\nmore-out\n");
+      assertEquals(r.err, "to-err\n");
+    });
+
+    await t.step("stdin piped through cat, EOF passed on", async () => {
+      const input = "line one\nline two\n".repeat(1000);
+      const r = await ssh(["x", "cat; echo done"], { stdin: input });
+      assertEquals(r.code, 0, r.err);
+      assertEquals(r.out, input + "done\n");
+    });
+
+    await t.step("-n: stdin not read, remote sees EOF", async () => {
+      const r = await ssh(["-n", "x", "cat; echo eof-seen"], { stdin: "must not arrive\n" });
+      assertEquals(r.code, 0, r.err);
+      assertEquals(r.out, "eof-seen\n");
+    });
+
+    await t.step("SendEnv and SetEnv", async () => {
+      const r = await ssh(
+        [
+          "-o",
+          "SendEnv=_XXX_TEST",
+          "-o",
+          "SetEnv=_XXX_TEST_SET=set-value",
+          "x",
+          "echo $_XXX_TEST/$_XXX_TEST_SET/${_XXX_TEST_NOT:-unset}",
+        ],
+        { env: { _XXX_TEST: "from-env", _XXX_TEST_NOT: "x" } },
+      );
+      assertEquals(r.code, 0, r.err);
+      assertEquals(r.out, "from-env/set-value/unset\n");
+    });
+
+    await t.step("subsystem (-s sftp) speaks SFTP", async () => {
+      // SSH_FXP_INIT version 3 → SSH_FXP_VERSION (type 2). stdin stays open a moment:
+      // sftp-server exits without flushing when it reads EOF.
+      const r = await sh(
+        `(printf '\\0\\0\\0\\5\\1\\0\\0\\0\\3'; sleep 1) | ${sshmuxPath()} -F ${sshd.config} -s x sftp | od -An -tu1`,
+      );
+      assertEquals(r.code, 0, r.err);
+      const bytes = r.out.trim().split(/\s+/).map(Number);
+      assertEquals(bytes[4], 2, `SSH_FXP_VERSION expected, got ${r.out}`);
+    });
+
+    await t.step("unknown host key → 255 with ssh's message", async () => {
+      const r = await run(sshmuxPath(), [
+        "-F",
+        sshd.config,
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "x",
+        "true",
+      ]);
+      assertEquals(r.code, 255);
+      assertStringIncludes(r.err, "Host key verification failed.");
+    });
+  } finally {
+    await sshd.stop();
+  }
+});
