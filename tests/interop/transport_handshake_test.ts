@@ -58,3 +58,153 @@ Deno.test("transport: default handshake with sshd reaches SERVICE_ACCEPT and ver
     await sshd.stop();
   }
 });
+
+const HOST_KEY_ALGS = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-256",
+  "rsa-sha2-512",
+];
+const KEX_ALGS = [
+  "curve25519-sha256",
+  "curve25519-sha256@libssh.org",
+  "ecdh-sha2-nistp256",
+  "ecdh-sha2-nistp384",
+  "ecdh-sha2-nistp521",
+  "diffie-hellman-group14-sha256",
+  "diffie-hellman-group16-sha512",
+  "diffie-hellman-group14-sha1",
+];
+
+/** Extra ECDSA host keys (384/521 bits): the fixture makes only default-size keys. */
+async function extraHostKeys(): Promise<{ dir: string; lines: string[] }> {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-hk-" });
+  const lines: string[] = [];
+  for (const bits of [384, 521]) {
+    const p = `${dir}/host_ecdsa${bits}`;
+    const r = await run("ssh-keygen", ["-q", "-t", "ecdsa", "-b", `${bits}`, "-N", "", "-f", p]);
+    assertEquals(r.code, 0, r.err);
+    lines.push(`HostKey ${p}`);
+  }
+  return { dir, lines };
+}
+
+Deno.test("transport: every kex × every host key algorithm against one sshd", async () => {
+  const extra = await extraHostKeys();
+  const sshd = await startSshd({
+    hostKeyTypes: ["ed25519", "ecdsa", "rsa"],
+    sshdConfig: [...extra.lines, "KexAlgorithms +diffie-hellman-group14-sha1"],
+  });
+  try {
+    const expected = await hostFingerprints(sshd.dir, ["ed25519", "ecdsa", "rsa"]);
+    for (const b of [384, 521]) {
+      const r = await run("ssh-keygen", [
+        "-l",
+        "-E",
+        "sha256",
+        "-f",
+        `${extra.dir}/host_ecdsa${b}.pub`,
+      ]);
+      expected.add(r.out.split(/\s+/)[1]);
+    }
+    const seenKeys = new Set<string>();
+    for (const kex of KEX_ALGS) {
+      for (const hk of HOST_KEY_ALGS) {
+        let verified = "";
+        const t = await connectTransport({
+          host: "127.0.0.1",
+          port: sshd.port,
+          kexAlgorithms: kex,
+          hostKeyAlgorithms: hk,
+          verifyHostKey: (blob, alg) => {
+            verified = alg;
+            seenKeys.add(fingerprintSha256(blob));
+            return Promise.resolve();
+          },
+        });
+        try {
+          assertEquals(t.algorithms.kex, kex);
+          assertEquals(t.algorithms.hostKey, hk);
+          assertEquals(verified, hk);
+          await serviceRequest(t);
+        } finally {
+          t.close();
+        }
+      }
+    }
+    // Five distinct host keys were presented, each one ssh-keygen's.
+    assertEquals(seenKeys.size, 5);
+    for (const fp of seenKeys) assert(expected.has(fp), `unexpected host key ${fp}`);
+  } finally {
+    await sshd.stop();
+    Deno.removeSync(extra.dir, { recursive: true });
+  }
+});
+
+Deno.test("transport: host key refused by verifyHostKey fails the connection with that error", async () => {
+  const sshd = await startSshd();
+  try {
+    const err = await connectTransport({
+      host: "127.0.0.1",
+      port: sshd.port,
+      verifyHostKey: () => Promise.reject(new Error("Host key verification failed.")),
+    }).then(() => undefined, (e) => e as Error);
+    assert(err, "connection should have failed");
+    assertEquals(err?.message, "Host key verification failed.");
+  } finally {
+    await sshd.stop();
+  }
+});
+
+Deno.test("transport: no common cipher → ssh's 'Unable to negotiate' message", async () => {
+  const sshd = await startSshd({ sshdConfig: ["Ciphers aes128-ctr"] });
+  try {
+    const err = await connectTransport({
+      host: "127.0.0.1",
+      port: sshd.port,
+      ciphers: "chacha20-poly1305@openssh.com",
+      verifyHostKey: () => Promise.resolve(),
+    }).then(() => undefined, (e) => e as Error);
+    assert(err, "connection should have failed");
+    assertEquals(
+      err?.message,
+      `Unable to negotiate with 127.0.0.1 port ${sshd.port}: no matching cipher found. Their offer: aes128-ctr`,
+    );
+  } finally {
+    await sshd.stop();
+  }
+});
+
+Deno.test("transport: connection refused → ssh's message", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const err = await connectTransport({
+    host: "127.0.0.1",
+    port,
+    verifyHostKey: () => Promise.resolve(),
+  }).then(() => undefined, (e) => e as Error);
+  assertEquals(err?.message, `ssh: connect to host 127.0.0.1 port ${port}: Connection refused`);
+});
+
+Deno.test("transport: ProxyCommand runs sshd -i and the handshake works over its stdio", async () => {
+  const sshd = await startSshd();
+  try {
+    const t = await connectTransport({
+      host: "127.0.0.1",
+      port: sshd.port,
+      proxyCommand: `/usr/sbin/sshd -i -f ${sshd.dir}/sshd_config -E ${sshd.dir}/inetd.log`,
+      verifyHostKey: () => Promise.resolve(),
+    });
+    try {
+      assertEquals(t.local, undefined);
+      await serviceRequest(t);
+    } finally {
+      await t.disconnect(11, "done");
+    }
+  } finally {
+    await sshd.stop();
+  }
+});

@@ -248,6 +248,7 @@ export class SshTransport implements PacketTransport {
           return;
         }
         await this.dispatch(pkt.payload, pkt.seq);
+        this.maybeRekey();
         if (this.inbox.length >= MAX_INBOX) {
           await new Promise<void>((res) => (this.inboxSpace = res));
         }
