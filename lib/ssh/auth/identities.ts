@@ -1,0 +1,193 @@
+// The keys publickey auth will offer, in ssh's order (sshconnect2.c pubkey_prepare):
+// agent keys that are also configured IdentityFiles, then the agent's other keys (unless
+// IdentitiesOnly), then keys only in files. File keys are opened lazily: the public half is
+// offered first and the private key (maybe with a passphrase) is loaded only after PK_OK.
+
+import type { Options } from "../../config/options.ts";
+import { log } from "../../log.ts";
+import { AgentClient } from "../keys/agent.ts";
+import {
+  IncorrectPassphraseError,
+  inspectPrivateKey,
+  KeyFormatError,
+  loadPrivateKey,
+  parsePublicKeyLine,
+  readKeyFile,
+} from "../keys/private_key.ts";
+import { keyTypeOfBlob, sameBytes, type Signer } from "../keys/signer.ts";
+import type { Prompter } from "./prompter.ts";
+
+export interface Identity {
+  readonly publicKeyBlob: Uint8Array;
+  readonly keyType: string;
+  /** For messages: the file path, or the agent's comment. */
+  readonly label: string;
+  /** Held by ssh-agent: signed straight away, no PK_OK query first (as ssh does). */
+  readonly fromAgent: boolean;
+  /** The signer; for encrypted files this may prompt. null = unusable (skip it). */
+  signer(): Promise<Signer | null>;
+}
+
+interface FileKey {
+  path: string;
+  blob?: Uint8Array;
+  text?: string;
+}
+
+export interface IdentitySources {
+  agent?: AgentClient;
+  prompter: Prompter;
+}
+
+function expandTilde(path: string): string {
+  const home = Deno.env.get("HOME");
+  return path.startsWith("~/") && home ? home + path.slice(1) : path;
+}
+
+/** ssh ignores private key files others can read (when we own them), loudly. */
+async function tooOpen(path: string): Promise<boolean> {
+  try {
+    const st = await Deno.stat(path);
+    const mode = st.mode ?? 0;
+    if (st.uid === Deno.uid() && (mode & 0o077) !== 0) {
+      const bar = "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@";
+      log.error(bar);
+      log.error("@         WARNING: UNPROTECTED PRIVATE KEY FILE!          @");
+      log.error(bar);
+      log.error(
+        `Permissions 0${(mode & 0o777).toString(8)} for '${path}' are too open.`,
+      );
+      log.error("It is required that your private key files are NOT accessible by others.");
+      log.error("This private key will be ignored.");
+      return true;
+    }
+  } catch { /* stat failed: reading will fail too */ }
+  return false;
+}
+
+/** The public half of a key file: from `path.pub`, else from the private file itself. */
+async function readFileKey(path: string): Promise<FileKey | undefined> {
+  let text: string | undefined;
+  try {
+    text = await readKeyFile(path);
+  } catch (e) {
+    log.debug(`no such identity: ${path}: ${(e as Error).message}`);
+    return undefined;
+  }
+  try {
+    const pub = parsePublicKeyLine(await readKeyFile(`${path}.pub`));
+    return { path, blob: pub.blob, text };
+  } catch { /* no usable .pub: try the private file's own copy */ }
+  try {
+    const info = inspectPrivateKey(text);
+    if (info.publicKeyBlob) return { path, blob: info.publicKeyBlob, text };
+    if (!info.encrypted) {
+      return { path, blob: (await loadPrivateKey(text, undefined, path)).publicKeyBlob, text };
+    }
+  } catch (e) {
+    log.debug(`identity ${path}: ${(e as Error).message}`);
+    return undefined;
+  }
+  log.debug(`identity ${path}: encrypted PEM without a .pub file is not supported`);
+  return undefined;
+}
+
+/** Loads a file key, prompting for its passphrase like ssh's load_identity_file(). */
+async function loadWithPassphrase(
+  f: FileKey,
+  opts: Options,
+  prompter: Prompter,
+): Promise<Signer | null> {
+  if (await tooOpen(f.path)) return null;
+  const text = f.text ?? await readKeyFile(f.path);
+  try {
+    return await loadPrivateKey(text, undefined, f.path);
+  } catch (e) {
+    if (!(e instanceof KeyFormatError) || !inspectPrivateKey(text).encrypted) {
+      log.error(`Load key "${f.path}": ${(e as Error).message}`);
+      return null;
+    }
+  }
+  if (opts.batchMode) {
+    log.debug(`key ${f.path} is encrypted and BatchMode is set: skipped`);
+    return null;
+  }
+  const prompt = `Enter passphrase for key '${f.path}': `;
+  for (let i = 0; i < Math.max(1, opts.numberOfPasswordPrompts); i++) {
+    const pass = await prompter.ask(prompt, false);
+    if (pass === null || pass === "") {
+      log.debug2("no passphrase given, try next key");
+      return null;
+    }
+    try {
+      return await loadPrivateKey(text, pass, f.path);
+    } catch (e) {
+      if (e instanceof IncorrectPassphraseError) {
+        log.debug2("bad passphrase given, try again...");
+        continue;
+      }
+      log.error(`Load key "${f.path}": ${(e as Error).message}`);
+      return null;
+    }
+  }
+  return null;
+}
+
+function fileIdentity(f: FileKey & { blob: Uint8Array }, opts: Options, p: Prompter): Identity {
+  let loaded: Promise<Signer | null> | undefined;
+  return {
+    publicKeyBlob: f.blob,
+    keyType: keyTypeOfBlob(f.blob),
+    label: f.path,
+    fromAgent: false,
+    signer: () => (loaded ??= loadWithPassphrase(f, opts, p)),
+  };
+}
+
+function agentIdentity(s: Signer, label: string): Identity {
+  return {
+    publicKeyBlob: s.publicKeyBlob,
+    keyType: s.keyType,
+    label,
+    fromAgent: true,
+    signer: () => Promise.resolve(s),
+  };
+}
+
+/** Builds the ordered identity list. The agent is asked once; a dead agent is just skipped. */
+export async function collectIdentities(opts: Options, src: IdentitySources): Promise<Identity[]> {
+  const files: (FileKey & { blob: Uint8Array })[] = [];
+  for (const path of opts.identityFiles) {
+    const f = await readFileKey(expandTilde(path));
+    if (f?.blob) files.push(f as FileKey & { blob: Uint8Array });
+  }
+  let agentSigners: Signer[] = [];
+  if (src.agent) {
+    try {
+      agentSigners = await src.agent.signers();
+    } catch (e) {
+      log.debug(`agent: ${(e as Error).message}`);
+    }
+  }
+  const inConfig: Identity[] = [];
+  const otherAgent: Identity[] = [];
+  const usedFiles = new Set<number>();
+  for (const s of agentSigners) {
+    const i = files.findIndex((f) => sameBytes(f.blob, s.publicKeyBlob));
+    if (i >= 0) {
+      usedFiles.add(i);
+      inConfig.push(agentIdentity(s, files[i].path));
+    } else if (!opts.identitiesOnly) {
+      otherAgent.push(agentIdentity(s, s.comment || "agent key"));
+    }
+  }
+  const fileOnly = files.filter((_, i) => !usedFiles.has(i)).map((f) =>
+    fileIdentity(f, opts, src.prompter)
+  );
+  return [...inConfig, ...otherAgent, ...fileOnly];
+}
+
+/** The agent to use for these options, if any (IdentityAgent none disables it). */
+export function agentFor(opts: Options): AgentClient | undefined {
+  return AgentClient.fromEnvironment(opts.identityAgent);
+}
