@@ -1,0 +1,150 @@
+// `sshmux -S ctl host [command]` against a running master: the stock client's session flow
+// (mux.c mux_client_request_session) — forwards, ALIVE, NEW_SESSION with our stdio fds, then
+// raw tty, signal relay and the wait for EXIT_MESSAGE and EOF.
+
+import { isatty, openDevNull, RawFd } from "../../ffi/mod.ts";
+import type { Options } from "../config/options.ts";
+import { wantTtyDecision } from "../config/resolve.ts";
+import { FatalError, ProtocolError } from "../errors.ts";
+import { log, LogLevel } from "../log.ts";
+import { MuxFallback, MuxMasterGone } from "./errors.ts";
+import { MuxRequestRefused } from "../mux/errors.ts";
+import { sendForwards } from "./forwards.ts";
+import type { MuxClient } from "./mux_client.ts";
+import { writeStderr } from "./output.ts";
+import { escapeCharCode, sessionEnv, sessionTerm } from "./session_request.ts";
+import { installSessionSignals } from "./signals.ts";
+import { enterRawModeIfTty } from "./tty.ts";
+
+function fallback(msg: string): MuxFallback {
+  log.error(msg);
+  return new MuxFallback(msg);
+}
+
+/**
+ * Runs one session over `client` and returns the exit code. Throws MuxFallback when the master
+ * would not give us a session (ssh then connects directly), FatalError on protocol violations
+ * after the session opened.
+ */
+export async function runMuxSession(
+  client: MuxClient,
+  opts: Options,
+  environ: Record<string, string> = Deno.env.toObject(),
+): Promise<number> {
+  if (!await sendForwards(client, opts, { open: true, printAllocatedPorts: false })) {
+    throw fallback("muxclient: master forward request failed");
+  }
+
+  let masterPid: number;
+  try {
+    masterPid = await client.aliveCheck();
+  } catch (e) {
+    if (e instanceof ProtocolError && e.message.startsWith("out of sequence")) {
+      throw new FatalError(`mux_client_request_alive: ${e.message}`);
+    }
+    throw fallback("mux_client_request_session: master alive request failed");
+  }
+
+  const stdin0 = RawFd.std(0);
+  // -f and StdinNull imply -n for a mux client too (we cannot fork, so -f only does that).
+  const stdinNull = opts.stdinNull || opts.forkAfterAuthentication;
+  const decision = wantTtyDecision({ ...opts, stdinNull }, isatty(stdin0));
+  const tty = decision.tty;
+  if (decision.warn) {
+    log.info("Pseudo-terminal will not be allocated because stdin is not a terminal.");
+  }
+  const stdinFd = stdinNull ? openDevNull(false) : stdin0;
+  let sid: number;
+  try {
+    sid = await client.newSession({
+      wantTty: tty,
+      wantX11: opts.forwardX11,
+      wantAgent: opts.forwardAgent,
+      subsystem: opts.sessionType === "subsystem",
+      escapeChar: escapeCharCode(opts.escapeChar),
+      term: sessionTerm(opts, environ),
+      command: opts.command,
+      env: sessionEnv(opts, environ),
+    }, [stdinFd, RawFd.std(1), RawFd.std(2)]);
+  } catch (e) {
+    if (e instanceof MuxRequestRefused) {
+      throw fallback(
+        e.kind === "PermissionDenied"
+          ? `Master refused session request: ${e.reason}`
+          : `mux_client_request_session: session request failed: ${e.reason}`,
+      );
+    }
+    if (e instanceof MuxMasterGone) {
+      throw fallback(`mux_client_request_session: ${e.message}`);
+    }
+    if (e instanceof ProtocolError) throw fallback(`mux_client_request_session: ${e.message}`);
+    throw e;
+  } finally {
+    // The master holds its own copy now; ours would keep /dev/null open for nothing.
+    if (stdinFd !== stdin0) stdinFd.close();
+  }
+  log.debug(`mux session opened, id ${sid}, master pid ${masterPid}`);
+
+  const signals = installSessionSignals(() => client.close(), masterPid);
+  // Raw mode only on a real tty stdin (ssh's enter_raw_mode fails quietly otherwise).
+  let leaveRawMode = tty && !stdinNull ? enterRawModeIfTty(stdin0) : undefined;
+  let exitValue: number | undefined;
+  try {
+    // Read until the master closes the socket: EXIT_MESSAGE may arrive before all output has
+    // been written into our stdout, so it never ends the wait by itself.
+    while (true) {
+      let msg;
+      try {
+        msg = await client.read();
+      } catch (e) {
+        if (signals.received !== undefined) break;
+        if (e instanceof ProtocolError) {
+          throw new FatalError(`mux_client_request_session: ${e.message}`);
+        }
+        log.debug(`read from master failed: ${e instanceof Error ? e.message : e}`);
+        break;
+      }
+      if (msg === null) break;
+      switch (msg.kind) {
+        case "TtyAllocFail":
+          if (msg.sid !== sid) {
+            throw new FatalError(`tty_alloc_fail: session id mismatch (${msg.sid} != ${sid})`);
+          }
+          leaveRawMode?.();
+          leaveRawMode = undefined;
+          break;
+        case "ExitMessage":
+          if (msg.sid !== sid) {
+            throw new FatalError(`exit_message: session id mismatch (${msg.sid} != ${sid})`);
+          }
+          if (exitValue !== undefined) throw new FatalError("exitval sent twice");
+          exitValue = msg.exitValue;
+          break;
+        case "Failure":
+        case "PermissionDenied":
+          throw new FatalError(`master returned error: ${msg.reason}`);
+        default:
+          throw new FatalError(`master returned unexpected message ${msg.kind}`);
+      }
+    }
+  } finally {
+    signals.dispose();
+    client.close();
+    leaveRawMode?.();
+  }
+
+  let code: number;
+  if (signals.received !== undefined) {
+    log.debug2(`Exiting on signal: ${signals.received}`);
+    code = 255;
+  } else if (exitValue === undefined) {
+    log.debug2("Control master terminated unexpectedly");
+    code = 255;
+  } else {
+    code = exitValue & 0xff;
+  }
+  if (tty && log.enabled(LogLevel.INFO) && !opts.quiet) {
+    writeStderr(`Shared connection to ${opts.hostName} closed.\r\n`);
+  }
+  return code;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Client benchmark (deno task bench): one throwaway sshd and one stock OpenSSH master; sshmux vs
+# ssh as the mux client. Reports the median wall time of N sequential `true` sessions and the
+# MB/s of a large download through a session into a file, plus sshmux/ssh ratios.
+# Usage: scripts/bench-client.sh [sessions=30] [MiB=500]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-30}
+mib=${2:-500}
+sshmux="$top/scripts/sshmux"
+dir=$(mktemp -d /tmp/sshmux-bench.XXXXXX)
+master_pid=""
+sshd_pid=""
+cleanup() {
+  [ -n "$master_pid" ] && ssh -F "$dir/ssh_config" -S "$dir/ctl" -O exit x >/dev/null 2>&1 || true
+  [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+mkdir -p /run/sshd 2>/dev/null || true
+ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$dir/id_client"
+cp "$dir/id_client.pub" "$dir/authorized_keys"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$dir/sshd_config" <<CFG
+ListenAddress 127.0.0.1
+Port $port
+HostKey $dir/host_key
+AuthorizedKeysFile $dir/authorized_keys
+StrictModes no
+UsePAM no
+PidFile $dir/sshd.pid
+PermitRootLogin yes
+CFG
+echo "bench-host $(cut -d' ' -f1,2 "$dir/host_key.pub")" >"$dir/known_hosts"
+cat >"$dir/ssh_config" <<CFG
+Host *
+  HostName 127.0.0.1
+  Port $port
+  User ${USER:-root}
+  IdentityFile $dir/id_client
+  IdentitiesOnly yes
+  HostKeyAlias bench-host
+  UserKnownHostsFile $dir/known_hosts
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  BatchMode yes
+  LogLevel ERROR
+CFG
+/usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+for _ in $(seq 100); do [ -s "$dir/sshd.pid" ] && break; sleep 0.05; done
+sshd_pid=$(cat "$dir/sshd.pid")
+ssh -F "$dir/ssh_config" -M -N -n -S "$dir/ctl" x </dev/null >/dev/null 2>"$dir/master.log" &
+master_pid=$!
+for _ in $(seq 200); do
+  ssh -F "$dir/ssh_config" -S "$dir/ctl" -O check x 2>/dev/null && break
+  sleep 0.05
+done
+
+now() { date +%s.%N; }
+# median_session CLIENT: median seconds of $runs sequential `CLIENT -S ctl x true`.
+median_session() {
+  local times=() t0 t1
+  for _ in $(seq "$runs"); do
+    t0=$(now)
+    "$1" -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
+    t1=$(now)
+    times+=("$(echo "$t1 - $t0" | bc -l)")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
+}
+# download_mbps CLIENT: MB/s (MiB/s) of `cat` of the data file through a session into a file.
+download_mbps() {
+  local t0 t1
+  t0=$(now)
+  "$1" -F "$dir/ssh_config" -S "$dir/ctl" x "cat $dir/data" </dev/null >"$dir/copy"
+  t1=$(now)
+  cmp -s "$dir/data" "$dir/copy" || { echo "download through $1 was not byte-exact" >&2; exit 1; }
+  rm -f "$dir/copy"
+  echo "$mib / ($t1 - $t0)" | bc -l
+}
+
+head -c $((mib * 1024 * 1024)) /dev/urandom >"$dir/data"
+# Warm-up: Deno's module cache and the master's first session.
+"$sshmux" -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
+ssh -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
+
+ssh_med=$(median_session ssh)
+mux_med=$(median_session "$sshmux")
+ssh_bw=$(download_mbps ssh)
+mux_bw=$(download_mbps "$sshmux")
+
+printf 'sessions: median of %d sequential `true`: ssh %.1f ms, sshmux %.1f ms, sshmux/ssh = %.2f\n' \
+  "$runs" "$(echo "$ssh_med * 1000" | bc -l)" "$(echo "$mux_med * 1000" | bc -l)" \
+  "$(echo "$mux_med / $ssh_med" | bc -l)"
+printf 'download: %d MiB through a session to a file: ssh %.1f MiB/s, sshmux %.1f MiB/s, sshmux/ssh = %.2f\n' \
+  "$mib" "$ssh_bw" "$mux_bw" "$(echo "$mux_bw / $ssh_bw" | bc -l)"
