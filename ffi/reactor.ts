@@ -84,7 +84,7 @@ function drainWake(): void {
 function scheduleSubmit(): void {
   if (submitScheduled || inflight) return;
   submitScheduled = true;
-  setTimeout(submit, 0);
+  queueMicrotask(submit);
 }
 
 function submit(): void {
