@@ -1,6 +1,6 @@
 // sshmux as the mux client (`ssh -S` drop-in) against a real OpenSSH master: sessions, exit
 // codes, environment, stdio separation, bulk data both ways, ttys, concurrency, fd hygiene.
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assertEquals, assertMatch } from "@std/assert";
 import { startSshd } from "../helpers/sshd.ts";
 import { startStockMaster } from "../helpers/stock_master.ts";
 import { run, type RunOptions, sh, sshmuxPath, waitFor } from "../helpers/run.ts";
