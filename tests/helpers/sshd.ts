@@ -13,6 +13,8 @@ export interface SshdOptions {
   hostKeyTypes?: string[];
   /** Client key type for ssh-keygen -t (default "ed25519"). */
   clientKeyType?: string;
+  /** Run sshd with PAM (password/keyboard-interactive via PAM). sshd keeps the first UsePAM line. */
+  usePam?: boolean;
 }
 
 export interface Sshd {
@@ -75,7 +77,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     ...hostKeys.map((k) => `HostKey ${k}`),
     `AuthorizedKeysFile ${dir}/authorized_keys`,
     "StrictModes no",
-    "UsePAM no",
+    `UsePAM ${opts.usePam ? "yes" : "no"}`,
     `PidFile ${pidFile}`,
     "AcceptEnv _XXX_TEST _XXX_TEST_* LANG LC_*",
     "Subsystem sftp /usr/lib/openssh/sftp-server",
