@@ -175,12 +175,14 @@ export async function listenUnix(path: string): Promise<UnixListenResult> {
 
 /** Fallback when no temp directory fits: bind in place, then fix the mode at once. */
 function bindDirect(path: string, fail: (why: string) => UnixListenResult): UnixListenResult {
+  let listener: Deno.UnixListener | undefined;
   try {
-    const listener = Deno.listen({ transport: "unix", path });
+    listener = Deno.listen({ transport: "unix", path });
     Deno.chmodSync(path, 0o600);
     const st = Deno.lstatSync(path);
     return { listener, errors: [], ino: st.ino, dev: st.dev };
   } catch (e) {
+    listener?.close();
     return fail(errnoText(e));
   }
 }
