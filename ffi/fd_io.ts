@@ -16,6 +16,23 @@ export const TTY_WRITE_CHUNK = 4096;
 
 export type FdKind = "tty" | "file" | "stream";
 
+/**
+ * FdIos whose fd flags we changed. If the program ends through Deno.exit() without closing
+ * them, the "unload" handler still restores the flags: a stdin pipe left O_NONBLOCK would
+ * break whatever the user's shell runs next on the same pipe.
+ */
+const flagsToRestore = new Set<FdIo>();
+let unloadHooked = false;
+let restoreFlagsOf: (io: FdIo) => void;
+
+function hookUnload(): void {
+  if (unloadHooked) return;
+  unloadHooked = true;
+  globalThis.addEventListener("unload", () => {
+    for (const io of [...flagsToRestore]) restoreFlagsOf(io);
+  });
+}
+
 /** Classifies an fd: tty, seekable ("file"), or anything else (pipe, socket, fifo). */
 export function fdKind(num: number): FdKind {
   const lib = libc();
@@ -31,11 +48,19 @@ export class FdIo {
   #reading = false;
   #writing = false;
 
+  static {
+    restoreFlagsOf = (io) => io.#restoreFlags();
+  }
+
   constructor(fd: RawFd) {
     const num = liveFd(fd, "FdIo");
     this.#fd = fd;
     this.kind = fdKind(num);
-    if (this.kind === "stream") this.#savedFlags = setNonblocking(num);
+    if (this.kind === "stream") {
+      this.#savedFlags = setNonblocking(num);
+      flagsToRestore.add(this);
+      hookUnload();
+    }
   }
 
   /** The underlying handle (for isatty/winsize on a session's stdin, logs). */
@@ -108,13 +133,19 @@ export class FdIo {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#savedFlags !== null && !this.#fd.closed) {
-      try {
-        setStatusFlags(liveFd(this.#fd, "close"), this.#savedFlags);
-      } catch {
-        // The fd may be broken (peer gone); closing it is still the right thing.
-      }
-    }
+    this.#restoreFlags();
     this.#fd.close();
+  }
+
+  /** Puts back the status flags saved by the constructor (close() does this first). */
+  #restoreFlags(): void {
+    flagsToRestore.delete(this);
+    if (this.#savedFlags === null || this.#fd.closed) return;
+    try {
+      setStatusFlags(liveFd(this.#fd, "restoreFlags"), this.#savedFlags);
+    } catch {
+      // The fd may be broken (peer gone); closing it is still the right thing.
+    }
+    this.#savedFlags = null;
   }
 }

@@ -16,7 +16,7 @@ import {
 } from "../../ffi/mod.ts";
 import { pendingWaits, reactorIdle } from "../../ffi/reactor.ts";
 import { getStatusFlags, setStatusFlags } from "../../ffi/fd_flags.ts";
-import { libc } from "../../ffi/libc.ts";
+import { fcntl, libc } from "../../ffi/libc.ts";
 import { liveFd } from "../../ffi/raw_fd.ts";
 import { abi } from "../../ffi/abi/mod.ts";
 
@@ -218,4 +218,35 @@ Deno.test("ffi FdIo: RawFd.std handles never close our stdio", () => {
   // fd 1 is still open: F_GETFL works on the number
   assert(getStatusFlags(1) >= 0);
   assertEquals(fdNumber(out), 1);
+});
+
+Deno.test("ffi FdIo: Deno.exit() without close still restores a pipe's flags", async () => {
+  // The child gets a pipe as stdin, wraps it in FdIo (O_NONBLOCK) and exits without closing;
+  // it prints the flags it saw, then we check the pipe (shared description) from here.
+  const [r, w] = pipe();
+  const code = `
+    import { FdIo, RawFd } from "${new URL("../../ffi/mod.ts", import.meta.url)}";
+    new FdIo(RawFd.std(0));
+    Deno.exit(0);
+  `;
+  const rn = liveFd(r, "t");
+  // an inheritable copy (F_DUPFD = 0, no close-on-exec) of the same open file description
+  const inheritable = RawFd.adopt(fcntl(rn, 0, 10));
+  const before = getStatusFlags(rn);
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `exec "$0" eval --no-check "$1" <&${fdNumber(inheritable)}`,
+      Deno.execPath(),
+      code,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(new TextDecoder().decode(out.stderr), "");
+  assertEquals(out.code, 0);
+  assertEquals(getStatusFlags(rn), before, "O_NONBLOCK not left behind");
+  inheritable.close();
+  r.close();
+  w.close();
 });
