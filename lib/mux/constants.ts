@@ -56,6 +56,11 @@ export const MUX_MAX_HELLO_EXTENSIONS = 256;
 /** Proxy-mode packet length bounds (packet.c ssh_packet_read_poll2_mux, PACKET_MAX_SIZE). */
 export const MUX_PROXY_MIN_PACKET = 5;
 export const MUX_PROXY_MAX_PACKET = 256 * 1024;
+/**
+ * The master reading a proxy client accepts shorter packets: padding byte + type is enough
+ * (channels.c channel_proxy_downstream `have < 2`), e.g. a bare SSH_MSG_REQUEST_FAILURE.
+ */
+export const MUX_PROXY_MIN_DOWNSTREAM_PACKET = 2;
 /** Largest -W port other than PORT_STREAMLOCAL that the master accepts (mux.c: `<= INT_MAX`). */
 export const INT_MAX = 0x7fffffff;
 /** Largest TCP port in OPEN_FWD / CLOSE_FWD other than PORT_STREAMLOCAL. */

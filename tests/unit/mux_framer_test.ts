@@ -2,7 +2,7 @@
 
 import { assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
 import { DecodeError, ProtocolError, SizeLimitError } from "../../lib/errors.ts";
-import { MUX_MAX_PACKET } from "../../lib/mux/constants.ts";
+import { MUX_MAX_PACKET, MUX_PROXY_MIN_DOWNSTREAM_PACKET } from "../../lib/mux/constants.ts";
 import { decodeMux, encodeMux, type MuxMessage } from "../../lib/mux/messages.ts";
 import {
   frameHeaderLength,
@@ -300,10 +300,21 @@ Deno.test("proxy framing: 5 <= length <= 256 KiB, padding must be 0", () => {
   const p = new ProxyFramer();
   assertEquals(p.push(concat(withLength(6), withLength(6, 1))).length, 1);
   assertThrows(() => p.next(), ProtocolError);
-  // Encode refuses what a receiver would drop.
-  assertThrows(() => encodeProxyPacket(new Uint8Array(3)), RangeError);
+  // Encode refuses what any receiver would drop.
+  assertThrows(() => encodeProxyPacket(new Uint8Array(0)), RangeError);
   assertThrows(() => encodeProxyPacket(new Uint8Array(256 * 1024)), RangeError);
   assertEquals(encodeProxyPacket(new Uint8Array(256 * 1024 - 1)).length, 4 + 256 * 1024);
+});
+
+Deno.test("proxy framing: a master reading a proxy client accepts a bare 1-byte message", () => {
+  // e.g. SSH_MSG_REQUEST_FAILURE (82): channels.c only needs padding + type (length 2).
+  const bare = encodeProxyPacket(Uint8Array.of(82));
+  assertEquals([...bare], [0, 0, 0, 2, 0, 82]);
+  assertThrows(() => new ProxyFramer().push(bare), ProtocolError); // the stock client's rule
+  const downstream = new ProxyFramer({ minPacketLength: MUX_PROXY_MIN_DOWNSTREAM_PACKET });
+  assertEquals(downstream.push(bare), [Uint8Array.of(82)]);
+  assertThrows(() => downstream.push(Uint8Array.of(0, 0, 0, 1, 0)), ProtocolError);
+  assertThrows(() => new ProxyFramer({ minPacketLength: 1 }), RangeError);
 });
 
 Deno.test("proxy framing: EOF inside a packet is a DecodeError; bytesNeeded is exact", () => {
