@@ -25,6 +25,7 @@ interface Waiter {
   fd: number;
   events: number;
   resolve(revents: number): void;
+  reject(err: unknown): void;
 }
 
 /** fd number → waiters on it */
@@ -77,9 +78,10 @@ function drainWake(): void {
 }
 
 /**
- * Starts the next poll once the current JS turn is over: the callers woken by the previous poll
- * usually re-register right away, and waiting one macrotask lets them join this poll instead of
- * forcing a wake + re-poll.
+ * Starts the next poll from a microtask: callers woken by the previous poll usually re-register
+ * within their first continuation step, which runs before this microtask, so they join the new
+ * poll instead of forcing a wake + re-poll. (setTimeout(0) would be clamped to 4 ms once nested,
+ * which measured 200 round trips/s instead of 10k.)
  */
 function scheduleSubmit(): void {
   if (submitScheduled || inflight) return;
@@ -90,7 +92,15 @@ function scheduleSubmit(): void {
 function submit(): void {
   submitScheduled = false;
   if (inflight || waiters.size === 0) return;
-  ensureWakeFd();
+  try {
+    ensureWakeFd();
+  } catch (e) {
+    // No wake fd (EMFILE ...): nobody can be woken reliably, so fail every waiter now.
+    const all = [...waiters.values()].flatMap((set) => [...set]);
+    waiters.clear();
+    for (const w of all) w.reject(e);
+    return;
+  }
   const watch = new Map<number, number>();
   for (const [fd, set] of waiters) {
     let ev = 0;
@@ -165,10 +175,10 @@ export function waitFd(fd: RawFd, events: number): Promise<number> {
     return Promise.reject(e);
   }
   if (events === 0) return Promise.reject(new RangeError("waitFd needs POLLIN and/or POLLOUT"));
-  return new Promise<number>((resolve) => {
+  return new Promise<number>((resolve, reject) => {
     let set = waiters.get(num);
     if (!set) waiters.set(num, set = new Set());
-    set.add({ handle: fd, fd: num, events, resolve });
+    set.add({ handle: fd, fd: num, events, resolve, reject });
     if (inflight) {
       const watched = inflight.get(num);
       const covered = watched !== undefined && (watched & events) === events && !stale.has(num);

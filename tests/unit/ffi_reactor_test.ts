@@ -250,3 +250,29 @@ Deno.test("ffi FdIo: Deno.exit() without close still restores a pipe's flags", a
   r.close();
   w.close();
 });
+
+Deno.test("ffi reactor: signals during a wait (EINTR on the pool thread) neither wake nor lose it", async () => {
+  const onWinch = () => {};
+  Deno.addSignalListener("SIGWINCH", onWinch);
+  try {
+    const [r, w] = pipe();
+    let woke = false;
+    const p = waitFd(r, POLLIN).then((ev) => {
+      woke = true;
+      return ev;
+    });
+    for (let i = 0; i < 200; i++) {
+      Deno.kill(Deno.pid, "SIGWINCH");
+      if (i % 20 === 0) await new Promise((res) => setTimeout(res, 1));
+    }
+    await new Promise((res) => setTimeout(res, 20));
+    assert(!woke, "woken without data");
+    rawWrite(w, new Uint8Array([1]));
+    assert((await p) & POLLIN);
+    r.close();
+    w.close();
+    await reactorIdle();
+  } finally {
+    Deno.removeSignalListener("SIGWINCH", onWinch);
+  }
+});
