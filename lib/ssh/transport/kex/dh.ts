@@ -46,15 +46,17 @@ function dhMethod(name: string, hash: HashName, p: bigint, exponentBytes: number
       const e = modPow(2n, x, p);
       return Promise.resolve({
         clientField: new WireWriter(p.toString(16).length / 2 + 8).mpint(e).finish(),
-        finish(serverField: Uint8Array) {
-          // The reply's f is an mpint; re-read it from its string form.
-          const f = new WireReader(
-            new WireWriter(serverField.length + 4).string(serverField).finish(),
-          )
-            .mpint();
-          if (f <= 1n || f >= p - 1n) throw new ProtocolError("invalid DH value f from server");
-          const k = modPow(f, x, p);
-          return Promise.resolve(new WireWriter(p.toString(16).length / 2 + 8).mpint(k).finish());
+        finish(serverField: Uint8Array): Promise<Uint8Array> {
+          return Promise.resolve().then(() => {
+            // The reply's f is an mpint; re-read it from its string form.
+            const f = new WireReader(
+              new WireWriter(serverField.length + 4).string(serverField).finish(),
+            )
+              .mpint();
+            if (f <= 1n || f >= p - 1n) throw new ProtocolError("invalid DH value f from server");
+            const k = modPow(f, x, p);
+            return new WireWriter(p.toString(16).length / 2 + 8).mpint(k).finish();
+          });
         },
       });
     },
