@@ -111,11 +111,11 @@ Deno.test("fuzzed forwarded-* payloads only throw DecodeError", () => {
 });
 
 Deno.test("bind address rules follow ssh (client side)", () => {
-  assertEquals(localBindAddresses(undefined, false), ["127.0.0.1", "::1"]);
+  assertEquals(localBindAddresses(undefined, false), ["::1", "127.0.0.1"]);
   assertEquals(localBindAddresses(undefined, true), ["::", "0.0.0.0"]);
   assertEquals(localBindAddresses("", false), ["::", "0.0.0.0"]);
   assertEquals(localBindAddresses("*", false), ["::", "0.0.0.0"]);
-  assertEquals(localBindAddresses("localhost", true), ["127.0.0.1", "::1"]);
+  assertEquals(localBindAddresses("localhost", true), ["::1", "127.0.0.1"]);
   assertEquals(localBindAddresses("10.1.2.3", false), ["10.1.2.3"]);
   assertEquals(remoteBindHost(undefined), "localhost");
   assertEquals(remoteBindHost(""), "");

@@ -12,7 +12,9 @@ export interface TcpListenResult {
   errors: string[];
 }
 
-const LOOPBACK = ["127.0.0.1", "::1"];
+// getaddrinfo's order for the loopback pair (::1 first), which decides which failure ssh
+// reports at error level: the last address's.
+const LOOPBACK = ["::1", "127.0.0.1"];
 // "::" first: on Linux it is dual-stack, so the 0.0.0.0 bind after it normally fails with
 // EADDRINUSE, which is expected and only logged at debug level.
 const WILDCARD = ["::", "0.0.0.0"];
@@ -65,11 +67,11 @@ export function listenTcp(
       const line = `bind ${bracket(host, boundPort)}: ${errnoText(e)}`;
       const dualStackShadow = wildcard && listeners.length > 0 &&
         e instanceof Deno.errors.AddrInUse;
-      const familyMissing = e instanceof Deno.errors.AddrNotAvailable && host === "::1";
-      if (dualStackShadow || (familyMissing && listeners.length > 0)) {
+      if (dualStackShadow) {
         log.debug(line);
-      } else if (i === hosts.length - 1 && listeners.length === 0) {
-        // ssh reports the last address's failure as an error and earlier ones verbosely.
+      } else if (i === hosts.length - 1) {
+        // ssh reports the last address's failure as an error (even when an earlier address
+        // worked) and earlier ones verbosely.
         log.error(line);
         errors.push(line);
       } else {
