@@ -95,13 +95,14 @@ export class FrameAssembler {
   }
 
   /**
-   * The stream ended. Throws if it ended inside a frame (DecodeError) or on a bad header
-   * (whatever the length check throws); returns quietly if nothing was pending.
+   * The stream ended (call after taking every complete frame). Throws if bytes are left, i.e. it
+   * ended inside a frame (DecodeError), or on a bad header (whatever the length check throws);
+   * returns quietly if nothing was pending.
    */
   end(): void {
     if (this.buffered >= frameHeaderLength) this.peekLength();
     if (this.buffered > 0) {
-      throw new DecodeError(`connection closed inside a frame (${this.buffered} bytes pending)`);
+      throw new DecodeError(`connection closed with ${this.buffered} bytes of a frame unread`);
     }
   }
 

@@ -72,7 +72,10 @@ export class MuxFramer {
     return this.frames.buffered;
   }
 
-  /** Call at EOF: throws if the stream stopped inside a frame or on a bad header. */
+  /**
+   * Call at EOF, after taking every complete frame: throws if the stream stopped inside a frame
+   * (DecodeError) or on a bad header.
+   */
   end(): void {
     this.frames.end();
   }

@@ -108,7 +108,10 @@ export class ProxyFramer {
     return this.frames.buffered;
   }
 
-  /** Call at EOF: throws if the stream stopped inside a packet or on a bad header. */
+  /**
+   * Call at EOF, after taking every complete packet: throws if the stream stopped inside a packet
+   * (DecodeError) or on a bad header.
+   */
   end(): void {
     this.frames.end();
   }

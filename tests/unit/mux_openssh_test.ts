@@ -22,6 +22,11 @@ import {
   type MuxRequest,
 } from "../../lib/mux/messages.ts";
 import { readMuxFrame } from "../../lib/mux/framer.ts";
+import {
+  REASON_PORT_NOT_FORWARDED,
+  REASON_UNSUPPORTED_REQUEST,
+  remoteForwardFailedReason,
+} from "../../lib/mux/reasons.ts";
 import { encodeProxyPacket, ProxyFramer } from "../../lib/mux/proxy_framing.ts";
 import { WireReader } from "../../lib/wire/reader.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
@@ -298,7 +303,7 @@ Deno.test("stock master vs lib/mux client codecs: replies, limits and proxy fram
     });
     assertEquals(
       await ask(p, { kind: "Unknown", type: 0x1000000a, rid: 8, data: new Uint8Array(0) }),
-      { kind: "Failure", rid: 8, reason: "unsupported request" },
+      { kind: "Failure", rid: 8, reason: REASON_UNSUPPORTED_REQUEST },
     );
     // A 9.2 master predates MUX_C_EXT_INFO.
     assertEquals(await ask(p, { kind: "ExtInfoRequest", rid: 9, name: "connection" }), {
@@ -319,7 +324,7 @@ Deno.test("stock master vs lib/mux client codecs: replies, limits and proxy fram
     assertEquals(await ask(p, { kind: "CloseFwd", ...fwd, rid: 12 }), {
       kind: "Failure",
       rid: 12,
-      reason: "port not forwarded",
+      reason: REASON_PORT_NOT_FORWARDED,
     });
     const remote = await ask(p, {
       kind: "OpenFwd",
@@ -331,6 +336,20 @@ Deno.test("stock master vs lib/mux client codecs: replies, limits and proxy fram
       connectPort: sshd.port,
     });
     assert(remote?.kind === "RemotePort" && remote.rid === 13 && remote.port > 0, `${remote}`);
+    // sshd cannot listen on its own port: the server refuses, the master words it like this.
+    const taken = { port: sshd.port };
+    assertEquals(
+      await ask(p, {
+        kind: "OpenFwd",
+        rid: 14,
+        fwdType: MUX_FWD_REMOTE,
+        listenHost: "127.0.0.1",
+        listenPort: taken.port,
+        connectHost: "127.0.0.1",
+        connectPort: 1,
+      }),
+      { kind: "Failure", rid: 14, reason: remoteForwardFailedReason(taken) },
+    );
 
     // The largest accepted body (262144) is answered; one byte more drops the connection.
     const big = await open();
