@@ -10,6 +10,7 @@ import { setNonblocking, setStatusFlags } from "./fd_flags.ts";
 import { libc } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
 import { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
+import { newWriteQueue, queueWrite, type WriteQueue } from "./write_queue.ts";
 
 /** Largest single write to a (blocking) tty, so a write after POLLOUT cannot stall for long. */
 export const TTY_WRITE_CHUNK = 4096;
@@ -46,7 +47,8 @@ export class FdIo {
   #savedFlags: number | null = null;
   #closed = false;
   #reading = false;
-  #writing = false;
+  /** Writes run one after another in call order. */
+  #queue: WriteQueue = newWriteQueue();
 
   static {
     restoreFlagsOf = (io) => io.#restoreFlags();
@@ -101,31 +103,32 @@ export class FdIo {
     }
   }
 
-  /** Writes all of `data`; rejects with SysError (EPIPE when the reader is gone, ...). */
-  async write(data: Uint8Array): Promise<void> {
-    if (this.#writing) throw new Error("FdIo.write: another write is already pending");
-    this.#writing = true;
-    try {
-      const lib = libc();
-      let off = 0;
-      while (off < data.length) {
-        let chunk = data.subarray(off);
-        if (this.kind === "tty") {
-          await waitFd(this.#fd, POLLOUT);
-          chunk = chunk.subarray(0, TTY_WRITE_CHUNK);
-        }
-        const n = Number(lib.write(this.#num("write"), chunk, chunk.length));
-        if (n >= 0) {
-          off += n;
-          continue;
-        }
-        const err: SysError = lastError("write");
-        if (err.code === "EINTR") continue;
-        if (err.code !== "EAGAIN") throw err;
-        if (this.kind !== "tty") await waitFd(this.#fd, POLLOUT);
+  /**
+   * Writes all of `data`; rejects with SysError (EPIPE when the reader is gone, ...). Calls
+   * made while a write is pending queue behind it.
+   */
+  write(data: Uint8Array): Promise<void> {
+    return queueWrite(this.#queue, () => this.#writeAll(data));
+  }
+
+  async #writeAll(data: Uint8Array): Promise<void> {
+    const lib = libc();
+    let off = 0;
+    while (off < data.length) {
+      let chunk = data.subarray(off);
+      if (this.kind === "tty") {
+        await waitFd(this.#fd, POLLOUT);
+        chunk = chunk.subarray(0, TTY_WRITE_CHUNK);
       }
-    } finally {
-      this.#writing = false;
+      const n = Number(lib.write(this.#num("write"), chunk, chunk.length));
+      if (n >= 0) {
+        off += n;
+        continue;
+      }
+      const err: SysError = lastError("write");
+      if (err.code === "EINTR") continue;
+      if (err.code !== "EAGAIN") throw err;
+      if (this.kind !== "tty") await waitFd(this.#fd, POLLOUT);
     }
   }
 

@@ -8,6 +8,7 @@ import { libc } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
 import { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
 import { acceptUnix } from "./unix_sys.ts";
+import { newWriteQueue, queueWrite, type WriteQueue } from "./write_queue.ts";
 
 const C = abi.const;
 
@@ -17,7 +18,8 @@ export const MAX_READ = 64 * 1024 * 1024;
 export class UnixSocket {
   #fd: RawFd;
   #reading = false;
-  #writing = false;
+  /** Writes and fd sends run one after another in call order (a message is never interleaved). */
+  #queue: WriteQueue = newWriteQueue();
 
   constructor(fd: RawFd) {
     liveFd(fd, "UnixSocket");
@@ -99,8 +101,8 @@ export class UnixSocket {
   }
 
   /** Writes all bytes (MSG_NOSIGNAL: a gone peer is EPIPE, not a signal). */
-  async write(data: Uint8Array): Promise<void> {
-    await this.#exclusiveWrite("write", async () => {
+  write(data: Uint8Array): Promise<void> {
+    return this.#queued(async () => {
       const lib = libc();
       let off = 0;
       while (off < data.length) {
@@ -119,19 +121,13 @@ export class UnixSocket {
     });
   }
 
-  async #exclusiveWrite(op: string, body: () => Promise<void>): Promise<void> {
-    if (this.#writing) throw new Error(`UnixSocket.${op}: another write is already pending`);
-    this.#writing = true;
-    try {
-      await body();
-    } finally {
-      this.#writing = false;
-    }
+  #queued(body: () => Promise<void>): Promise<void> {
+    return queueWrite(this.#queue, body);
   }
 
   /** Passes one fd: a single sendmsg of "\0" with one SCM_RIGHTS fd. The caller keeps `fd`. */
   sendFd(fd: RawFd): Promise<void> {
-    return this.#exclusiveWrite("sendFd", async () => {
+    return this.#queued(async () => {
       const passed = liveFd(fd, "sendFd");
       while (!trySendFd(liveFd(this.#fd, "sendmsg"), passed)) {
         await waitFd(this.#fd, POLLOUT);

@@ -242,3 +242,28 @@ Deno.test("ffi fdpass: 200 socketpair + pass + close cycles leave the fd count u
   await reactorIdle();
   assertEquals(openFds(), before);
 });
+
+Deno.test("ffi fdpass: writes and fd sends issued together keep their order", async () => {
+  const [s1, s2] = pair();
+  const [r, w] = pipe();
+  // a write big enough to hit EAGAIN, then an fd and a trailer queued behind it without awaiting
+  const big = new Uint8Array(1024 * 1024).fill(5);
+  const sends = [s1.write(big), s1.sendFd(w), s1.write(enc.encode("end"))];
+  const body = await s2.readExact(big.length);
+  assertEquals(body!.length, big.length);
+  assert(body!.every((b) => b === 5));
+  const got = await s2.recvFd();
+  assertEquals(dec.decode((await s2.readExact(3))!), "end");
+  await Promise.all(sends);
+  w.close();
+  assertEquals(await throughPipe(got, r, "ordered"), "ordered");
+  // after awaiting, the next send starts synchronously: closing right after the call is safe
+  const [r2, w2] = pipe();
+  const p = s1.sendFd(w2);
+  w2.close();
+  await p;
+  assertEquals(await throughPipe(await s2.recvFd(), r2, "sync start"), "sync start");
+  s1.close();
+  s2.close();
+  await reactorIdle();
+});
