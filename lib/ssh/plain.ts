@@ -75,6 +75,7 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
       host: opts.hostName,
       serverAliveInterval: opts.serverAliveInterval,
       serverAliveCountMax: opts.serverAliveCountMax,
+      escapeChar: opts.escapeChar,
     };
     return await runSession(conn, run, stdio);
   } finally {

@@ -17,6 +17,7 @@ import {
   decodeExitSignal,
   encodeEnv,
   encodeString,
+  EscapeFilter,
   type LocalStdio,
   matchPattern,
   runSession,
@@ -267,4 +268,70 @@ Deno.test("SendEnv patterns and SetEnv", () => {
     ["FOO", "bar"],
   ]);
   assertEquals(sessionEnv([], [], { A: "b" }), []);
+});
+
+Deno.test("escape filter: ~. ~? ~~ ~B ~# only at line start, split across chunks", () => {
+  const f = new EscapeFilter("~");
+  const r1 = f.process(enc.encode("ls ~/x\n~"));
+  assertEquals(dec.decode(r1.forward), "ls ~/x\n");
+  assertEquals(r1.actions, []);
+  const r2 = f.process(enc.encode("~a\r~?~"));
+  assertEquals(dec.decode(r2.forward), "~a\r");
+  assertEquals(r2.actions, ["help"]);
+  const r3 = f.process(enc.encode("B"));
+  assertEquals([r3.forward.length, r3.actions], [0, ["break"]]);
+  const r4 = f.process(enc.encode("\n~x"));
+  assertEquals(dec.decode(r4.forward), "\n~x", "unknown command: both bytes sent");
+  const r5 = f.process(enc.encode("\n~#\n~.ignored"));
+  assertEquals(dec.decode(r5.forward), "\n\n");
+  assertEquals(r5.actions, ["list", "disconnect"]);
+  const plain = enc.encode("no escapes here ~ ~. at all");
+  const f2 = new EscapeFilter("~");
+  f2.process(enc.encode("x"));
+  assert(f2.process(plain).forward === plain, "untouched input is passed through as is");
+});
+
+Deno.test("tty session: SIGWINCH → window-change; ~. disconnects with 255", async () => {
+  const peer = new ScriptedPeer();
+  const conn = new SshConnection(peer.local);
+  const stdio = memStdio([], true);
+  let resize: (() => void) | undefined;
+  stdio.terminal.onResize = (cb) => {
+    resize = cb;
+    return () => resize = undefined;
+  };
+  let size = { cols: 80, rows: 24, widthPx: 0, heightPx: 0 };
+  stdio.terminal.size = () => size;
+  const keys: string[] = [];
+  let wake: (() => void) | undefined;
+  stdio.stdin.read = async (buf) => {
+    while (keys.length === 0) await new Promise<void>((r) => wake = r);
+    const b = enc.encode(keys.shift()!);
+    buf.set(b);
+    return b.length;
+  };
+  const type = (s: string) => {
+    keys.push(s);
+    wake?.();
+  };
+  const running = runSession(conn, opts({ kind: "shell", tty: true, escapeChar: "~" }), stdio);
+  const { localId } = await peer.acceptOpen();
+  await peer.expect("channel-request");
+  await peer.expect("channel-request");
+  await peer.send(encodeChannelReply(localId, true));
+  await peer.send(encodeChannelReply(localId, true));
+  await new Promise((r) => setTimeout(r, 10));
+  size = { cols: 120, rows: 50, widthPx: 0, heightPx: 0 };
+  resize!();
+  const wc = await peer.expect("channel-request");
+  assertEquals([wc.name, wc.wantReply], ["window-change", false]);
+  const r = new WireReader(wc.data);
+  assertEquals([r.u32(), r.u32()], [120, 50]);
+  type("echo ~ok\r");
+  assertEquals(dec.decode((await peer.expect("data")).data), "echo ~ok\r");
+  type("~.");
+  assertEquals(await running, 255);
+  assertEquals(stdio.rawRestored >= 1, true);
+  assertEquals(stdio.err.join(""), "Connection to example closed.\r\n");
+  assert(resize === undefined, "SIGWINCH listener removed");
 });

@@ -8,3 +8,4 @@ export type { LocalStdio, LocalTerminal } from "./stdio.ts";
 export { startServerAlive } from "./keepalive.ts";
 export { runSession } from "./run_session.ts";
 export type { RunSessionOptions } from "./run_session.ts";
+export { EscapeFilter, escapeHelp } from "./escape.ts";

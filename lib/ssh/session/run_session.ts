@@ -9,6 +9,7 @@ import type { SshConnection } from "../connection/connection.ts";
 import { pumpToChannel } from "../connection/bridge.ts";
 import type { ByteEndpoint } from "../connection/bridge.ts";
 import { ChannelOpenError } from "../connection/errors.ts";
+import { EscapeFilter, escapeHelp } from "./escape.ts";
 import { startServerAlive } from "./keepalive.ts";
 import { Session, type SessionKind, SessionStartError } from "./session.ts";
 import type { LocalStdio } from "./stdio.ts";
@@ -27,6 +28,8 @@ export interface RunSessionOptions {
   host: string;
   serverAliveInterval: number;
   serverAliveCountMax: number;
+  /** EscapeChar (`~` by default, "none" = off); active only on tty sessions, like ssh. */
+  escapeChar?: string;
 }
 
 const enc = new TextEncoder();
@@ -54,6 +57,27 @@ async function pumpOut(
       }
     }
   } catch { /* connection lost: reported by the caller */ }
+}
+
+/** The escape commands other than disconnect (which the caller handles). */
+async function runEscape(
+  action: "help" | "break" | "list",
+  esc: string,
+  conn: SshConnection,
+  ch: Channel,
+  stdio: LocalStdio,
+): Promise<void> {
+  const say = (text: string) => stdio.stderr.write(enc.encode(text)).catch(() => {});
+  if (action === "help") return say(`${esc}?\r\n${escapeHelp(esc)}`);
+  if (action === "break") {
+    // RFC 4335: break-length in ms; ssh sends 1000.
+    await ch.request("break", Uint8Array.of(0, 0, 0x03, 0xe8), false).catch(() => false);
+    return;
+  }
+  const lines = conn.listChannels().map((c) =>
+    `  #${c.localId} ${c.type} (remote ${c.remoteId}, ${c.state})\r\n`
+  );
+  return say(`${esc}#\r\nThe following connections are open:\r\n${lines.join("")}`);
 }
 
 function errorMessage(e: unknown): string {
@@ -133,9 +157,27 @@ async function runChannel(
       if (s) session.windowChange(s).catch(() => {});
     })
     : () => {};
+  let userQuit = false;
+  const escapes = o.tty && o.escapeChar && o.escapeChar !== "none"
+    ? new EscapeFilter(o.escapeChar)
+    : undefined;
+  const writeStdin = escapes
+    ? async (data: Uint8Array) => {
+      const r = escapes.process(data);
+      if (r.forward.length > 0) await ch.write(r.forward);
+      for (const a of r.actions) {
+        if (a === "disconnect") {
+          userQuit = true;
+          conn.close("disconnected by user");
+          throw new Error("escape: disconnect");
+        }
+        await runEscape(a, o.escapeChar!, conn, ch, stdio);
+      }
+    }
+    : undefined;
   try {
     if (o.stdinNull) ch.sendEof().catch(() => {});
-    else pumpToChannel(stdio.stdin, ch).catch(() => {});
+    else pumpToChannel(stdio.stdin, ch, undefined, writeStdin).catch(() => {});
     const outputs = Promise.all([
       pumpOut(ch, () => ch.read(), stdio.stdout),
       pumpOut(ch, () => ch.readExtended(), stdio.stderr),
@@ -144,6 +186,13 @@ async function runChannel(
     await outputs;
     restoreTty();
     const lost = ch.connectionError;
+    if (userQuit) {
+      restoreTty();
+      if (session.ptyAllocated && log.enabled(LogLevel.INFO)) {
+        await stdio.stderr.write(enc.encode(`Connection to ${o.host} closed.\r\n`)).catch(() => {});
+      }
+      return 255;
+    }
     if (lost && exit.status === null) {
       if (!timedOut()) {
         const err = await conn.closed;
