@@ -177,3 +177,46 @@ Deno.test("ids are reused only after close, across many open/close cycles", asyn
   assertEquals(again.localId, 0);
   client.close();
 });
+
+Deno.test("bridge: peer closes while the local read is pending → endpoint closed, bridge ends", async () => {
+  const [client, server] = pair();
+  let serverCh: Channel | undefined;
+  server.onChannelOpen("direct-tcpip", (req) => serverCh = req.accept());
+  const ch = await client.openChannel("direct-tcpip", new Uint8Array(0));
+  let wakeRead: ((n: number) => void) | undefined;
+  let closed = false;
+  const ep: ByteEndpoint = {
+    read: () => new Promise<number>((r) => wakeRead = r), // a local socket that never sends
+    write: () => Promise.resolve(),
+    close() {
+      closed = true;
+      wakeRead?.(0); // closing a socket ends its pending read
+    },
+  };
+  const done = bridge(ch, ep);
+  await serverCh!.write(new TextEncoder().encode("bye"));
+  await serverCh!.close();
+  await done;
+  assert(closed);
+  assertEquals(client.channelCount(), 0);
+  client.close();
+});
+
+Deno.test("bridge: local write failure closes the channel", async () => {
+  const [client, server] = pair();
+  let serverCh: Channel | undefined;
+  server.onChannelOpen("direct-tcpip", (req) => serverCh = req.accept());
+  const ch = await client.openChannel("direct-tcpip", new Uint8Array(0));
+  let wakeRead: ((n: number) => void) | undefined;
+  const ep: ByteEndpoint = {
+    read: () => new Promise<number>((r) => wakeRead = r),
+    write: () => Promise.reject(new Error("EPIPE")),
+    close: () => wakeRead?.(0),
+  };
+  const done = bridge(ch, ep);
+  await serverCh!.write(new TextEncoder().encode("nobody reads this"));
+  await serverCh!.closed; // our side sent CLOSE, the server side answered
+  await done;
+  assertEquals(client.channelCount(), 0);
+  client.close();
+});
