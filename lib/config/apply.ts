@@ -165,7 +165,8 @@ export function applyOption(
   const time = <K extends keyof ConfigState>(key: K): LineResult => {
     const a = next();
     if (a === undefined || a === "") return `${where}: missing time value.`;
-    const v = a === "none" ? -1 : convtime(a);
+    if (a === "none") return undefined; // ssh stores -1, its "unset": a later value still wins
+    const v = convtime(a);
     if (v === undefined) return `${where}: invalid time value.`;
     set(key, v as ConfigState[K]);
     return undefined;

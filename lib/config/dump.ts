@@ -81,17 +81,17 @@ export function formatConfig(o: Options): string {
   add("preferredauthentications", o.preferredAuthentications);
   add("remotecommand", o.remoteCommand);
   for (const f of o.identityFiles) add("identityfile", f);
-  add("globalknownhostsfile", o.globalKnownHostsFiles.join(" ") || undefined);
-  add("userknownhostsfile", o.userKnownHostsFiles.join(" ") || undefined);
+  add("globalknownhostsfile", o.globalKnownHostsFiles.join(" ") || "none");
+  add("userknownhostsfile", o.userKnownHostsFiles.join(" ") || "none");
+  // ssh -G lists a forward under DynamicForward unless it has a connect host other than
+  // "socks", so a forward to a unix socket shows up under both keys; mirrored here.
   for (const f of o.localForwards) {
-    if (f.connectHost === "socks" && f.connectPort === 0) {
+    if (f.connectHost === undefined || f.connectHost === "socks") {
       add("dynamicforward", formatForward(f, false));
     }
   }
   for (const f of o.localForwards) {
-    if (!(f.connectHost === "socks" && f.connectPort === 0)) {
-      add("localforward", formatForward(f, true));
-    }
+    if (f.connectHost !== "socks") add("localforward", formatForward(f, true));
   }
   for (const f of o.remoteForwards) add("remoteforward", formatForward(f, true));
   for (const e of o.sendEnv) add("sendenv", e);

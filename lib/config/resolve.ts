@@ -233,7 +233,8 @@ export function resolveOptionsWithWarnings(
   } else if (agentSpec.toLowerCase() === "none") {
     identityAgent = "none";
   } else if (agentSpec.startsWith("$")) {
-    identityAgent = lookup(agentSpec.slice(1));
+    // An unset variable means no agent (ssh does not fall back to SSH_AUTH_SOCK then).
+    identityAgent = lookup(agentSpec.slice(1)) ?? "none";
   } else identityAgent = expandPathish(agentSpec);
 
   const fileList = (list: string[] | undefined, defaults: string[], what: string) => {
