@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 import { connectTransport, type SshTransport } from "../../lib/ssh/transport/mod.ts";
 import { loadPrivateKey } from "../../lib/ssh/keys/private_key.ts";
+import { ProtocolError } from "../../lib/errors.ts";
 import { WireReader } from "../../lib/wire/reader.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
 
@@ -266,6 +267,67 @@ Deno.test("transport data: 32 KiB IGNORE packets trip the server's RekeyLimit 1M
       await t.disconnect(11, "done");
     }
   } finally {
+    await sshd.stop();
+  }
+});
+
+Deno.test("transport data: a bit flipped on the wire after kex → 'Corrupted MAC on input.', closed, no hang", async () => {
+  const sshd = await startSshd();
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  let flipAt = -1;
+  const proxy = (async () => {
+    const c = await l.accept();
+    l.close();
+    const s = await Deno.connect({ hostname: "127.0.0.1", port: sshd.port });
+    const up = (async () => {
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const n = await c.read(buf).catch(() => null);
+        if (n === null) break;
+        await s.write(buf.subarray(0, n)).catch(() => {});
+      }
+      try {
+        s.closeWrite();
+      } catch { /* closed */ }
+    })();
+    let seen = 0;
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await s.read(buf).catch(() => null);
+      if (n === null) break;
+      const chunk = buf.subarray(0, n);
+      if (flipAt >= 0 && seen + n > flipAt && seen <= flipAt) chunk[flipAt - seen] ^= 0x01;
+      seen += n;
+      if (flipAt < 0 && seen > 0) flipAt = -1;
+      await c.write(chunk).catch(() => {});
+    }
+    try {
+      c.close();
+    } catch { /* closed */ }
+    await up;
+    try {
+      s.close();
+    } catch { /* closed */ }
+  })();
+  try {
+    const t = await connectAndAuth(sshd, { host: "127.0.0.1", port });
+    // Arm the flip 100 KB into the coming download.
+    flipAt = t.stats.bytesIn + 100_000;
+    let err: unknown;
+    try {
+      await exec(t, `seq 1 ${SEQ_N}`);
+    } catch (e) {
+      err = e;
+    }
+    assert(err instanceof ProtocolError, `expected ProtocolError, got ${err}`);
+    assertEquals((err as Error).message, "Corrupted MAC on input.");
+    // Further use fails fast with the same error.
+    let again: unknown;
+    await t.send(Uint8Array.of(2, 0, 0, 0, 0)).catch((e) => (again = e));
+    assert(again instanceof ProtocolError);
+  } finally {
+    await proxy;
     await sshd.stop();
   }
 });

@@ -479,9 +479,10 @@ export class SshTransport implements PacketTransport {
             .string(err.message.slice(0, 200)).string("").finish(),
         );
       } catch { /* nothing more to do */ }
-      this.outbox.idle(500).finally(() => this.teardown(err));
+      // Waiters are told only after the DISCONNECT left (or 500 ms), so a caller that closes
+      // on error does not cut it off.
       this.closed = true;
-      this.rejectWaiters(err);
+      this.outbox.idle(500).finally(() => this.teardown(err));
       return;
     }
     this.teardown(err);

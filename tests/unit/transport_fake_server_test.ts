@@ -1,0 +1,167 @@
+// The transport against a scripted fake server on 127.0.0.1: hostile or broken peers must end
+// in a typed error with a clear message, the socket closed, and no hang.
+
+import { assert, assertEquals } from "@std/assert";
+import { DisconnectError, ProtocolError } from "../../lib/errors.ts";
+import { connectTransport } from "../../lib/ssh/transport/mod.ts";
+import { buildPacket, noneSealer } from "../../lib/ssh/transport/packet_codec.ts";
+import { encodeKexInit } from "../../lib/ssh/transport/kexinit.ts";
+import { WireWriter } from "../../lib/wire/writer.ts";
+
+const te = new TextEncoder();
+
+/** Plaintext packet framing as used before the first NEWKEYS. */
+const frame = (payload: Uint8Array) => buildPacket(payload, noneSealer());
+
+function serverKexInit(strict: boolean, ciphers = ["aes128-ctr"]): Uint8Array {
+  return encodeKexInit({
+    kex: ["curve25519-sha256", ...(strict ? ["kex-strict-s-v00@openssh.com"] : [])],
+    hostKey: ["ssh-ed25519"],
+    cipherCS: ciphers,
+    cipherSC: ciphers,
+    macCS: ["hmac-sha2-256"],
+    macSC: ["hmac-sha2-256"],
+    compCS: ["none"],
+    compSC: ["none"],
+    langCS: [],
+    langSC: [],
+    firstKexPacketFollows: false,
+  });
+}
+
+/** Runs one scripted server connection; returns the transport's error and what we received. */
+async function against(
+  script: (conn: Deno.TcpConn) => Promise<void>,
+): Promise<{ err: Error; got: Uint8Array }> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  const got: Uint8Array[] = [];
+  const server = (async () => {
+    const conn = await l.accept();
+    l.close();
+    const reader = (async () => {
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) break;
+        got.push(buf.slice(0, n));
+      }
+    })();
+    try {
+      await script(conn);
+    } catch { /* the client may have closed first */ }
+    await reader;
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  })();
+  const err = await connectTransport({
+    host: "127.0.0.1",
+    port,
+    connectTimeoutMs: 5000,
+    verifyHostKey: () => Promise.resolve(),
+  }).then((t) => {
+    t.close();
+    return new Error("unexpectedly connected");
+  }, (e) => e as Error);
+  await server; // returns only once the client closed its socket: proves no leak/hang
+  const all = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of got) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return { err, got: all };
+}
+
+Deno.test("fake server: an absurd packet length → 'Bad packet length', DISCONNECT sent, socket closed", async () => {
+  const { err, got } = await against(async (c) => {
+    await c.write(te.encode("SSH-2.0-fake\r\n"));
+    await c.write(Uint8Array.of(0x10, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+  });
+  assert(err instanceof ProtocolError, String(err));
+  assert(err.message.includes("Bad packet length 268435456"), err.message);
+  const text = new TextDecoder("latin1").decode(got);
+  assert(text.startsWith("SSH-2.0-sshmux_0.1\r\n"));
+  assert(text.includes("Bad packet length"), "no DISCONNECT with the reason was sent");
+});
+
+Deno.test("fake server: IGNORE before KEXINIT under strict kex → strict KEX violation", async () => {
+  const { err } = await against(async (c) => {
+    await c.write(te.encode("SSH-2.0-fake\r\n"));
+    await c.write(frame(new WireWriter(16).u8(2).string("x").finish()));
+    await c.write(frame(serverKexInit(true)));
+  });
+  assert(err instanceof ProtocolError, String(err));
+  assert(err.message.includes("strict KEX violation"), err.message);
+});
+
+Deno.test("fake server: without strict kex an IGNORE is fine; no common cipher → negotiation error", async () => {
+  const { err } = await against(async (c) => {
+    await c.write(te.encode("banner line\r\nSSH-2.0-fake\r\n"));
+    await c.write(frame(new WireWriter(16).u8(2).string("x").finish()));
+    await c.write(frame(serverKexInit(false, ["3des-cbc"])));
+  });
+  assert(err instanceof ProtocolError, String(err));
+  assert(
+    /^Unable to negotiate with 127\.0\.0\.1 port \d+: no matching cipher found\. Their offer: 3des-cbc$/
+      .test(err.message),
+    err.message,
+  );
+});
+
+Deno.test("fake server: a user-auth message during the initial kex is a protocol error", async () => {
+  const { err } = await against(async (c) => {
+    await c.write(te.encode("SSH-2.0-fake\r\n"));
+    await c.write(frame(Uint8Array.of(52)));
+  });
+  assert(err instanceof ProtocolError, String(err));
+  assert(err.message.includes("unexpected message type 52"), err.message);
+});
+
+Deno.test("fake server: DISCONNECT from the server surfaces its reason", async () => {
+  const { err } = await against(async (c) => {
+    await c.write(te.encode("SSH-2.0-fake\r\n"));
+    await c.write(
+      frame(new WireWriter(64).u8(1).u32(12).string("Too many connections").string("").finish()),
+    );
+  });
+  if (!(err instanceof DisconnectError)) throw err;
+  assertEquals(err.reasonCode, 12);
+  assert(err.message.includes(":12: Too many connections"), err.message);
+});
+
+Deno.test("fake server: close right after the version, or before it → connection closed errors", async () => {
+  const a = await against(async (c) => {
+    await c.write(te.encode("SSH-2.0-fake\r\n"));
+    c.close();
+  });
+  assert(
+    a.err instanceof DisconnectError && a.err.message.includes("Connection closed by"),
+    String(a.err),
+  );
+  const b = await against((c) => {
+    c.close();
+    return Promise.resolve();
+  });
+  assert(b.err instanceof DisconnectError, String(b.err));
+  assert(b.err.message.includes("kex_exchange_identification"), b.err.message);
+});
+
+Deno.test("fake server: a silent server hits ConnectTimeout during the banner exchange", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  const accepted = l.accept();
+  const err = await connectTransport({
+    host: "127.0.0.1",
+    port,
+    connectTimeoutMs: 300,
+    verifyHostKey: () => Promise.resolve(),
+  }).then(() => undefined, (e) => e as Error);
+  assert(
+    err instanceof DisconnectError && /timed out during banner exchange/.test(err.message),
+    String(err),
+  );
+  (await accepted).close();
+  l.close();
+});
