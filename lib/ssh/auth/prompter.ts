@@ -104,7 +104,7 @@ async function readHiddenLine(tty: Deno.FsFile): Promise<string | null> {
       tty.setRaw(false);
     } catch { /* tty gone */ }
     try {
-      await writeAll(tty, enc.encode("\r\n"));
+      await writeAll(tty, enc.encode("\n"));
     } catch { /* tty gone */ }
   }
 }

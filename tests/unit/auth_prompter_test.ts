@@ -1,0 +1,80 @@
+// The tty prompter on a real pseudo-terminal (util-linux `script` gives the child one):
+// a hidden answer is not echoed and honours backspace; an echoed answer shows as typed;
+// ^D on an empty hidden prompt is EOF (null); no tty at all gives null.
+
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import { TtyPrompter } from "../../lib/ssh/auth/prompter.ts";
+
+const prompterUrl = new URL("../../lib/ssh/auth/prompter.ts", import.meta.url).href;
+const deno = Deno.execPath();
+const dec = new TextDecoder();
+
+/** Runs a child on a pty that asks the prompts; answers each once its prompt text appears. */
+async function onPty(
+  asks: [string, boolean][],
+  answers: string[],
+): Promise<{ results: (string | null)[]; screen: string }> {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-prompt-" });
+  const out = `${dir}/out.json`;
+  Deno.writeTextFileSync(
+    `${dir}/child.ts`,
+    `import { TtyPrompter } from ${JSON.stringify(prompterUrl)};
+const p = new TtyPrompter();
+const r = [];
+for (const [q, echo] of ${JSON.stringify(asks)}) r.push(await p.ask(q, echo));
+Deno.writeTextFileSync(${JSON.stringify(out)}, JSON.stringify(r));
+`,
+  );
+  const child = new Deno.Command("script", {
+    args: ["-qec", `${deno} run -A --no-config ${dir}/child.ts`, "/dev/null"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.getReader();
+  let screen = "";
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  try {
+    for (let i = 0; i < asks.length; i++) {
+      while (!screen.includes(asks[i][0])) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`child ended before prompt ${asks[i][0]}: ${screen}`);
+        screen += dec.decode(value);
+      }
+      screen = screen.slice(screen.indexOf(asks[i][0]) + asks[i][0].length);
+      await writer.write(new TextEncoder().encode(answers[i]));
+    }
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      screen += dec.decode(value);
+    }
+    await child.status;
+    return { results: JSON.parse(Deno.readTextFileSync(out)), screen };
+  } finally {
+    clearTimeout(timer);
+    await writer.close().catch(() => {});
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("prompter: hidden answer is not echoed and handles backspace; echo shows", async () => {
+  const r = await onPty([["Secret: ", false], ["Name: ", true]], ["se\x7fecret\r", "bob\r"]);
+  assertEquals(r.results, ["secret", "bob"]);
+  assertStringIncludes(r.screen, "bob");
+  assertEquals(
+    r.screen.includes("ecret"),
+    false,
+    `hidden answer echoed: ${JSON.stringify(r.screen)}`,
+  );
+});
+
+Deno.test("prompter: ^D on an empty hidden prompt is EOF; ^U clears the line", async () => {
+  const r = await onPty([["P1: ", false], ["P2: ", false]], ["\x04", "wrong\x15right\r"]);
+  assertEquals(r.results, [null, "right"]);
+});
+
+Deno.test("prompter: no terminal means no answer", async () => {
+  assertEquals(await new TtyPrompter("/nonexistent/tty").ask("x: ", false), null);
+});
