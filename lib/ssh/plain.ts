@@ -45,6 +45,13 @@ export function sessionKind(
   return command === "" ? "shell" : "exec";
 }
 
+/** The agent ForwardAgent offers: $SSH_AUTH_SOCK, as ssh does for `ForwardAgent yes`. */
+function agentSocket(): string | undefined {
+  const path = Deno.env.get("SSH_AUTH_SOCK");
+  if (!path) log.debug("ForwardAgent: no SSH_AUTH_SOCK, not forwarding the agent");
+  return path || undefined;
+}
+
 export async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<number> {
   const client = await connectSsh(opts, transport);
   const conn = client.connection;
@@ -76,6 +83,7 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
       serverAliveInterval: opts.serverAliveInterval,
       serverAliveCountMax: opts.serverAliveCountMax,
       escapeChar: opts.escapeChar,
+      agentSocket: opts.forwardAgent ? agentSocket() : undefined,
     };
     return await runSession(conn, run, stdio);
   } finally {

@@ -69,6 +69,23 @@ Deno.test("plain sessions against OpenSSH sshd", async (t) => {
       assertEquals(bytes[4], 2, `SSH_FXP_VERSION expected, got ${r.out}`);
     });
 
+    await t.step("-A forwards our agent; without -A the remote has none", async () => {
+      const agent = await run("ssh-agent", ["-s"]);
+      const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(agent.out)?.[1];
+      const pid = Number(/SSH_AGENT_PID=(\d+);/.exec(agent.out)?.[1]);
+      try {
+        const env = { SSH_AUTH_SOCK: sock! };
+        assertEquals((await run("ssh-add", ["-q", sshd.clientKey], { env })).code, 0);
+        const fwd = await ssh(["-A", "x", "ssh-add -l"], { env });
+        assertEquals(fwd.code, 0, fwd.err);
+        assertStringIncludes(fwd.out, "sshmux-test (ED25519)");
+        const none = await ssh(["-o", "ForwardAgent=no", "x", "ssh-add -l"], { env });
+        assertEquals(none.code, 2, none.out + none.err);
+      } finally {
+        if (pid > 0) Deno.kill(pid, "SIGTERM");
+      }
+    });
+
     await t.step("unknown host key → 255 with ssh's message", async () => {
       const r = await run(sshmuxPath(), [
         "-F",

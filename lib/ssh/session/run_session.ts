@@ -9,6 +9,7 @@ import type { SshConnection } from "../connection/connection.ts";
 import { pumpToChannel } from "../connection/bridge.ts";
 import type { ByteEndpoint } from "../connection/bridge.ts";
 import { ChannelOpenError } from "../connection/errors.ts";
+import { serveAgentChannels } from "./agent_forward.ts";
 import { EscapeFilter, escapeHelp } from "./escape.ts";
 import { startServerAlive } from "./keepalive.ts";
 import { Session, type SessionKind, SessionStartError } from "./session.ts";
@@ -30,6 +31,8 @@ export interface RunSessionOptions {
   serverAliveCountMax: number;
   /** EscapeChar (`~` by default, "none" = off); active only on tty sessions, like ssh. */
   escapeChar?: string;
+  /** ForwardAgent: the local agent socket to offer the server (undefined = no forwarding). */
+  agentSocket?: string;
 }
 
 const enc = new TextEncoder();
@@ -122,11 +125,13 @@ async function runChannel(
   const term = stdio.terminal;
   const size = o.tty ? term.size() : null;
   let session: Session;
+  if (o.agentSocket) serveAgentChannels(conn, o.agentSocket);
   try {
     session = await Session.open(conn, {
       kind: o.kind as SessionKind,
       command: o.command,
       env: o.env,
+      agentForwarding: o.agentSocket !== undefined,
       pty: o.tty
         ? {
           term: o.term,

@@ -26,6 +26,8 @@ export interface SessionSetup {
   command?: string;
   pty?: PtyRequest;
   env?: Array<[string, string]>;
+  /** Ask for agent forwarding (auth-agent-req@openssh.com) before the command starts. */
+  agentForwarding?: boolean;
 }
 
 export interface SessionExit {
@@ -78,6 +80,10 @@ export class Session {
   private async start(setup: SessionSetup): Promise<void> {
     const ch = this.channel;
     const replies: Promise<boolean>[] = [];
+    // Same order as ssh: agent, pty, env, then the command.
+    if (setup.agentForwarding) {
+      replies.push(ch.request("auth-agent-req@openssh.com", new Uint8Array(0), false));
+    }
     const ptyReply = setup.pty ? ch.request("pty-req", encodePtyReq(setup.pty), true) : undefined;
     for (const [name, value] of setup.env ?? []) {
       log.debug(`channel ${ch.localId}: setting env ${name}`);
