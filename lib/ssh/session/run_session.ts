@@ -3,6 +3,7 @@
 // raw tty while a pty session runs (restored on every exit path), window-change on SIGWINCH,
 // ServerAlive probes. Returns the exit code ssh would return.
 
+import { DisconnectError } from "../../errors.ts";
 import { log, LogLevel } from "../../log.ts";
 import type { Channel } from "../connection/channel.ts";
 import type { SshConnection } from "../connection/connection.ts";
@@ -111,7 +112,9 @@ export async function runSession(
 
 function reportConnectionEnd(err: Error | null, timedOut: boolean, host: string): number {
   if (timedOut) return 255;
-  if (err) log.error(`Connection to ${host} closed: ${err.message}`);
+  // A server's DISCONNECT already reads like ssh's "Received disconnect from H port P:N: ...".
+  if (err instanceof DisconnectError) log.error(err.message);
+  else if (err) log.error(`Connection to ${host} closed: ${err.message}`);
   else log.error(`Connection to ${host} closed by remote host.`);
   return 255;
 }
