@@ -221,3 +221,48 @@ Deno.test("config oracle: errors ssh rejects are rejected with the same first li
     assertEquals(ours.split("\n")[0], real.err.split("\n")[0].replace(/\r$/, ""), args.join(" "));
   }
 });
+
+Deno.test("config oracle: Include (glob, nested), Match exec/final/localuser vs `ssh -G`", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-cfgi-" });
+  try {
+    Deno.mkdirSync(`${dir}/d`);
+    Deno.writeTextFileSync(`${dir}/d/20-b.conf`, "Host inc\n  Port 2020\n  User from-b\n");
+    Deno.writeTextFileSync(
+      `${dir}/d/10-a.conf`,
+      `Host inc\n  User from-a\nMatch all\n  ControlPersist 77\nInclude ${dir}/nested\n`,
+    );
+    Deno.writeTextFileSync(`${dir}/nested`, "Host *\n  SendEnv NESTED\n");
+    for (const f of ["d/20-b.conf", "d/10-a.conf", "nested"]) Deno.chmodSync(`${dir}/${f}`, 0o600);
+    Deno.writeTextFileSync(
+      `${dir}/config`,
+      [
+        `Include ${dir}/d/*.conf ${dir}/missing-*.conf`,
+        "Host other",
+        `  Include ${dir}/d/20-b.conf`,
+        "Host inc",
+        "  HostName Inc.Example.ORG",
+        'Match exec "test %h = inc.example.org" host inc.example.org',
+        "  ServerAliveCountMax 11",
+        "Match exec false",
+        "  ServerAliveCountMax 12",
+        "Match final host inc.example.org",
+        "  ConnectTimeout 13",
+        "Match canonical",
+        "  NumberOfPasswordPrompts 4",
+        "Match localuser root,nobody !user nope",
+        "  ForwardX11 yes",
+        "Match originalhost INC",
+        "  GatewayPorts yes",
+      ].join("\n") + "\n",
+    );
+    for (const dest of ["inc", "other", "INC", "x"]) {
+      const args = ["-F", `${dir}/config`, dest];
+      const real = await sshG(args);
+      assertEquals(real.code, 0, real.err);
+      const ours = formatConfig(resolveOptions(parseArgs(args), localEnv()));
+      assertEquals(pick(ours), pick(real.out), dest);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -356,3 +356,16 @@ Deno.test("ssh_config: ~/.ssh/config with bad permissions is refused", () => {
     cleanup();
   }
 });
+
+Deno.test("ssh_config: an endless or huge file is refused, not read forever", () => {
+  const { env, cleanup } = sandbox();
+  try {
+    const e = assertThrows(
+      () => resolveOptions(parseArgs(["-F", "/dev/zero", "h"]), env),
+      ConfigError,
+    );
+    assert(e.message.startsWith("/dev/zero: config file larger than"));
+  } finally {
+    cleanup();
+  }
+});
