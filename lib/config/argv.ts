@@ -7,7 +7,7 @@ import type { ForwardSpec, MuxCommand } from "./options.ts";
 import { PORT_STREAMLOCAL } from "./options.ts";
 import { a2port } from "./ports.ts";
 import { parseForward, parseForwardArg, sameForward } from "./forward_spec.ts";
-import { parseEscapeChar, parseJump } from "./apply.ts";
+import { parseEscapeChar, parseJump } from "./values.ts";
 import { processConfigLine } from "./ssh_config.ts";
 import { parseSshUri, validHostname, validRemoteUser } from "./destination.ts";
 import { usageError } from "./usage.ts";

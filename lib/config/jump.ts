@@ -1,7 +1,7 @@
 // ProxyJump → the ProxyCommand ssh implies for it (ssh.c): run ssh again with -W to the
 // destination, through the remaining hops.
 import type { Options } from "./options.ts";
-import { parseJump } from "./apply.ts";
+import { parseJump } from "./values.ts";
 
 /**
  * The command ssh would use for `opts.proxyJump`, or undefined without a jump. `sshCommand`
