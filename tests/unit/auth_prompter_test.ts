@@ -75,6 +75,46 @@ Deno.test("prompter: ^D on an empty hidden prompt is EOF; ^U clears the line", a
   assertEquals(r.results, [null, "right"]);
 });
 
-Deno.test("prompter: no terminal means no answer", async () => {
-  assertEquals(await new TtyPrompter("/nonexistent/tty").ask("x: ", false), null);
+Deno.test("prompter: no terminal (and no askpass allowed) means no answer", async () => {
+  const saved = Deno.env.get("DISPLAY");
+  Deno.env.delete("DISPLAY");
+  try {
+    assertEquals(await new TtyPrompter("/nonexistent/tty").ask("x: ", false), null);
+  } finally {
+    if (saved !== undefined) Deno.env.set("DISPLAY", saved);
+  }
+});
+
+Deno.test("prompter: SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force, failure, never", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-askpass-" });
+  const keys = ["SSH_ASKPASS", "SSH_ASKPASS_REQUIRE", "DISPLAY"];
+  const saved = keys.map((k) => Deno.env.get(k));
+  try {
+    Deno.writeTextFileSync(
+      `${dir}/ok`,
+      '#!/bin/sh\nprintf "answer to %s\\nsecond line\\n" "$1"\n',
+      {
+        mode: 0o755,
+      },
+    );
+    Deno.writeTextFileSync(`${dir}/fail`, "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    Deno.env.set("SSH_ASKPASS", `${dir}/ok`);
+    Deno.env.set("SSH_ASKPASS_REQUIRE", "force");
+    assertEquals(await new TtyPrompter().ask("Pass: ", false), "answer to Pass: ");
+    Deno.env.set("SSH_ASKPASS", `${dir}/fail`);
+    assertEquals(await new TtyPrompter().ask("Pass: ", false), null);
+    // No tty and askpass not allowed (no display, "never"): no answer, askpass not run.
+    Deno.env.set("SSH_ASKPASS", `${dir}/ok`);
+    Deno.env.set("SSH_ASKPASS_REQUIRE", "never");
+    Deno.env.set("DISPLAY", ":0");
+    assertEquals(await new TtyPrompter("/nonexistent/tty").ask("x: ", false), null);
+    // No tty, a display and no preference: askpass is the fallback.
+    Deno.env.delete("SSH_ASKPASS_REQUIRE");
+    assertEquals(await new TtyPrompter("/nonexistent/tty").ask("y: ", false), "answer to y: ");
+  } finally {
+    keys.forEach((k, i) =>
+      saved[i] === undefined ? Deno.env.delete(k) : Deno.env.set(k, saved[i]!)
+    );
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

@@ -1,6 +1,7 @@
 // Asking the user things (passphrases, passwords, keyboard-interactive answers, host key
 // confirmation) on the controlling terminal, like ssh's read_passphrase(): prompts go to and
-// answers come from /dev/tty, never stdin/stdout, so pipes through ssh stay clean.
+// answers come from /dev/tty, never stdin/stdout, so pipes through ssh stay clean. Without a tty
+// (or with SSH_ASKPASS_REQUIRE=force/prefer) the SSH_ASKPASS program is asked instead, by ssh's rules.
 // Kept in this one file so the terminal handling can switch to ffi/ termios later.
 
 import { FatalError } from "../../errors.ts";
@@ -28,18 +29,55 @@ export class TtyPrompter implements Prompter {
   }
 
   async ask(prompt: string, echo: boolean): Promise<string | null> {
-    let tty: Deno.FsFile;
-    try {
-      tty = await Deno.open(this.path, { read: true, write: true });
-    } catch {
-      return null; // no controlling terminal
+    const mode = askpassMode();
+    let tty: Deno.FsFile | undefined;
+    if (!mode.use) {
+      try {
+        tty = await Deno.open(this.path, { read: true, write: true });
+      } catch {
+        mode.use = true; // no controlling terminal
+      }
     }
+    if (!tty) return mode.allow ? await runAskpass(prompt) : null;
     try {
-      await writeAll(tty, enc.encode(prompt));
-      return echo ? await readCookedLine(tty) : await readHiddenLine(tty);
+      if (echo) {
+        await writeAll(tty, enc.encode(prompt));
+        return await readCookedLine(tty);
+      }
+      return await readHiddenLine(tty, prompt);
     } finally {
       tty.close();
     }
+  }
+}
+
+/** ssh's askpass rules: allowed with a display; SSH_ASKPASS_REQUIRE force/prefer/never. */
+function askpassMode(): { use: boolean; allow: boolean } {
+  const env = (k: string) => Deno.env.get(k) ?? "";
+  let allow = env("DISPLAY") !== "" || env("WAYLAND_DISPLAY") !== "";
+  let use = false;
+  const require = env("SSH_ASKPASS_REQUIRE").toLowerCase();
+  if (require === "force") use = allow = true;
+  else if (require === "prefer") use = allow;
+  else if (require === "never") allow = false;
+  return { use, allow };
+}
+
+/** Runs $SSH_ASKPASS (default /usr/bin/ssh-askpass) with the prompt; its first line is the answer. */
+async function runAskpass(prompt: string): Promise<string | null> {
+  const program = Deno.env.get("SSH_ASKPASS") || "/usr/bin/ssh-askpass";
+  try {
+    const r = await new Deno.Command(program, {
+      args: [prompt],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    if (!r.success) return null;
+    const text = dec.decode(r.stdout.subarray(0, MAX_ANSWER * 4));
+    return text.split(/[\r\n]/)[0].slice(0, MAX_ANSWER);
+  } catch {
+    return null; // no such program
   }
 }
 
@@ -67,16 +105,19 @@ async function readCookedLine(tty: Deno.FsFile): Promise<string | null> {
  * Hidden prompt: raw mode turns echo off (and line editing with it), so erase keys are handled
  * here. ^C aborts like ssh (which dies on SIGINT at a passphrase prompt); ^D on an empty line = EOF.
  */
-async function readHiddenLine(tty: Deno.FsFile): Promise<string | null> {
+async function readHiddenLine(tty: Deno.FsFile, prompt: string): Promise<string | null> {
   try {
     tty.setRaw(true);
   } catch {
     return null; // not a terminal after all
   }
+  // Echo goes off before the prompt shows, so nothing typed early is ever displayed. Raw mode
+  // may also stop output processing: spell out the carriage returns.
   const chars: string[] = [];
   const buf = new Uint8Array(64);
   let pending: number[] = [];
   try {
+    await writeAll(tty, enc.encode(prompt.replace(/\r?\n/g, "\r\n")));
     for (;;) {
       const n = await tty.read(buf);
       if (n === null || n === 0) return chars.length ? chars.join("") : null;
