@@ -10,6 +10,7 @@ import { ConfigError } from "../../lib/config/errors.ts";
 import { allKeywords } from "../../lib/config/keywords.ts";
 import { splitConfigLine } from "../../lib/config/config_line.ts";
 import { formatConfig } from "../../lib/config/dump.ts";
+import { impliedProxyCommand } from "../../lib/config/jump.ts";
 import { captureLog, LogLevel } from "../../lib/log.ts";
 
 function sandbox(): { dir: string; env: ResolveEnv; cleanup: () => void } {
@@ -365,6 +366,98 @@ Deno.test("ssh_config: an endless or huge file is refused, not read forever", ()
       ConfigError,
     );
     assert(e.message.startsWith("/dev/zero: config file larger than"));
+  } finally {
+    cleanup();
+  }
+});
+
+Deno.test("ssh_config: recursive Include stops at ssh's depth limit", () => {
+  const { dir, env, cleanup } = sandbox();
+  try {
+    write(`${dir}/loop`, `Include ${dir}/loop\n`);
+    assertThrows(
+      () => resolveOptions(parseArgs(["-F", `${dir}/loop`, "h"]), env),
+      ConfigError,
+      "Too many recursive configuration includes",
+    );
+  } finally {
+    cleanup();
+  }
+});
+
+Deno.test("ssh_config: Match exec gets %tokens and is skipped after a failed criterion", () => {
+  const { dir, env, cleanup } = sandbox();
+  try {
+    const ran: string[] = [];
+    const e: ResolveEnv = { ...env, exec: (cmd) => (ran.push(cmd), cmd.endsWith("ok") ? 0 : 1) };
+    write(
+      `${dir}/cfg`,
+      'Host h\n HostName real\nMatch exec "check %h %n %p %r ok"\n Port 1111\n' +
+        'Match host nomatch exec "never ok"\n Port 2222\nMatch exec "fails"\n User x\n',
+    );
+    const o = resolveOptions(parseArgs(["-F", `${dir}/cfg`, "h"]), e);
+    assertEquals(o.port, 1111);
+    assertEquals(o.user, "me");
+    assertEquals(ran, ["check real h 22 me ok", "fails"]);
+  } finally {
+    cleanup();
+  }
+});
+
+Deno.test("resolve: IdentityAgent forms, identity file order, ProxyJump helper", () => {
+  const { dir, env, cleanup } = sandbox();
+  try {
+    const agent = (v: string) =>
+      resolveOptions(parseArgs(["-F", "none", "-o", `IdentityAgent=${v}`, "h"]), env)
+        .identityAgent;
+    assertEquals(agent("SSH_AUTH_SOCK"), "/agent.sock");
+    assertEquals(agent("none"), "none");
+    assertEquals(agent("$XDIR"), "/x");
+    assertEquals(agent("$UNSET_VAR"), "none");
+    assertEquals(agent("~/a-%h"), `${env.home}/a-h`);
+    write(`${dir}/k1`, "");
+    write(`${dir}/k2`, "");
+    const o = resolveOptions(
+      parseArgs(["-F", "none", "-i", `${dir}/k1`, "-o", `IdentityFile=${dir}/k2`, "h"]),
+      env,
+    );
+    assertEquals(o.identityFiles, [`${dir}/k1`, `${dir}/k2`]);
+    const j = resolveOptions(parseArgs(["-F", "none", "-J", "a@j1,b@j2:2222", "-vv", "h"]), env);
+    assertEquals(
+      impliedProxyCommand(j, "sshmux", 2),
+      "sshmux -l b -p 2222 -J a@j1 -F none -vv -W '[%h]:%p' j2",
+    );
+    assertEquals(
+      impliedProxyCommand({ proxyJump: undefined, configFile: undefined }, "s"),
+      undefined,
+    );
+    assertEquals(
+      impliedProxyCommand({ proxyJump: "j", configFile: "/cfg" }, "ssh"),
+      "ssh -F /cfg -W '[%h]:%p' j",
+    );
+    assertThrows(
+      () => resolveOptions(parseArgs(["-F", "none", "-J", "me@h", "-l", "me", "h"]), env),
+      ConfigError,
+      "jumphost loop via h",
+    );
+  } finally {
+    cleanup();
+  }
+});
+
+Deno.test("dump: -G spelling of escape characters, persist and tty values", () => {
+  const { env, cleanup } = sandbox();
+  try {
+    const g = (...a: string[]) =>
+      formatConfig(resolveOptions(parseArgs(["-F", "none", ...a]), env));
+    assert(g("-e", "^A", "h").includes("\nescapechar \\^A\n"));
+    assert(g("-e", "none", "h").includes("\nescapechar none\n"));
+    assert(g("-o", "ControlPersist=yes", "h").includes("\ncontrolpersist yes\n"));
+    assert(g("-o", "ControlPersist=90", "h").includes("\ncontrolpersist 90\n"));
+    assert(g("-tt", "h").includes("\nrequesttty force\n"));
+    assert(g("-T", "h").includes("\nrequesttty false\n"));
+    assert(g("-M", "h").includes("\ncontrolmaster true\n"));
+    assert(g("-W", "x:1", "h").includes("\nstdioforward x:1\n"));
   } finally {
     cleanup();
   }
