@@ -116,3 +116,16 @@ export async function connectFails(port: number): Promise<boolean> {
     return true;
   }
 }
+
+/** Rejects if `p` has not settled within `ms`, so a regression fails a test instead of hanging it. */
+export async function withDeadline<T>(what: string, p: Promise<T>, ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

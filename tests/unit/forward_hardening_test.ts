@@ -1,0 +1,163 @@
+// Robustness of the forwarders: garbage and silent SOCKS clients, wildcard binds, overlong
+// unix paths, unknown streamlocal opens, and no fd leaks across many connections.
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { captureLog } from "../../lib/log.ts";
+import { ChannelOpenError } from "../../lib/ssh/connection/mod.ts";
+import { ForwardError, ForwardManager } from "../../lib/ssh/forward/mod.ts";
+import { encodeForwardedStreamlocal } from "../../lib/ssh/forward/messages.ts";
+import { FakeForwardServer } from "../../lib/ssh/forward/testing/fake_server.ts";
+import {
+  bytes,
+  readAll,
+  readN,
+  socks5Connect,
+  startEcho,
+  text,
+  withDeadline,
+  writeAll,
+} from "../../lib/ssh/forward/testing/net_helpers.ts";
+import { waitFor } from "../helpers/run.ts";
+import { freePort } from "../helpers/sshd.ts";
+
+async function withFake(
+  fn: (fake: FakeForwardServer, mgr: ForwardManager) => Promise<void>,
+  socksTimeoutMs?: number,
+) {
+  const logs: string[] = [];
+  const restore = captureLog(logs);
+  const fake = new FakeForwardServer();
+  const mgr = new ForwardManager({ conn: fake.client, socksTimeoutMs });
+  try {
+    await fn(fake, mgr);
+  } finally {
+    await mgr.closeAll();
+    await fake.close();
+    restore();
+  }
+}
+
+const fdCount = () => [...Deno.readDirSync("/proc/self/fd")].length;
+
+Deno.test("-D: fuzzed and silent clients are dropped one by one; the listener keeps serving", async () => {
+  const echo = startEcho();
+  await withFake(async (_fake, mgr) => {
+    const r = await mgr.add(
+      { listenHost: "127.0.0.1", listenPort: 0, connectHost: "socks", connectPort: 0 },
+      "dynamic",
+    );
+    const port = r.boundPort!;
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+    let seed = 4242;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const clients = [];
+    for (let i = 0; i < 40; i++) {
+      const junk = new Uint8Array(1 + Math.floor(rnd() * 700)).map(() => Math.floor(rnd() * 256));
+      if (i % 3 === 0) junk[0] = 5; // looks like SOCKS5 at first
+      if (i % 3 === 1) junk[0] = 4;
+      clients.push((async () => {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port });
+        await writeAll(c, junk).catch(() => {});
+        await c.closeWrite().catch(() => {});
+        await readAll(c); // must end: the server closes us (or answered and closed)
+        c.close();
+      })());
+    }
+    await withDeadline("garbage clients closed", Promise.all(clients));
+    // The silent client is dropped by the handshake deadline.
+    assertEquals((await withDeadline("silent client dropped", readAll(silent))).length, 0);
+    silent.close();
+    const ok = await Deno.connect({ hostname: "127.0.0.1", port });
+    assertEquals(await socks5Connect(ok, "127.0.0.1", echo.port), 0);
+    await writeAll(ok, bytes("alive"));
+    assertEquals(text(await readN(ok, 5)), "alive");
+    ok.close();
+  }, 300);
+  echo.close();
+});
+
+Deno.test("no fd leaks: many -L/-D connections, refusals and garbage return to the baseline", async () => {
+  const echo = startEcho();
+  const before = fdCount();
+  await withFake(async (fake, mgr) => {
+    const l = await mgr.add(
+      { listenHost: "127.0.0.1", listenPort: 0, connectHost: "127.0.0.1", connectPort: echo.port },
+      "local",
+    );
+    const d = await mgr.add(
+      { listenHost: "127.0.0.1", listenPort: 0, connectHost: "socks", connectPort: 0 },
+      "dynamic",
+    );
+    for (let i = 0; i < 15; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: l.boundPort! });
+      await writeAll(c, bytes("x"));
+      await readN(c, 1);
+      c.close();
+      const s = await Deno.connect({ hostname: "127.0.0.1", port: d.boundPort! });
+      assertEquals(
+        await socks5Connect(s, "127.0.0.1", i % 2 ? echo.port : freePort()),
+        i % 2 ? 0 : 5,
+      );
+      s.close();
+      const g = await Deno.connect({ hostname: "127.0.0.1", port: d.boundPort! });
+      await writeAll(g, bytes("garbage"));
+      await readAll(g);
+      g.close();
+    }
+    fake.prohibit.add("direct-tcpip");
+    for (let i = 0; i < 5; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: l.boundPort! });
+      await readAll(c);
+      c.close();
+    }
+  });
+  echo.close();
+  await waitFor("fds back to the baseline", () => fdCount() <= before, 5000);
+});
+
+Deno.test("GatewayPorts-style wildcard ('' listen host) binds all interfaces", async () => {
+  const echo = startEcho();
+  await withFake(async (_fake, mgr) => {
+    const r = await mgr.add(
+      { listenHost: "", listenPort: 0, connectHost: "127.0.0.1", connectPort: echo.port },
+      "local",
+    );
+    for (const hostname of ["127.0.0.1", "::1"]) {
+      let c: Deno.Conn;
+      try {
+        c = await Deno.connect({ hostname, port: r.boundPort! });
+      } catch (e) {
+        if (hostname === "::1" && e instanceof Deno.errors.AddrNotAvailable) continue; // no IPv6
+        throw e;
+      }
+      await writeAll(c, bytes("any"));
+      assertEquals(text(await readN(c, 3)), "any");
+      c.close();
+    }
+  });
+  echo.close();
+});
+
+Deno.test("overlong unix listen path and unknown forwarded-streamlocal are refused", async () => {
+  await withFake(async (fake, mgr) => {
+    const long = `/tmp/${"x".repeat(120)}.sock`;
+    const e = await assertRejects(
+      () =>
+        mgr.add(
+          { listenPath: long, listenPort: 0xfffffffe, connectHost: "h", connectPort: 1 },
+          "local",
+        ),
+      ForwardError,
+    );
+    assertEquals(e.message, `unix_listener: path "${long}" too long for Unix domain socket`);
+    const refused = await assertRejects(
+      () =>
+        fake.server.openChannel(
+          "forwarded-streamlocal@openssh.com",
+          encodeForwardedStreamlocal("/not/ours"),
+        ),
+      ChannelOpenError,
+    );
+    assertEquals(refused.reasonCode, 1);
+    assert(mgr.list().length === 0);
+  });
+});
