@@ -17,6 +17,13 @@ import {
   parseKexInit,
 } from "../../lib/ssh/transport/kexinit.ts";
 import { parseExtInfo } from "../../lib/ssh/transport/ext_info.ts";
+import {
+  encodeDisconnect,
+  encodeUnimplemented,
+  parseDebug,
+  parseDisconnect,
+  parseUnimplemented,
+} from "../../lib/ssh/transport/transport_messages.ts";
 import { deriveKey, parseKexReply } from "../../lib/ssh/transport/key_exchange.ts";
 import { InputBuffer } from "../../lib/ssh/transport/input_buffer.ts";
 import { readServerVersion } from "../../lib/ssh/transport/version.ts";
@@ -252,4 +259,15 @@ Deno.test("packet framing: length caps and padding checks are typed errors; fuzz
       if (!(e instanceof ProtocolError)) throw e;
     }
   }
+});
+
+Deno.test("DISCONNECT/DEBUG/UNIMPLEMENTED: round trip, peer text sanitized, fuzz → typed errors", () => {
+  const d = encodeDisconnect(2, "bad \x1b[31mthing");
+  assertEquals(parseDisconnect(d), { code: 2, description: "bad ?[31mthing" });
+  fuzz(d, parseDisconnect);
+  const dbg = new WireWriter(64).u8(4).bool(true).string("x".repeat(1000)).string("").finish();
+  assertEquals(parseDebug(dbg).message.length, 256);
+  fuzz(dbg, parseDebug);
+  assertEquals(parseUnimplemented(encodeUnimplemented(0xfffffffe)), 0xfffffffe);
+  fuzz(encodeUnimplemented(7), parseUnimplemented);
 });

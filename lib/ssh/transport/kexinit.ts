@@ -5,7 +5,7 @@ import { DecodeError, ProtocolError } from "../../errors.ts";
 import { WireReader } from "../../wire/reader.ts";
 import { WireWriter } from "../../wire/writer.ts";
 import { negotiate } from "./algorithms.ts";
-import { SSH_MSG_KEXINIT } from "./constants.ts";
+import { EXT_INFO_C, KEX_STRICT_C, SSH_MSG_KEXINIT } from "./constants.ts";
 
 export interface KexInit {
   cookie: Uint8Array;
@@ -130,4 +130,33 @@ export function chooseAlgorithms(
   pick("compression method", ours.compCS, theirs.compCS);
   pick("compression method", ours.compSC, theirs.compSC);
   return { kex, hostKey, cipherCS, cipherSC, macCS, macSC };
+}
+
+/** Our algorithm preferences per category (already resolved from the `-o` values). */
+export interface AlgorithmLists {
+  kex: string[];
+  hostKey: string[];
+  ciphers: string[];
+  macs: string[];
+}
+
+/**
+ * Our KEXINIT contents. The first one also announces ext-info-c (RFC 8308) and strict kex
+ * (OpenSSH's Terrapin countermeasure); later ones (rekeys) must not.
+ */
+export function clientKexInit(l: AlgorithmLists, first: boolean): KexInit {
+  return {
+    cookie: crypto.getRandomValues(new Uint8Array(16)),
+    kex: first ? [...l.kex, EXT_INFO_C, KEX_STRICT_C] : l.kex,
+    hostKey: l.hostKey,
+    cipherCS: l.ciphers,
+    cipherSC: l.ciphers,
+    macCS: l.macs,
+    macSC: l.macs,
+    compCS: ["none"],
+    compSC: ["none"],
+    langCS: [],
+    langSC: [],
+    firstKexPacketFollows: false,
+  };
 }

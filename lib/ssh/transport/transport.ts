@@ -6,32 +6,28 @@
 
 import { DisconnectError, ProtocolError } from "../../errors.ts";
 import { log } from "../../log.ts";
-import { WireReader } from "../../wire/reader.ts";
-import { WireWriter } from "../../wire/writer.ts";
 import type { PacketTransport } from "../packet_transport.ts";
-import type { PacketOpener, PacketSealer } from "../crypto/cipher.ts";
+import type { PacketSealer } from "../crypto/cipher.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import * as C from "./constants.ts";
+import type { AlgorithmLists } from "./kexinit.ts";
 import { parseExtInfo } from "./ext_info.ts";
 import { InputBuffer } from "./input_buffer.ts";
-import { encodeKexInit } from "./kexinit.ts";
+import { clientKexInit, encodeKexInit } from "./kexinit.ts";
 import { KexRound } from "./kex_round.ts";
-import {
-  buildPacket,
-  checkPacketLength,
-  noneOpener,
-  noneSealer,
-  payloadOf,
-} from "./packet_codec.ts";
+import { buildPacket, noneSealer } from "./packet_codec.ts";
+import { PacketReader } from "./packet_reader.ts";
 import { readServerVersion } from "./version.ts";
+import {
+  encodeDisconnect,
+  encodeUnimplemented,
+  parseDebug,
+  parseDisconnect,
+  parseUnimplemented,
+} from "./transport_messages.ts";
 import { disconnectReasonCode, Outbox } from "./outbox.ts";
 
-export interface AlgorithmLists {
-  kex: string[];
-  hostKey: string[];
-  ciphers: string[];
-  macs: string[];
-}
+export type { AlgorithmLists } from "./kexinit.ts";
 
 export interface TransportOptions {
   host: string;
@@ -43,14 +39,6 @@ export interface TransportOptions {
   verifyHostKey(hostKeyBlob: Uint8Array, algorithm: string): Promise<void>;
 }
 
-interface Opened {
-  plain: Uint8Array;
-  seq: number;
-  wireLength: number;
-}
-
-/** Packets opened ahead when the cipher is asynchronous (AES-GCM on WebCrypto). */
-const MAX_IN_FLIGHT = 16;
 /** Delivered-but-unreceived packets before the read loop pauses (backpressure). */
 const MAX_INBOX = 512;
 
@@ -73,16 +61,14 @@ export class SshTransport implements PacketTransport {
   hostKey: Uint8Array | undefined;
 
   private readonly input: InputBuffer;
+  private readonly reader: PacketReader;
   private readonly outbox: Outbox;
   private sealer: PacketSealer = noneSealer();
-  private opener: PacketOpener = noneOpener();
   private seqOut = 0;
-  private seqIn = 0;
   private kex: KexRound | undefined;
   private firstKexDone = false;
   private strict = false;
   private held: Uint8Array[] = [];
-  private inFlight: Promise<Opened>[] = [];
   private inbox: Uint8Array[] = [];
   private receivers: { resolve(p: Uint8Array | null): void; reject(e: Error): void }[] = [];
   private inboxSpace: (() => void) | undefined;
@@ -97,6 +83,7 @@ export class SshTransport implements PacketTransport {
     this.local = stream.local;
     this.remote = stream.remote;
     this.input = new InputBuffer(stream);
+    this.reader = new PacketReader(this.input, `${opts.host} port ${opts.port}`);
     this.outbox = new Outbox(stream, (e) => this.fail(e, false), (n) => (this.stats.bytesOut += n));
   }
 
@@ -183,23 +170,7 @@ export class SshTransport implements PacketTransport {
   }
 
   private startKex(): void {
-    const l = this.opts.lists;
-    // The first KEXINIT also announces ext-info-c and strict kex (Terrapin countermeasure).
-    const kexNames = this.firstKexDone ? l.kex : [...l.kex, C.EXT_INFO_C, C.KEX_STRICT_C];
-    const ours = {
-      cookie: crypto.getRandomValues(new Uint8Array(16)),
-      kex: kexNames,
-      hostKey: l.hostKey,
-      cipherCS: l.ciphers,
-      cipherSC: l.ciphers,
-      macCS: l.macs,
-      macSC: l.macs,
-      compCS: ["none"],
-      compSC: ["none"],
-      langCS: [],
-      langSC: [],
-      firstKexPacketFollows: false,
-    };
+    const ours = clientKexInit(this.opts.lists, !this.firstKexDone);
     const payload = encodeKexInit(ours);
     this.kex = new KexRound(
       {
@@ -241,12 +212,16 @@ export class SshTransport implements PacketTransport {
   private async readLoop(): Promise<void> {
     try {
       while (!this.closed) {
-        const pkt = await this.nextPacket();
+        // Open ahead only outside key exchange: a packet after NEWKEYS needs the new keys.
+        const pkt = await this.reader.next(!this.kex);
         if (this.closed) return;
         if (!pkt) {
           this.onEof();
           return;
         }
+        this.stats.bytesIn += pkt.wireLength;
+        this.stats.packetsIn++;
+        this.bytesSinceKex += pkt.payload.length;
         await this.dispatch(pkt.payload, pkt.seq);
         this.maybeRekey();
         if (this.inbox.length >= MAX_INBOX) {
@@ -256,63 +231,6 @@ export class SshTransport implements PacketTransport {
     } catch (e) {
       this.fail(e instanceof Error ? e : new ProtocolError(String(e)));
     }
-  }
-
-  private async nextPacket(): Promise<{ payload: Uint8Array; seq: number } | null> {
-    if (this.inFlight.length === 0) {
-      const first = await this.cutPacket();
-      if (!first) return null;
-      this.inFlight.push(first.opened);
-    }
-    // Open ahead only outside key exchange: a packet after NEWKEYS needs the new keys.
-    while (this.opener.pipelined && !this.kex && this.inFlight.length < MAX_IN_FLIGHT) {
-      const more = this.cutIfBuffered();
-      if (!more) break;
-      this.inFlight.push(more);
-    }
-    const { plain, seq, wireLength } = await this.inFlight.shift()!;
-    this.stats.bytesIn += wireLength;
-    this.stats.packetsIn++;
-    const payload = payloadOf(plain);
-    this.bytesSinceKex += payload.length;
-    return { payload, seq };
-  }
-
-  private async cutPacket(): Promise<{ opened: Promise<Opened> } | null> {
-    const op = this.opener;
-    if (!(await this.input.fill(op.headLength))) {
-      if (this.input.available > 0) throw new DisconnectError(`Connection closed by ${this.where}`);
-      return null;
-    }
-    const len = op.packetLength(this.seqIn, this.input.peek(op.headLength));
-    const total = checkPacketLength(len, op);
-    if (!(await this.input.fill(total))) {
-      throw new DisconnectError(`Connection closed by ${this.where}`);
-    }
-    return { opened: this.startOpen(op, total) };
-  }
-
-  private cutIfBuffered(): Promise<Opened> | null {
-    const op = this.opener;
-    if (this.input.available < op.headLength) return null;
-    const total = checkPacketLength(
-      op.packetLength(this.seqIn, this.input.peek(op.headLength)),
-      op,
-    );
-    if (this.input.available < total) return null;
-    return this.startOpen(op, total);
-  }
-
-  private startOpen(op: PacketOpener, total: number): Promise<Opened> {
-    const seq = this.seqIn;
-    this.seqIn = (seq + 1) >>> 0;
-    // Asynchronous openers keep the bytes past this call, so give them their own copy.
-    const wire = op.pipelined ? this.input.peek(total).slice() : this.input.peek(total);
-    const opened = op.open(seq, wire);
-    this.input.consume(total);
-    const p = Promise.resolve(opened).then((plain) => ({ plain, seq, wireLength: total }));
-    p.catch(() => {}); // observed when awaited in order; avoid an unhandled rejection meanwhile
-    return p;
   }
 
   private async dispatch(payload: Uint8Array, seq: number): Promise<void> {
@@ -330,12 +248,10 @@ export class SshTransport implements PacketTransport {
       case C.SSH_MSG_DEBUG:
         this.checkAllowedBeforeKex(type);
         return this.onDebug(payload);
-      case C.SSH_MSG_UNIMPLEMENTED: {
+      case C.SSH_MSG_UNIMPLEMENTED:
         this.checkAllowedBeforeKex(type);
-        const r = new WireReader(payload.subarray(1));
-        log.debug(`Received SSH2_MSG_UNIMPLEMENTED for ${r.u32()}`);
+        log.debug(`Received SSH2_MSG_UNIMPLEMENTED for ${parseUnimplemented(payload)}`);
         return;
-      }
       case C.SSH_MSG_KEXINIT:
         return await this.onKexInit(payload, seq);
       case C.SSH_MSG_KEX_ECDH_REPLY:
@@ -357,7 +273,7 @@ export class SshTransport implements PacketTransport {
       this.deliver(payload);
       return;
     }
-    this.sendNow(new WireWriter(8).u8(C.SSH_MSG_UNIMPLEMENTED).u32(seq).finish());
+    this.sendNow(encodeUnimplemented(seq));
   }
 
   /** Strict kex forbids anything but kex messages until the first NEWKEYS. */
@@ -368,19 +284,15 @@ export class SshTransport implements PacketTransport {
   }
 
   private onDebug(payload: Uint8Array): void {
-    const r = new WireReader(payload.subarray(1));
-    const display = r.bool();
-    const msg = r.text().slice(0, 256).replace(/[^\x20-\x7e]/g, "?");
-    if (display) log.info(`Remote: ${msg}`);
-    else log.debug(`Remote: ${msg}`);
+    const { display, message } = parseDebug(payload);
+    if (display) log.info(`Remote: ${message}`);
+    else log.debug(`Remote: ${message}`);
   }
 
   private onDisconnect(payload: Uint8Array): void {
-    const r = new WireReader(payload.subarray(1));
-    const code = r.u32();
-    const desc = r.text().slice(0, 512).replace(/[^\x20-\x7e]/g, "?");
+    const { code, description } = parseDisconnect(payload);
     this.fail(
-      new DisconnectError(`Received disconnect from ${this.where}:${code}: ${desc}`, code),
+      new DisconnectError(`Received disconnect from ${this.where}:${code}: ${description}`, code),
       false,
     );
   }
@@ -429,8 +341,7 @@ export class SshTransport implements PacketTransport {
   private onNewKeys(): void {
     const round = this.kex;
     if (!round?.pendingOpener) throw new ProtocolError("unexpected SSH_MSG_NEWKEYS");
-    this.opener = round.pendingOpener;
-    if (this.strict) this.seqIn = 0;
+    this.reader.setOpener(round.pendingOpener, this.strict);
     this.kex = undefined;
     this.bytesSinceKex = 0;
     this.kexAt = Date.now();
@@ -455,10 +366,7 @@ export class SshTransport implements PacketTransport {
 
   async disconnect(reasonCode: number, description: string): Promise<void> {
     if (this.closed) return;
-    this.sendNow(
-      new WireWriter(64).u8(C.SSH_MSG_DISCONNECT).u32(reasonCode).string(description).string("")
-        .finish(),
-    );
+    this.sendNow(encodeDisconnect(reasonCode, description));
     await this.outbox.idle(2000);
     this.teardown(undefined);
   }
@@ -474,10 +382,7 @@ export class SshTransport implements PacketTransport {
     log.debug(`transport failed: ${err.message}`);
     if (tellPeer && err instanceof ProtocolError) {
       try {
-        this.sendNow(
-          new WireWriter(128).u8(C.SSH_MSG_DISCONNECT).u32(disconnectReasonCode(err))
-            .string(err.message.slice(0, 200)).string("").finish(),
-        );
+        this.sendNow(encodeDisconnect(disconnectReasonCode(err), err.message.slice(0, 200)));
       } catch { /* nothing more to do */ }
       // Waiters are told only after the DISCONNECT left (or 500 ms), so a caller that closes
       // on error does not cut it off.
