@@ -8,9 +8,9 @@ import { convtime, parseControlMaster, parseControlPersist } from "./control_per
 import { parseForward, sameForward } from "./forward_spec.ts";
 import { matchPattern } from "./match.ts";
 import type { ForwardSpec } from "./options.ts";
+import { ciphersValid, kexNamesValid, keyTypesValid, macsValid } from "./algorithms.ts";
 import {
   ADDRESS_FAMILY,
-  algorithmListOk,
   atoiErr,
   COMPRESSION,
   FLAG,
@@ -122,14 +122,20 @@ export function applyOption(
     if (on && fresh) st[key] = vals;
     return undefined;
   };
-  const algos = (key: keyof ConfigState, what: string): LineResult => {
+  const algos = (
+    key: keyof ConfigState,
+    what: string,
+    valid: (list: string) => boolean,
+  ): LineResult => {
     const a = next();
     if (a === undefined || a === "") return missing;
-    if (!a.startsWith("-") && !algorithmListOk(a)) return `${where}: Bad ${what} '${a}'.`;
+    // A "-" list removes patterns from the defaults and is not checked; "+" / "^" are.
+    if (!a.startsWith("-") && !valid(/^[+^]/.test(a) ? a.slice(1) : a)) {
+      return `${where}: Bad ${what} '${a}'.`;
+    }
     set(key, a as never);
     return undefined;
   };
-
   let err: LineResult;
   switch (keyword) {
     case "hostname":
@@ -297,19 +303,19 @@ export function applyOption(
       err = fileList("globalKnownHostsFiles");
       break;
     case "ciphers":
-      err = algos("ciphers", "SSH2 cipher spec");
+      err = algos("ciphers", "SSH2 cipher spec", ciphersValid);
       break;
     case "macs":
-      err = algos("macs", "SSH2 MAC spec");
+      err = algos("macs", "SSH2 MAC spec", macsValid);
       break;
     case "kexalgorithms":
-      err = algos("kexAlgorithms", "SSH2 KexAlgorithms");
+      err = algos("kexAlgorithms", "SSH2 KexAlgorithms", kexNamesValid);
       break;
     case "hostkeyalgorithms":
-      err = algos("hostKeyAlgorithms", "key types");
+      err = algos("hostKeyAlgorithms", "key types", keyTypesValid);
       break;
     case "pubkeyacceptedalgorithms":
-      err = algos("pubkeyAcceptedAlgorithms", "key types");
+      err = algos("pubkeyAcceptedAlgorithms", "key types", keyTypesValid);
       break;
     case "passwordauthentication":
       err = flag("passwordAuthentication");

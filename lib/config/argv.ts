@@ -6,6 +6,7 @@ import { type ConfigState, emptyState } from "./state.ts";
 import type { ForwardSpec, MuxCommand } from "./options.ts";
 import { PORT_STREAMLOCAL } from "./options.ts";
 import { a2port } from "./ports.ts";
+import { ciphersValid, macsValid } from "./algorithms.ts";
 import { parseForward, parseForwardArg, sameForward } from "./forward_spec.ts";
 import { parseEscapeChar, parseJump } from "./values.ts";
 import { processConfigLine } from "./ssh_config.ts";
@@ -60,12 +61,6 @@ function takesArg(c: string): boolean | undefined {
   const i = OPTSTRING.indexOf(c);
   if (i < 0 || c === ":") return undefined;
   return OPTSTRING[i + 1] === ":";
-}
-
-/** Names as ssh's -c / -m accept them (ssh checks against its own tables). */
-function algorithmNamesOk(s: string, allowPrefix: boolean): boolean {
-  const body = allowPrefix && /^[+^]/.test(s) ? s.slice(1) : s;
-  return body !== "" && body.split(",").every((n) => /^[A-Za-z0-9@._-]+$/.test(n));
 }
 
 /** Parses ssh's argv (without the program name). Throws ConfigError with ssh's text. */
@@ -207,11 +202,13 @@ export function parseArgs(argv: string[]): ParsedCommandLine {
         break;
       }
       case "c":
-        if (!algorithmNamesOk(arg, true)) throw new ConfigError(`Unknown cipher type '${arg}'`);
+        if (!ciphersValid(/^[+^]/.test(arg) ? arg.slice(1) : arg)) {
+          throw new ConfigError(`Unknown cipher type '${arg}'`);
+        }
         st.ciphers = arg;
         break;
       case "m":
-        if (!algorithmNamesOk(arg, false)) throw new ConfigError(`Unknown mac type '${arg}'`);
+        if (!macsValid(arg)) throw new ConfigError(`Unknown mac type '${arg}'`);
         st.macs = arg;
         break;
       case "M":

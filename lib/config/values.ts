@@ -64,12 +64,6 @@ export function scanScaled(arg: string): number | undefined {
   return Math.floor(Number(`${m[1]}.${m[2] ?? "0"}`) * scale);
 }
 
-/** Names in an algorithm list: non-empty, no blanks; ssh checks them against its tables. */
-export function algorithmListOk(arg: string): boolean {
-  const body = /^[+^-]/.test(arg) ? arg.slice(1) : arg;
-  return body !== "" && body.split(",").every((n) => /^[A-Za-z0-9@._*?+-]+$/.test(n));
-}
-
 /** parse_jump: `none`, or a comma list of `[user@]host[:port]` / ssh:// hops. */
 export function parseJump(s: string, strict: boolean): JumpSpec | "none" | undefined {
   if (s.toLowerCase() === "none") return "none";
