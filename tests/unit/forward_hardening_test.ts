@@ -161,3 +161,40 @@ Deno.test("overlong unix listen path and unknown forwarded-streamlocal are refus
     assert(mgr.list().length === 0);
   });
 });
+
+Deno.test("log lines for refused opens and failed local connects use ssh's words", async () => {
+  const logs: string[] = [];
+  const restore = captureLog(logs);
+  const fake = new FakeForwardServer();
+  const mgr = new ForwardManager({ conn: fake.client });
+  try {
+    fake.prohibit.add("direct-tcpip");
+    const l = await mgr.add(
+      { listenHost: "127.0.0.1", listenPort: 0, connectHost: "10.0.0.1", connectPort: 9 },
+      "local",
+    );
+    const c = await Deno.connect({ hostname: "127.0.0.1", port: l.boundPort! });
+    await withDeadline("refused -L connection closed", readAll(c));
+    c.close();
+    assert(
+      logs.some((x) =>
+        /^channel( \d+)?: open failed: administratively prohibited: prohibited\r\n$/.test(x)
+      ),
+      logs.join(""),
+    );
+    const dead = freePort();
+    const r = await mgr.add(
+      { listenPort: 0, connectHost: "127.0.0.1", connectPort: dead },
+      "remote",
+    );
+    await assertRejects(
+      () => fake.openForwardedTcpip("localhost", r.allocatedPort!),
+      ChannelOpenError,
+    );
+    assert(logs.includes(`connect_to 127.0.0.1 port ${dead}: failed.\r\n`), logs.join(""));
+  } finally {
+    await mgr.closeAll();
+    await fake.close();
+    restore();
+  }
+});

@@ -172,7 +172,7 @@ export class LocalForward {
     try {
       return await this.deps.conn.openChannel(type, data);
     } catch (e) {
-      log.error(describeOpenFailure(e));
+      log.info(describeOpenFailure(e));
       return undefined;
     }
   }
@@ -201,7 +201,7 @@ export class LocalForward {
       await hs.succeed();
       return { channel, leftover: hs.leftover };
     } catch (e) {
-      log.error(describeOpenFailure(e));
+      log.info(describeOpenFailure(e));
       await hs.fail(socksFailureFor(openFailureCode(e))).catch(() => {});
       return undefined;
     }

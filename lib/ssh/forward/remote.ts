@@ -261,7 +261,8 @@ export class RemoteForwarder {
     } catch (e) {
       // A connect that completes after the deadline must not leak its socket.
       attempt.then((c) => c.close(), () => {});
-      log.error(`connect_to ${what}: failed: ${errnoText(e)}`);
+      log.debug(`connect_to ${what}: ${errnoText(e)}`);
+      log.error(`connect_to ${what}: failed.`);
       throw e;
     } finally {
       clearTimeout(timer);
