@@ -2,6 +2,7 @@
 // PORT_STREAMLOCAL) channel carried over our stdin/stdout.
 
 import { PORT_STREAMLOCAL } from "../../config/options.ts";
+import { log } from "../../log.ts";
 import {
   type BridgeFn,
   type ByteEndpoint,
@@ -79,7 +80,10 @@ export async function runStdioForward(
   try {
     channel = await conn.openChannel(type, data);
   } catch (e) {
-    throw new ForwardError("remote-failed", "stdio forwarding failed", [describeOpenFailure(e)]);
+    // ssh logs the refusal (logit), then dies with "stdio forwarding failed".
+    const line = describeOpenFailure(e);
+    log.info(line);
+    throw new ForwardError("remote-failed", "stdio forwarding failed", [line]);
   }
   const endpoint = stdioEndpoint(io);
   try {
