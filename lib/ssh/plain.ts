@@ -84,6 +84,7 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
       serverAliveCountMax: opts.serverAliveCountMax,
       escapeChar: opts.escapeChar,
       agentSocket: opts.forwardAgent ? agentSocket() : undefined,
+      handleSignals: true,
     };
     return await runSession(conn, run, stdio);
   } finally {

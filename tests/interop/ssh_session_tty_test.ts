@@ -75,6 +75,26 @@ Deno.test("tty sessions and dead servers", async (t) => {
       assertStringIncludes(r.out, "/dev/pts/");
     });
 
+    await t.step("SIGTERM during a -tt session: exit 255, terminal modes restored", async () => {
+      const d = sshd.dir;
+      Deno.writeTextFileSync(
+        `${d}/sigterm.sh`,
+        [
+          `stty -g > ${d}/modes-before`,
+          `(sleep 2; kill -TERM $(cat ${d}/mux.pid)) &`,
+          `bash -c 'echo $$ > ${d}/mux.pid; exec ${sshmux} -tt x "sleep 31.5"'`,
+          `echo rc=$?`,
+          `stty -g > ${d}/modes-after`,
+        ].join("\n") + "\n",
+      );
+      const r = await sh(`script -qec "bash ${d}/sigterm.sh" /dev/null`, { timeoutMs: 30_000 });
+      await sh(`pkill -KILL -f '^sleep 31.5$'`);
+      assertStringIncludes(r.out, "rc=255");
+      const before = Deno.readTextFileSync(`${d}/modes-before`);
+      const after = Deno.readTextFileSync(`${d}/modes-after`);
+      assertEquals(after, before, "stty -g after the session equals before");
+    });
+
     await t.step("-tt with a pipe for stdin still gets a remote tty; -T gets none", async () => {
       const forced = await run(sshmuxPath(), ["-F", sshd.config, "-tt", "x", "tty"]);
       assertEquals(forced.code, 0, forced.err);

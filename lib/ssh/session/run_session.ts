@@ -34,6 +34,8 @@ export interface RunSessionOptions {
   escapeChar?: string;
   /** ForwardAgent: the local agent socket to offer the server (undefined = no forwarding). */
   agentSocket?: string;
+  /** Plain mode owns the process: SIGHUP/SIGINT/SIGTERM end the session with 255, like ssh. */
+  handleSignals?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -88,30 +90,58 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Signals that end ssh with exit 255 (clientloop.c signal_handler). */
+const FATAL_SIGNALS: Array<[Deno.Signal, number]> = [["SIGHUP", 1], ["SIGINT", 2], ["SIGTERM", 15]];
+
+/** Installs the handlers; returns the function that removes them. */
+function onFatalSignals(handler: (num: number) => void): () => void {
+  const installed: Array<[Deno.Signal, () => void]> = [];
+  for (const [sig, num] of FATAL_SIGNALS) {
+    const h = () => handler(num);
+    try {
+      Deno.addSignalListener(sig, h);
+      installed.push([sig, h]);
+    } catch { /* signal not supported here */ }
+  }
+  return () => {
+    for (const [sig, h] of installed) Deno.removeSignalListener(sig, h);
+  };
+}
+
 export async function runSession(
   conn: SshConnection,
   o: RunSessionOptions,
   stdio: LocalStdio,
 ): Promise<number> {
-  let timedOut = false;
+  // Set when we end the connection ourselves: its loss is then not reported as an error.
+  let endedByUs = false;
   const stopAlive = startServerAlive(conn, o.serverAliveInterval, o.serverAliveCountMax, () => {
-    timedOut = true;
+    endedByUs = true;
     log.error(`Timeout, server ${o.host} not responding.`);
     conn.close("server not responding");
   });
+  // Like ssh: HUP/INT/TERM end the session cleanly (tty restored by the finally blocks), 255.
+  const stopSignals = o.handleSignals
+    ? onFatalSignals((num) => {
+      endedByUs = true;
+      log.verbose(`Killed by signal ${num}.`);
+      conn.close("killed by signal");
+    })
+    : () => {};
   try {
     if (o.kind === "none") {
       const err = await conn.closed;
-      return reportConnectionEnd(err, timedOut, o.host);
+      return reportConnectionEnd(err, endedByUs, o.host);
     }
-    return await runChannel(conn, o, stdio, () => timedOut);
+    return await runChannel(conn, o, stdio, () => endedByUs);
   } finally {
+    stopSignals();
     stopAlive();
   }
 }
 
-function reportConnectionEnd(err: Error | null, timedOut: boolean, host: string): number {
-  if (timedOut) return 255;
+function reportConnectionEnd(err: Error | null, endedByUs: boolean, host: string): number {
+  if (endedByUs) return 255;
   // A server's DISCONNECT already reads like ssh's "Received disconnect from H port P:N: ...".
   if (err instanceof DisconnectError) log.error(err.message);
   else if (err) log.error(`Connection to ${host} closed: ${err.message}`);
@@ -123,7 +153,7 @@ async function runChannel(
   conn: SshConnection,
   o: RunSessionOptions,
   stdio: LocalStdio,
-  timedOut: () => boolean,
+  endedByUs: () => boolean,
 ): Promise<number> {
   const term = stdio.terminal;
   const size = o.tty ? term.size() : null;
@@ -151,7 +181,7 @@ async function runChannel(
       log.error(`channel 0: open failed: ${e.description}`);
     } else if (e instanceof SessionStartError) {
       log.error(e.message);
-    } else if (!timedOut()) {
+    } else if (!endedByUs()) {
       log.error(`Connection to ${o.host} closed: ${errorMessage(e)}`);
     }
     return 255;
@@ -202,7 +232,7 @@ async function runChannel(
       return 255;
     }
     if (lost && exit.status === null) {
-      if (!timedOut()) {
+      if (!endedByUs()) {
         const err = await conn.closed;
         reportConnectionEnd(err, false, o.host);
       }
