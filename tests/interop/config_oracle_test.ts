@@ -266,3 +266,12 @@ Deno.test("config oracle: Include (glob, nested), Match exec/final/localuser vs 
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("config oracle: default files (~/.ssh/config, /etc/ssh/ssh_config) like `ssh -G`", async () => {
+  for (const args of [["x"], ["-S", "~/.ssh/%C", "u@y", "ls"], ["-o", "SendEnv=-LC_*", "z"]]) {
+    const real = await sshG(args);
+    assertEquals(real.code, 0, real.err);
+    const ours = formatConfig(resolveOptions(parseArgs(args), localEnv()));
+    assertEquals(pick(ours), pick(real.out), args.join(" "));
+  }
+});
