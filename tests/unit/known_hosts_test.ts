@@ -154,7 +154,17 @@ Deno.test("known_hosts: entries hashed by ssh-keygen -H match the right names on
   assertEquals(e.length, 2);
   assert(e.every((x) => x.hashed !== undefined && x.hosts.startsWith("|1|")));
   assertEquals(checkHostKey(e, "plain.example", keyA.blob).status, "ok");
-  assertEquals(checkHostKey(e, "PLAIN.example", keyA.blob).status, "ok");
+  // Hashes cover the exact name; the verifier lowercases HostName before looking up (as ssh).
+  assertEquals(checkHostKey(e, "PLAIN.example", keyA.blob).status, "new");
+  const v = await verify(
+    testOptions({
+      hostName: "PLAIN.Example",
+      strictHostKeyChecking: "yes",
+      userKnownHostsFiles: [kh],
+    }),
+    keyA.blob,
+  );
+  assertEquals(v.error, undefined);
   assertEquals(checkHostKey(e, "[port.example]:2222", keyB.blob).status, "ok");
   assertEquals(checkHostKey(e, "port.example", keyB.blob).status, "new");
   assertEquals(checkHostKey(e, "[port.example]:2223", keyB.blob).status, "new");

@@ -187,7 +187,11 @@ const RSA_MIN_BITS = 1024;
 const RSA_MAX_BITS = 16384;
 
 /** ssh-rsa from its CRT components (OpenSSH stores n, e, d, iqmp, p, q). */
-export function rsaSigner(c: RsaComponents, comment: string, source: string): Signer {
+export async function rsaSigner(
+  c: RsaComponents,
+  comment: string,
+  source: string,
+): Promise<Signer> {
   const n = stripZeros(c.n);
   const bits = n.length * 8 - Math.clz32(n[0]) + 24;
   if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
@@ -225,6 +229,8 @@ export function rsaSigner(c: RsaComponents, comment: string, source: string): Si
     }
     return k;
   };
+  // Import once now so a malformed key fails at load time rather than at first signature.
+  await keyFor("rsa-sha2-512");
   const blob = new WireWriter(n.length + 32).string("ssh-rsa").mpintBytes(c.e).mpintBytes(n)
     .finish();
   return {
@@ -242,12 +248,4 @@ export function rsaSigner(c: RsaComponents, comment: string, source: string): Si
       return sigBlob(alg, leftPad(sig, n.length));
     },
   };
-}
-
-/** Verifies an RSA key imports (early, so a broken file fails at load, not at first use). */
-export async function checkSigner(s: Signer): Promise<Signer> {
-  await s.sign(s.algorithms[0], new Uint8Array(1)).catch((e) => {
-    throw new KeyFormatError(`unusable ${s.keyType} key: ${(e as Error).message}`);
-  });
-  return s;
 }

@@ -69,7 +69,7 @@ function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-function rsaFromPkcs1(der: Uint8Array, source: string): Signer {
+function rsaFromPkcs1(der: Uint8Array, source: string): Promise<Signer> {
   const f = seq(derItems(der)[0]);
   // version, n, e, d, p, q, dp, dq, qi
   if (f.length < 9) throw new KeyFormatError("invalid format: short RSA key");
@@ -102,7 +102,7 @@ async function fromPkcs8(der: Uint8Array, source: string): Promise<Signer> {
   const alg = seq(f[1]);
   const oid = alg[0]?.tag === 0x06 ? hex(alg[0].body) : "";
   const inner = octets(f[2]);
-  if (oid === OID_RSA) return rsaFromPkcs1(inner, source);
+  if (oid === OID_RSA) return await rsaFromPkcs1(inner, source);
   if (oid === OID_EC) {
     return await ecFromSec1(inner, alg[1]?.tag === 0x06 ? hex(alg[1].body) : undefined, source);
   }
@@ -134,7 +134,7 @@ export async function loadPemKey(text: string, source: string): Promise<Signer> 
     throw new KeyFormatError("invalid format: bad base64");
   }
   try {
-    if (m[1] === "RSA ") return rsaFromPkcs1(der, source);
+    if (m[1] === "RSA ") return await rsaFromPkcs1(der, source);
     if (m[1] === "EC ") return await ecFromSec1(der, undefined, source);
     return await fromPkcs8(der, source);
   } catch (e) {

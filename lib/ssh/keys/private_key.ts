@@ -91,7 +91,7 @@ async function readKeyRecord(r: WireReader, source: string): Promise<Signer> {
       const p = r.mpintBytes();
       const q = r.mpintBytes();
       const comment = r.text();
-      return rsaSigner({ n, e, d, iqmp, p, q }, comment, source);
+      return await rsaSigner({ n, e, d, iqmp, p, q }, comment, source);
     }
     default:
       throw new KeyFormatError(`unknown or unsupported key type "${type}"`);

@@ -82,8 +82,9 @@ export function hashHostName(name: string, salt: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac("sha1", salt).update(name).digest());
 }
 
+/** Hashed names compare the exact bytes ssh hashed (it lowercases HostName, not HostKeyAlias). */
 export function matchHashed(host: string, h: HashedName): boolean {
-  const mac = hashHostName(host.toLowerCase(), h.salt);
+  const mac = hashHostName(host, h.salt);
   let diff = 0;
   for (let i = 0; i < HASH_LEN; i++) diff |= mac[i] ^ h.hash[i];
   return diff === 0;
@@ -92,7 +93,7 @@ export function matchHashed(host: string, h: HashedName): boolean {
 /** Formats a hashed name for `host` with a fresh random salt (HashKnownHosts). */
 export function formatHashedName(host: string): string {
   const salt = crypto.getRandomValues(new Uint8Array(HASH_LEN));
-  return `${HASH_MAGIC}${b64encode(salt)}|${b64encode(hashHostName(host.toLowerCase(), salt))}`;
+  return `${HASH_MAGIC}${b64encode(salt)}|${b64encode(hashHostName(host, salt))}`;
 }
 
 /** The name known_hosts stores for host:port: `host` on port 22, `[host]:port` otherwise. */
