@@ -27,6 +27,7 @@ import {
 import { WireReader } from "../../lib/wire/reader.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
 import { captureLog } from "../../lib/log.ts";
+import { decideTty, sessionKind } from "../../lib/ssh/plain.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -334,4 +335,27 @@ Deno.test("tty session: SIGWINCH → window-change; ~. disconnects with 255", as
   assertEquals(stdio.rawRestored >= 1, true);
   assertEquals(stdio.err.join(""), "Connection to example closed.\r\n");
   assert(resize === undefined, "SIGWINCH listener removed");
+});
+
+Deno.test("tty decision follows ssh.c: RequestTTY, command, -N, stdin a terminal", () => {
+  const o = (requestTTY: "auto" | "no" | "yes" | "force", sessionType = "default") =>
+    ({ requestTTY, sessionType }) as Parameters<typeof decideTty>[0];
+  const lines: string[] = [];
+  const restore = captureLog(lines);
+  try {
+    assertEquals(decideTty(o("auto"), "", true), true, "no command on a terminal: tty");
+    assertEquals(decideTty(o("auto"), "ls", true), false, "a command: no tty");
+    assertEquals(decideTty(o("yes"), "ls", true), true, "-t");
+    assertEquals(decideTty(o("yes"), "ls", false), false, "-t without a terminal");
+    assertStringIncludes(lines.join(""), "Pseudo-terminal will not be allocated");
+    assertEquals(decideTty(o("force"), "ls", false), true, "-tt");
+    assertEquals(decideTty(o("no"), "", true), false, "-T");
+    assertEquals(decideTty(o("force", "none"), "", true), false, "-N");
+  } finally {
+    restore();
+  }
+  assertEquals(sessionKind({ sessionType: "none" }, "x"), "none");
+  assertEquals(sessionKind({ sessionType: "subsystem" }, "sftp"), "subsystem");
+  assertEquals(sessionKind({ sessionType: "default" }, ""), "shell");
+  assertEquals(sessionKind({ sessionType: "default" }, "ls"), "exec");
 });
