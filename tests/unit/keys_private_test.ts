@@ -95,6 +95,16 @@ const ENCRYPTED: [string, string[]][] = [
   ["ecdsa256 aes256-gcm", ["-t", "ecdsa", "-Z", "aes256-gcm@openssh.com", "-a", "2"]],
   ["ecdsa384 aes128-ctr", ["-t", "ecdsa", "-b", "384", "-Z", "aes128-ctr", "-a", "2"]],
   ["rsa2048 aes256-cbc", ["-t", "rsa", "-b", "2048", "-Z", "aes256-cbc", "-a", "2"]],
+  ["ecdsa521 chacha20-poly1305", [
+    "-t",
+    "ecdsa",
+    "-b",
+    "521",
+    "-Z",
+    "chacha20-poly1305@openssh.com",
+    "-a",
+    "2",
+  ]],
 ];
 
 for (const [label, args] of ENCRYPTED) {

@@ -4,6 +4,8 @@
 // node:crypto (WebCrypto's CBC insists on PKCS#7 padding, which the key format does not use).
 
 import bcrypt from "bcrypt-pbkdf";
+import { chacha20orig } from "@noble/ciphers/chacha";
+import { poly1305 } from "@noble/ciphers/poly1305";
 import { createDecipheriv } from "node:crypto";
 import { WireReader } from "../../wire/reader.ts";
 import { IncorrectPassphraseError, KeyFormatError, PassphraseRequiredError } from "./key_errors.ts";
@@ -21,7 +23,7 @@ interface CipherSpec {
   keyLen: number;
   ivLen: number;
   blockSize: number;
-  mode: "none" | "ctr" | "gcm" | "cbc";
+  mode: "none" | "ctr" | "gcm" | "cbc" | "chachapoly";
   /** Bytes of AEAD tag stored after the encrypted string. */
   tagLen: number;
 }
@@ -33,6 +35,14 @@ const CIPHERS: Record<string, CipherSpec> = {
   "aes256-ctr": { keyLen: 32, ivLen: 16, blockSize: 16, mode: "ctr", tagLen: 0 },
   "aes128-gcm@openssh.com": { keyLen: 16, ivLen: 12, blockSize: 16, mode: "gcm", tagLen: 16 },
   "aes256-gcm@openssh.com": { keyLen: 32, ivLen: 12, blockSize: 16, mode: "gcm", tagLen: 16 },
+  // 64-byte key: the first half encrypts the section (OpenSSH's K_main), no IV.
+  "chacha20-poly1305@openssh.com": {
+    keyLen: 64,
+    ivLen: 0,
+    blockSize: 8,
+    mode: "chachapoly",
+    tagLen: 16,
+  },
   "aes128-cbc": { keyLen: 16, ivLen: 16, blockSize: 16, mode: "cbc", tagLen: 0 },
   "aes192-cbc": { keyLen: 24, ivLen: 16, blockSize: 16, mode: "cbc", tagLen: 0 },
   "aes256-cbc": { keyLen: 32, ivLen: 16, blockSize: 16, mode: "cbc", tagLen: 0 },
@@ -152,6 +162,7 @@ async function decrypt(c: OpensshKeyContainer, passphrase: string): Promise<Uint
   const spec = CIPHERS[c.cipherName];
   const { key, iv, all } = deriveKeyIv(c, spec, passphrase);
   try {
+    if (spec.mode === "chachapoly") return openChachaPoly(key.subarray(0, 32), c);
     if (spec.mode === "cbc") {
       const d = createDecipheriv(`aes-${spec.keyLen * 8}-cbc`, key, iv);
       d.setAutoPadding(false);
@@ -191,6 +202,20 @@ async function decrypt(c: OpensshKeyContainer, passphrase: string): Promise<Uint
   } finally {
     all.fill(0);
   }
+}
+
+/**
+ * OpenSSH's chacha20-poly1305 with sequence number 0 and no length header: the Poly1305 key is
+ * block 0 of the keystream, the tag covers the ciphertext, the text is decrypted from block 1.
+ */
+function openChachaPoly(kMain: Uint8Array, c: OpensshKeyContainer): Uint8Array {
+  const nonce = new Uint8Array(8);
+  const polyKey = chacha20orig(kMain, nonce, new Uint8Array(32));
+  const tag = poly1305(c.privateSection, polyKey);
+  let diff = 0;
+  for (let i = 0; i < 16; i++) diff |= tag[i] ^ c.tag[i];
+  if (diff !== 0) throw new IncorrectPassphraseError();
+  return chacha20orig(kMain, nonce, c.privateSection, undefined, 1);
 }
 
 /**
