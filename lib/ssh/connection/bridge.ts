@@ -92,7 +92,10 @@ export async function bridge(
   // A channel closed by the peer ends the upload too: closing the endpoint wakes its read().
   const stopOnClose = channel.closed.then(() => closeEndpoint());
   await Promise.all([up, down]);
-  if (closeChannel) await channel.close();
   closeEndpoint();
-  await stopOnClose;
+  // Without closeChannel the caller owns the channel's end: do not wait for it here.
+  if (closeChannel) {
+    await channel.close();
+    await stopOnClose;
+  }
 }
