@@ -176,3 +176,20 @@ Deno.test("-R: opens for unknown listens are refused; an unreachable target is C
     assertEquals(bad.reasonCode, 1);
   });
 });
+
+Deno.test("-R to a unix socket target connects locally by path", async () => {
+  const dir = Deno.makeTempDirSync();
+  const echo = startEcho(`${dir}/target.sock`);
+  await withFake(async (_fake, mgr) => {
+    const r = await mgr.add(
+      { listenPort: 0, connectPath: `${dir}/target.sock`, connectPort: 0xfffffffe },
+      "remote",
+    );
+    const c = await Deno.connect({ hostname: "127.0.0.1", port: r.allocatedPort! });
+    await writeAll(c, bytes("to a path"));
+    assertEquals(text(await readN(c, 9)), "to a path");
+    c.close();
+  });
+  echo.close();
+  Deno.removeSync(dir, { recursive: true });
+});
