@@ -21,9 +21,20 @@ import { liveFd } from "../../ffi/raw_fd.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function openFds(): number {
+/** What /proc says an fd is ("pipe:[123]"): unique per pipe/socket while it exists. */
+function identity(fd: RawFd): string {
+  return Deno.readLinkSync(`/proc/self/fd/${fdNumber(fd)}`);
+}
+
+/** How many fds of this process refer to `id`. Robust to other test files running as threads
+ * of this process under --parallel (they never hold our pipes). */
+function copiesOf(id: string): number {
   let n = 0;
-  for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      if (Deno.readLinkSync(`/proc/self/fd/${e.name}`) === id) n++;
+    } catch { /* closed meanwhile */ }
+  }
   return n;
 }
 
@@ -103,10 +114,14 @@ Deno.test("ffi fdpass: two fds in one message are refused and both closed", asyn
   const [s1, s2] = pair();
   const [r1, w1] = pipe();
   const [r2, w2] = pipe();
-  const before = openFds();
+  assertEquals([copiesOf(identity(w1)), copiesOf(identity(w2))], [2, 2]); // read + write ends
   assert(trySendFds(liveFd(s1.rawFd, "t"), [liveFd(w1, "t"), liveFd(w2, "t")]));
   await assertRejects(() => s2.recvFd(), FdPassError, "got 2");
-  assertEquals(openFds(), before, "the two received copies were closed");
+  assertEquals(
+    [copiesOf(identity(w1)), copiesOf(identity(w2))],
+    [2, 2],
+    "the received copies were closed",
+  );
   for (const f of [r1, w1, r2, w2]) f.close();
   s1.close();
   s2.close();
@@ -116,11 +131,10 @@ Deno.test("ffi fdpass: two fds in one message are refused and both closed", asyn
 Deno.test("ffi fdpass: more fds than the receive buffer holds → MSG_CTRUNC error, nothing leaks", async () => {
   const [s1, s2] = pair();
   const [r, w] = pipe();
-  const before = openFds();
   const wn = liveFd(w, "t");
   assert(trySendFds(liveFd(s1.rawFd, "t"), new Array(20).fill(wn)));
   await assertRejects(() => s2.recvFd(), FdPassError, "truncated");
-  assertEquals(openFds(), before);
+  assertEquals(copiesOf(identity(w)), 2, "the 8 fds that did arrive were closed");
   r.close();
   w.close();
   s1.close();
@@ -214,33 +228,40 @@ Deno.test("ffi fdpass: write to a closed peer is SysError EPIPE", async () => {
 });
 
 Deno.test("ffi fdpass: 200 socketpair + pass + close cycles leave the fd count unchanged", async () => {
-  // warm up: the reactor's wake fd and libc are created lazily
-  {
-    const [a, b] = pair();
-    const [r, w] = pipe();
-    await a.sendFd(w);
-    (await b.recvFd()).close();
-    for (const x of [r, w]) x.close();
-    a.close();
-    b.close();
+  // In a child process: `deno test --parallel` runs other test files as threads of this
+  // process, so our own /proc/self/fd count would move under us.
+  const mod = new URL("../../ffi/mod.ts", import.meta.url).href;
+  const reactor = new URL("../../ffi/reactor.ts", import.meta.url).href;
+  const code = `
+    import { pipe, socketpair, UnixSocket } from "${mod}";
+    import { reactorIdle } from "${reactor}";
+    const count = () => [...Deno.readDirSync("/proc/self/fd")].length;
+    async function cycle() {
+      const [x, y] = socketpair();
+      const a = new UnixSocket(x), b = new UnixSocket(y);
+      const [r, w] = pipe();
+      const got = b.recvFd(); // waits in the reactor first
+      await a.sendFd(w);
+      (await got).close();
+      r.close(); w.close(); a.close(); b.close();
+    }
+    await cycle(); // lazy set-up: libc, the reactor's wake fd
     await reactorIdle();
-  }
-  const before = openFds();
-  for (let i = 0; i < 200; i++) {
-    const [a, b] = pair();
-    const [r, w] = pipe();
-    const got = b.recvFd(); // waits in the reactor first
-    await a.sendFd(w);
-    const fd = await got;
-    assert(fdNumber(fd) >= 0);
-    fd.close();
-    r.close();
-    w.close();
-    a.close();
-    b.close();
-  }
-  await reactorIdle();
-  assertEquals(openFds(), before);
+    const before = count();
+    for (let i = 0; i < 200; i++) await cycle();
+    await reactorIdle();
+    console.log(JSON.stringify({ before, after: count() }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-check", code],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assertEquals(dec.decode(out.stderr), "");
+  const { before, after } = JSON.parse(dec.decode(out.stdout));
+  assert(before > 3);
+  assertEquals(after, before);
 });
 
 Deno.test("ffi fdpass: writes and fd sends issued together keep their order", async () => {

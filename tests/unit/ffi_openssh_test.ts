@@ -6,6 +6,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import {
   decodeTtyModes,
   FdIo,
+  fdNumber,
   getuid,
   getWinsize,
   isatty,
@@ -193,11 +194,15 @@ Deno.test("ffi + OpenSSH: 20 sessions leave no fds behind in the master", () =>
   withDir(async (dir) => {
     const path = `${dir}/ctl`;
     const listener = new UnixListener(listenUnix(path));
-    const count = () => [...Deno.readDirSync("/proc/self/fd")].length;
-    let before = -1;
+    // Identify the passed pipes/sockets by what /proc says they are ("pipe:[123]"): robust to
+    // other test files running as threads of this process under --parallel.
+    const seen = new Set<string>();
     for (let i = 0; i < 20; i++) {
-      if (i === 1) before = count(); // after the first: lazy set-up (libc, wake fd) is done
       const served = serveOne(listener, async (s) => {
+        for (const fd of s.fds) {
+          const id = Deno.readLinkSync(`/proc/self/fd/${fdNumber(fd)}`);
+          if (/^(pipe|socket):/.test(id)) seen.add(id); // stdin is /dev/null: not unique
+        }
         const out = new FdIo(s.fds[1]);
         await out.write(enc.encode(`session ${i}\n`));
         out.close();
@@ -208,6 +213,14 @@ Deno.test("ffi + OpenSSH: 20 sessions leave no fds behind in the master", () =>
       assertEquals([r.out, r.code], [`session ${i}\n`, i]);
     }
     await reactorIdle();
-    assertEquals(count(), before);
+    assert(seen.size >= 40, "distinct stdout/stderr pipes per session");
+    const stillOpen = [...Deno.readDirSync("/proc/self/fd")].filter((e) => {
+      try {
+        return seen.has(Deno.readLinkSync(`/proc/self/fd/${e.name}`));
+      } catch {
+        return false;
+      }
+    });
+    assertEquals(stillOpen.length, 0);
     listener.close();
   }));
