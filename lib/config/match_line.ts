@@ -1,9 +1,9 @@
 // Match lines (readconf.c match_cfg_line): all, canonical/final, host, originalhost, user,
-// localuser, version, tagged, command, sessiontype, exec; localnetwork is not supported.
-import { log } from "../log.ts";
+// localuser, localnetwork, version, tagged, command, sessiontype, exec.
 import { ConfigError } from "./errors.ts";
 import type { ConfigState } from "./state.ts";
 import { matchHostname, matchPatternList } from "./match.ts";
+import { localNetworkMatches, matchCidrList } from "./cidr.ts";
 import { clientTokens, type EnvLookup, expandTokens } from "./tokens.ts";
 
 /** What Host / Match / Include need to know about this invocation. */
@@ -156,9 +156,8 @@ export function matchLine(
         break;
       }
       case "localnetwork":
-        // Needs the interface list (getifaddrs); treated as not matching, with a warning.
-        log.error(`${where}: Match localnetwork is not supported by sshmux; not matched`);
-        r = false;
+        if (matchCidrList(undefined, arg) === -1) return `${where}: invalid CIDR list "${arg}"`;
+        r = localNetworkMatches(arg);
         break;
       case "exec": {
         let cmd: string;

@@ -462,3 +462,19 @@ Deno.test("dump: -G spelling of escape characters, persist and tty values", () =
     cleanup();
   }
 });
+
+Deno.test("ssh_config: Match localnetwork", () => {
+  const { dir, env, cleanup } = sandbox();
+  try {
+    write(`${dir}/cfg`, "Match localnetwork 127.0.0.0/8,::1/128\n Port 1212\n");
+    assertEquals(resolveOptions(parseArgs(["-F", `${dir}/cfg`, "h"]), env).port, 1212);
+    write(`${dir}/bad`, "Match localnetwork 10.0.0.0/40\n Port 1\n");
+    const e = assertThrows(
+      () => resolveOptions(parseArgs(["-F", `${dir}/bad`, "h"]), env),
+      ConfigError,
+    );
+    assert(e.message.includes("Bad Match condition"));
+  } finally {
+    cleanup();
+  }
+});

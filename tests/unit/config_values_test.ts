@@ -18,6 +18,7 @@ import { ConfigError, TokenError } from "../../lib/config/errors.ts";
 import { wantTty, wantTtyDecision } from "../../lib/config/resolve.ts";
 import { matchHostname, matchPattern, matchPatternList } from "../../lib/config/match.ts";
 import { a2port } from "../../lib/config/ports.ts";
+import { localNetworkMatches, matchCidrList, parseAddress } from "../../lib/config/cidr.ts";
 
 const noEnv = () => undefined;
 
@@ -261,4 +262,32 @@ Deno.test("wantTty: ssh.c tty_flag rules", () => {
   assertEquals(wantTty({ ...base, stdinNull: true }, true), false);
   assertEquals(wantTty({ ...base, remoteCommand: "top", command: "top" }, true), false);
   assertEquals(wantTtyDecision({ ...base, command: "ls" }, false), { tty: false, warn: false });
+});
+
+Deno.test("cidr: addresses, prefixes, malformed lists", () => {
+  assertEquals(matchCidrList("192.168.1.7", "192.168.0.0/16"), 1);
+  assertEquals(matchCidrList("192.169.1.7", "192.168.0.0/16"), 0);
+  assertEquals(matchCidrList("10.1.2.3", "0.0.0.0/0"), 1);
+  assertEquals(matchCidrList("10.1.2.3", "10.1.2.3"), 1);
+  assertEquals(matchCidrList("10.1.2.3", "10.1.2.2/31"), 1);
+  assertEquals(matchCidrList("10.1.2.4", "10.1.2.2/31"), 0);
+  assertEquals(matchCidrList("::1", "::1/128"), 1);
+  assertEquals(matchCidrList("fe80::1%eth0", "fe80::/10"), 1);
+  assertEquals(matchCidrList("2001:db8::1", "2001:db8::/32,10.0.0.0/8"), 1);
+  assertEquals(matchCidrList("::ffff:1.2.3.4", "::ffff:0:0/96"), 1);
+  assertEquals(matchCidrList("10.0.0.1", "::/0"), 0); // families never mix
+  for (
+    const bad of ["10.0.0.0/33", "x/8", "10.0.0/8", "1::2::3/64", "10.0.0.0/8/1", "", "::/129"]
+  ) {
+    assertEquals(matchCidrList("10.0.0.1", bad), -1, bad);
+  }
+  assertEquals(parseAddress("1:2:3:4:5:6:7:8")?.length, 16);
+  assertEquals(parseAddress("1:2:3:4:5:6:7:8:9"), undefined);
+  assertEquals(parseAddress("256.0.0.1"), undefined);
+  assert(localNetworkMatches("127.0.0.0/8")); // loopback is up on any test machine
+  const local = Deno.networkInterfaces().map((i) => i.address);
+  const probe = "203.0.113.254";
+  assertEquals(localNetworkMatches(`${probe}/32`), local.includes(probe));
+  const exact = (a: string) => `${a}/${a.includes(":") ? 128 : 32}`;
+  assert(local.every((a) => localNetworkMatches(exact(a))));
 });
