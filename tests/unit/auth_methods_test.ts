@@ -487,4 +487,13 @@ Deno.test("auth: fuzz: garbage server replies give typed errors only", async () 
   }
 });
 
+Deno.test("auth: a .pub file that does not match its private key is not signed with", async () => {
+  const k = await keygen("stale", ["-t", "ed25519", "-N", ""]);
+  Deno.copyFileSync(`${ec.path}.pub`, `${k.path}.pub`); // server knows the ecdsa key
+  const r = await auth({ required: ["publickey"], keys: [ec.blob] }, { identityFiles: [k.path] });
+  denied(r, "publickey");
+  assertEquals(r.server.events, ["pk query ecdsa-sha2-nistp256"]);
+  assertStringIncludes(r.logs.join(""), "does not match its public key file");
+});
+
 Deno.test({ name: "auth: cleanup", fn: () => Deno.removeSync(dir, { recursive: true }) });

@@ -93,6 +93,11 @@ export async function tryPublickey(
     }
     const signer = await id.signer();
     if (!signer) continue;
+    if (!sameBytes(signer.publicKeyBlob, id.publicKeyBlob)) {
+      // A stale .pub next to a replaced private key: ssh refuses to sign with the mismatch too.
+      log.error(`Key ${id.label} does not match its public key file; skipped`);
+      continue;
+    }
     let signature: Uint8Array;
     try {
       signature = await signer.sign(

@@ -108,7 +108,8 @@ async function handleNewKey(
   if (mode === "ask") {
     if (opts.batchMode) throw new FatalError(VERIFICATION_FAILED);
     const fp = fingerprintSha256(blob);
-    const ip = ctx.remoteAddress?.() ?? opts.hostName;
+    const viaProxy = opts.proxyCommand !== undefined && opts.proxyCommand !== "none";
+    const ip = viaProxy ? "<no hostip for proxy command>" : ctx.remoteAddress?.() ?? opts.hostName;
     const lines = [`The authenticity of host '${host} (${ip})' can't be established.`];
     lines.push(`${type} key fingerprint is ${fp}.`);
     const others = otherNamesForKey(entries, host, blob);
