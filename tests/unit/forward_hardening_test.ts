@@ -109,6 +109,9 @@ Deno.test("no fd leaks: many -L/-D connections, refusals and garbage return to t
       await readAll(c);
       c.close();
     }
+    // Every channel was closed on both sides, not just the sockets.
+    await waitFor("channels released", () => fake.client.channelCount() === 0, 5000);
+    await waitFor("server channels released", () => fake.server.channelCount() === 0, 5000);
   });
   echo.close();
   await waitFor("fds back to the baseline", () => fdCount() <= before, 5000);

@@ -193,18 +193,26 @@ export class LocalForward {
     log.debug(
       `Connection to dynamic forward for ${host}:${port} requested (SOCKS${hs.request.version}).`,
     );
+    let channel: ForwardChannel;
     try {
-      const channel = await this.deps.conn.openChannel(
+      channel = await this.deps.conn.openChannel(
         CHAN_DIRECT_TCPIP,
         encodeDirectTcpip(host, port, origin.ip, origin.port),
       );
-      await hs.succeed();
-      return { channel, leftover: hs.leftover };
     } catch (e) {
       log.info(describeOpenFailure(e));
       await hs.fail(socksFailureFor(openFailureCode(e))).catch(() => {});
       return undefined;
     }
+    try {
+      await hs.succeed();
+    } catch (e) {
+      // The SOCKS client went away while the channel opened: do not leak the channel.
+      log.debug(`dynamic forward: client gone before the reply: ${e}`);
+      closeChannel(channel);
+      return undefined;
+    }
+    return { channel, leftover: hs.leftover };
   }
 }
 
@@ -214,14 +222,15 @@ function socksFailureFor(code: number | undefined): SocksFailure {
   return "general";
 }
 
+function closeChannel(ch: ForwardChannel): void {
+  try {
+    ch.close().catch(() => {});
+  } catch { /* already closed */ }
+}
+
 function closeActive(a: Active): void {
   a.endpoint.close();
-  if (a.channel) {
-    try {
-      const r = a.channel.close();
-      if (r instanceof Promise) r.catch(() => {});
-    } catch { /* already closed */ }
-  }
+  if (a.channel) closeChannel(a.channel);
 }
 
 export type { ForwardKind };
