@@ -37,6 +37,7 @@ let inflightDone: Promise<void> | null = null;
 const stale = new Set<number>();
 let submitScheduled = false;
 let failures = 0;
+const stats = { polls: 0, failed: 0, wakes: 0 };
 
 let wakeRead = -1;
 let wakeWrite = -1;
@@ -64,6 +65,7 @@ function ensureWakeFd(): void {
 
 /** Interrupts the in-flight poll so it picks up the new set of waiters. */
 function wake(): void {
+  stats.wakes++;
   if (abi.hasEventfd) new DataView(wakeBuf.buffer).setBigUint64(0, 1n, true);
   else wakeBuf[0] = 1;
   // EAGAIN means a wakeup is already pending, which is just as good.
@@ -119,6 +121,7 @@ function submit(): void {
     i++;
   }
   inflight = watch;
+  stats.polls++;
   stale.clear();
   const count = watch.size + 1;
   inflightDone = libc().poll_async(buf, count, -1).then(
@@ -134,6 +137,7 @@ function finish(r: number, view: DataView, count: number): void {
     // EINTR (a signal landed on the pool thread) or a transient failure: poll again, but back
     // off if it keeps failing so a persistent error cannot spin a core.
     failures++;
+    stats.failed++;
     if (failures > 10) {
       setTimeout(submit, 10);
       submitScheduled = true;
@@ -226,4 +230,9 @@ export function pendingWaits(): number {
   let n = 0;
   for (const set of waiters.values()) n += set.size;
   return n;
+}
+
+/** Counters since start: polls submitted, polls that returned -1 (EINTR ...), wake-ups sent. */
+export function reactorStats(): { polls: number; failed: number; wakes: number } {
+  return { ...stats };
 }

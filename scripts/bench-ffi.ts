@@ -3,6 +3,7 @@
 // fd-pass round trips. Run: .tools/deno run -A scripts/bench-ffi.ts [MiB=256]
 // Numbers vary a lot on a 2-core VM; run it a few times.
 import { FdIo, fdNumber, pipe, socketpair, UnixSocket } from "../ffi/mod.ts";
+import { reactorStats } from "../ffi/reactor.ts";
 
 const MiB = Number(Deno.args[0] ?? 256);
 
@@ -104,7 +105,19 @@ async function fdPass(): Promise<void> {
   console.log(`fd pass send+recv: ${(ms * 1000 / n).toFixed(1)} µs each`);
 }
 
-await bulkInProcess();
-await bulkFromChild();
-await pingPong();
-await fdPass();
+const steps: Array<[string, () => Promise<void>]> = [
+  ["bulk in-process", bulkInProcess],
+  ["bulk from child", bulkFromChild],
+  ["ping-pong", pingPong],
+  ["fd pass", fdPass],
+];
+for (const [, step] of steps) {
+  const before = reactorStats();
+  await step();
+  const after = reactorStats();
+  console.log(
+    `  (reactor: ${after.polls - before.polls} polls, ${after.wakes - before.wakes} wakes, ${
+      after.failed - before.failed
+    } failed)`,
+  );
+}
