@@ -193,3 +193,25 @@ Deno.test("-R to a unix socket target connects locally by path", async () => {
   echo.close();
   Deno.removeSync(dir, { recursive: true });
 });
+
+Deno.test("-R with replyTimeoutMs: a server that never answers fails the add instead of hanging", async () => {
+  const logs: string[] = [];
+  const restore = captureLog(logs);
+  const fake = new FakeForwardServer();
+  // Never answers tcpip-forward (like a stock master's proxy mode).
+  fake.server.onGlobalRequest("tcpip-forward", () => new Promise(() => {}));
+  const mgr = new ForwardManager({ conn: fake.client, replyTimeoutMs: 100 });
+  try {
+    const e = await assertRejects(
+      () => mgr.add({ listenPort: 0, connectHost: "127.0.0.1", connectPort: 1 }, "remote"),
+      ForwardError,
+    );
+    assertEquals(e.message, "remote port forwarding failed for listen port 0");
+    assertEquals(e.details, ["no reply to tcpip-forward within 100 ms"]);
+    assertEquals(mgr.list().length, 0);
+  } finally {
+    await mgr.closeAll();
+    await fake.close();
+    restore();
+  }
+});

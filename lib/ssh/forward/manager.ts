@@ -19,6 +19,8 @@ export interface ForwardManagerOptions {
   gatewayPorts?: boolean;
   socksTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** See RemoteForwardDeps.replyTimeoutMs (default: wait for the server's reply forever). */
+  replyTimeoutMs?: number;
 }
 
 export interface AddResult {
@@ -60,6 +62,7 @@ export class ForwardManager {
       bridge: opts.bridge,
       socksTimeoutMs: opts.socksTimeoutMs,
       connectTimeoutMs: opts.connectTimeoutMs,
+      replyTimeoutMs: opts.replyTimeoutMs,
     });
   }
 

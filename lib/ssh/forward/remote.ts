@@ -42,6 +42,12 @@ export interface RemoteForwardDeps {
   socksTimeoutMs?: number;
   /** Local connect deadline in ms (default 30 s). */
   connectTimeoutMs?: number;
+  /**
+   * Give up on a tcpip-forward / streamlocal-forward reply after this many ms (default: wait
+   * forever, like ssh). For transports that may never deliver the reply, such as a stock
+   * OpenSSH master's proxy mode, which does not route global-request replies to the proxy client.
+   */
+  replyTimeoutMs?: number;
 }
 
 /** The address ssh sends in tcpip-forward (channels.c channel_rfwd_bind_host). */
@@ -86,7 +92,7 @@ export class RemoteForwarder {
     if (entry.port !== 0) this.#entries.push(entry);
     let reply: { ok: boolean; data: Uint8Array };
     try {
-      reply = await this.deps.conn.globalRequest(name, data, true);
+      reply = await this.#withReplyTimeout(name, this.deps.conn.globalRequest(name, data, true));
     } catch (e) {
       this.#remove(entry);
       throw new ForwardError("remote-failed", failure, [(e as Error).message]);
@@ -109,6 +115,21 @@ export class RemoteForwarder {
     return {};
   }
 
+  async #withReplyTimeout<T>(name: string, p: Promise<T>): Promise<T> {
+    const ms = this.deps.replyTimeoutMs;
+    if (ms === undefined) return await p;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply to ${name} within ${ms} ms`)), ms);
+    });
+    p.catch(() => {}); // a reply (or failure) arriving after the deadline is dropped
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Asks the server to stop listening; connections already forwarded keep running. */
   async cancel(spec: ForwardSpec): Promise<void> {
     const entry = this.#entries.find((e) => sameForward(e.spec, spec));
@@ -117,7 +138,8 @@ export class RemoteForwarder {
     const [name, data] = spec.listenPath !== undefined
       ? [REQ_CANCEL_STREAMLOCAL_FORWARD, encodeStreamlocalForward(spec.listenPath)]
       : [REQ_CANCEL_TCPIP_FORWARD, encodeTcpipForward(entry.bindHost ?? "", entry.port)];
-    const reply = await this.deps.conn.globalRequest(name, data, true).catch(() => ({ ok: false }));
+    const reply = await this.#withReplyTimeout(name, this.deps.conn.globalRequest(name, data, true))
+      .catch(() => ({ ok: false }));
     if (!reply.ok) throw new ForwardError("cancel-failed", "port not in permitted opens");
   }
 
