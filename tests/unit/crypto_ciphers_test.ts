@@ -217,3 +217,30 @@ Deno.test("aes-gcm opener: a truncated tag rejects with ProtocolError", async ()
     ProtocolError,
   );
 });
+
+Deno.test("poly1305 (WASM): equals @noble's poly1305 for every length 0..300, edge keys and 300 KiB", () => {
+  const keys = [
+    rnd(32),
+    new Uint8Array(32).fill(0xff), // r clamps to its maximum, s = 2^128 - 1 (carry out of the tag)
+    new Uint8Array(32), // r = 0: tag = s
+  ];
+  for (const key of keys) {
+    for (let len = 0; len <= 300; len++) {
+      const msg = len % 3 === 0 ? new Uint8Array(len).fill(0xff) : rnd(len);
+      assertEquals(toHex(poly1305Tag(key, msg)), toHex(poly1305(msg, key)), `len ${len}`);
+    }
+  }
+  for (let i = 0; i < 2000; i++) {
+    const k = rnd(32), msg = rnd(Math.floor(Math.random() * 2048));
+    // Bias some limbs to their maximum to exercise the carries.
+    if (i % 4 === 0) msg.fill(0xff, 0, Math.min(msg.length, 64));
+    assertEquals(toHex(poly1305Tag(k, msg)), toHex(poly1305(msg, k)), `random #${i}`);
+  }
+  const big = rnd(300 * 1024); // larger than the initial WASM memory: it must grow
+  const k = rnd(32);
+  assertEquals(toHex(poly1305Tag(k, big)), toHex(poly1305(big, k)));
+  // RFC 8439 A.3 test vector #11-style: all-ones message whose h reaches p (final reduction).
+  const r1 = hex("0200000000000000000000000000000000000000000000000000000000000000");
+  const m1 = new Uint8Array(16).fill(0xff);
+  assertEquals(toHex(poly1305Tag(r1, m1)), toHex(poly1305(m1, r1)));
+});
