@@ -5,7 +5,7 @@
 //  - ttys stay blocking: poll for readiness first, then one read / one ≤4 KiB write;
 //  - seekable fds (regular files, /dev/null) are always ready: plain synchronous I/O.
 import { abi } from "./abi/mod.ts";
-import { lastError, SysError, sysErrorNamed } from "./errors.ts";
+import { E, errno, SysError, sysErrorNamed } from "./errors.ts";
 import { setNonblocking, setStatusFlags } from "./fd_flags.ts";
 import { libc } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
@@ -91,11 +91,11 @@ export class FdIo {
         const num = this.#num("read");
         const n = Number(lib.read(num, buf, buf.length));
         if (n >= 0) return n;
-        const err = lastError("read");
-        if (err.code === "EINTR") continue;
+        const e = errno();
+        if (e === E.EINTR) continue;
         // A pty master reports EIO once the slave side is gone: that is its end of file.
-        if (err.code === "EIO" && this.kind === "tty") return 0;
-        if (err.code !== "EAGAIN") throw err;
+        if (e === E.EIO && this.kind === "tty") return 0;
+        if (e !== E.EAGAIN) throw new SysError("read", e);
         await waitFd(this.#fd, POLLIN);
       }
     } finally {
@@ -125,9 +125,9 @@ export class FdIo {
         off += n;
         continue;
       }
-      const err: SysError = lastError("write");
-      if (err.code === "EINTR") continue;
-      if (err.code !== "EAGAIN") throw err;
+      const e = errno();
+      if (e === E.EINTR) continue;
+      if (e !== E.EAGAIN) throw new SysError("write", e);
       if (this.kind !== "tty") await waitFd(this.#fd, POLLOUT);
     }
   }

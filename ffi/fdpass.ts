@@ -2,7 +2,7 @@
 // One fd per message, each riding on a single "\0" byte, exactly as OpenSSH's mm_send_fd /
 // mm_receive_fd do. These are single non-blocking attempts; ffi/unix_socket.ts waits and retries.
 import { type Abi, abi, cmsgAlign, cmsgDataOffset, cmsgLen, cmsgSpace } from "./abi/mod.ts";
-import { EofError, FdPassError, lastError } from "./errors.ts";
+import { E, EofError, errno, FdPassError, SysError } from "./errors.ts";
 import { setCloexec } from "./fd_flags.ts";
 import { addressOf, libc, offHeap } from "./libc.ts";
 import { RawFd } from "./raw_fd.ts";
@@ -72,10 +72,10 @@ export function trySendFds(sock: number, fds: number[]): boolean {
     const n = Number(lib.sendmsg(sock, msg, C.MSG_NOSIGNAL | C.MSG_DONTWAIT));
     if (n === 1) return true;
     if (n >= 0) throw new FdPassError(`sendmsg sent ${n} bytes, expected 1`);
-    const err = lastError("sendmsg(SCM_RIGHTS)");
-    if (err.code === "EINTR") continue;
-    if (err.code === "EAGAIN") return false;
-    throw err;
+    const e = errno();
+    if (e === E.EINTR) continue;
+    if (e === E.EAGAIN) return false;
+    throw new SysError("sendmsg(SCM_RIGHTS)", e);
   }
 }
 
@@ -123,10 +123,10 @@ export function tryRecvFd(sock: number): RawFd | null {
     prepareMsg(recvCtl, recvCtl.length);
     n = Number(lib.recvmsg(sock, msg, C.MSG_CMSG_CLOEXEC | C.MSG_DONTWAIT));
     if (n >= 0) break;
-    const err = lastError("recvmsg(SCM_RIGHTS)");
-    if (err.code === "EINTR") continue;
-    if (err.code === "EAGAIN") return null;
-    throw err;
+    const e = errno();
+    if (e === E.EINTR) continue;
+    if (e === E.EAGAIN) return null;
+    throw new SysError("recvmsg(SCM_RIGHTS)", e);
   }
   const flags = msgView.getInt32(M.flags, true);
   const ctlLen = getWord(msgView, M.controllen, M.controllenWidth);

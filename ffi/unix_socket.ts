@@ -2,7 +2,7 @@
 // exact-length reads (never past a frame: the fds that follow ride on their own bytes) and
 // SCM_RIGHTS fd passing. UnixListener: accepts connections, waiting in the reactor.
 import { abi } from "./abi/mod.ts";
-import { EofError, lastError, sysErrorNamed } from "./errors.ts";
+import { E, EofError, errno, lastError, SysError, sysErrorNamed } from "./errors.ts";
 import { tryRecvFd, trySendFd } from "./fdpass.ts";
 import { libc } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
@@ -50,10 +50,10 @@ export class UnixSocket {
     for (;;) {
       const n = Number(lib.recv(liveFd(this.#fd, "recv"), buf, buf.length, C.MSG_DONTWAIT));
       if (n >= 0) return n;
-      const err = lastError("recv");
-      if (err.code === "EINTR") continue;
-      if (err.code === "EAGAIN") return null;
-      throw err;
+      const e = errno();
+      if (e === E.EINTR) continue;
+      if (e === E.EAGAIN) return null;
+      throw new SysError("recv", e);
     }
   }
 
@@ -113,9 +113,9 @@ export class UnixSocket {
           off += n;
           continue;
         }
-        const err = lastError("send");
-        if (err.code === "EINTR") continue;
-        if (err.code !== "EAGAIN") throw err;
+        const e = errno();
+        if (e === E.EINTR) continue;
+        if (e !== E.EAGAIN) throw new SysError("send", e);
         await waitFd(this.#fd, POLLOUT);
       }
     });

@@ -1,7 +1,7 @@
 // AF_UNIX stream sockets: listen (OpenSSH's atomic temp-name + link() dance), connect, accept,
 // peer credentials, socketpair. All fds are close-on-exec.
 import { abi } from "./abi/mod.ts";
-import { lastError, sysErrorNamed } from "./errors.ts";
+import { E, errno, lastError, SysError, sysErrorNamed } from "./errors.ts";
 import { setCloexec, setNonblocking } from "./fd_flags.ts";
 import { cstr, libc } from "./libc.ts";
 import { adoptPair } from "./misc.ts";
@@ -135,11 +135,11 @@ export function connectUnix(path: string): RawFd {
   try {
     for (;;) {
       if (lib.connect(fd, addr, len) === 0) break;
-      const err = lastError(op);
+      const e = errno();
       // EINTR: the kernel keeps connecting; on AF_UNIX a retry reports EISCONN once done.
-      if (err.code === "EINTR") continue;
-      if (err.code === "EISCONN") break;
-      throw err;
+      if (e === E.EINTR) continue;
+      if (e === E.EISCONN) break;
+      throw new SysError(op, e);
     }
     setNonblocking(fd);
   } catch (e) {
@@ -170,11 +170,11 @@ export function acceptUnix(listener: RawFd): RawFd | null {
       }
       return RawFd.adopt(fd);
     }
-    const err = lastError("accept");
-    if (err.code === "EINTR") continue;
+    const e = errno();
+    if (e === E.EINTR) continue;
     // ECONNABORTED: the client gave up before we got to it; nothing is pending for us.
-    if (err.code === "EAGAIN" || err.code === "ECONNABORTED") return null;
-    throw err;
+    if (e === E.EAGAIN || e === E.ECONNABORTED) return null;
+    throw new SysError("accept", e);
   }
 }
 
