@@ -24,3 +24,18 @@ export function impliedProxyCommand(
   if (verbose > 0) cmd += ` -${"v".repeat(Math.min(verbose, 3))}`;
   return `${cmd} -W '[%h]:%p' ${j.host}`;
 }
+
+/** Quotes a word for `sh -c` when it needs it (a path with spaces, say). */
+function shellWord(w: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * How to run sshmux itself for a jump hop: the compiled binary, or the launcher script next
+ * to this source tree when running under `deno run` (ssh likewise re-runs its own argv[0]).
+ */
+export function selfCommand(): string {
+  const exe = Deno.execPath();
+  if (!/(^|\/)deno(\.exe)?$/.test(exe)) return shellWord(exe);
+  return shellWord(new URL("../../scripts/sshmux", import.meta.url).pathname);
+}

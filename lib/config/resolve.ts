@@ -8,6 +8,7 @@ import { parseArgs, type ParsedCommandLine } from "./argv.ts";
 import { readConfigFile, type ReadContext } from "./ssh_config.ts";
 import { clientTokens, type ConnInfo, expandTokens, tildeExpand } from "./tokens.ts";
 import { validRemoteUser } from "./destination.ts";
+import { impliedProxyCommand, selfCommand } from "./jump.ts";
 
 export { parseArgs };
 export type { ParsedCommandLine };
@@ -25,6 +26,8 @@ export interface ResolveEnv {
   systemConfig?: string;
   /** Runs `Match exec` commands (default: $SHELL -c). */
   exec?: (cmd: string) => number;
+  /** The command that runs sshmux for a ProxyJump hop (default: selfCommand()). */
+  selfCommand?: string;
 }
 
 /** Warnings ssh prints but carries on after (e.g. an -i file that is not there). */
@@ -331,7 +334,14 @@ export function resolveOptionsWithWarnings(
     serverAliveCountMax: st.serverAliveCountMax ?? 3,
     rekeyLimitBytes: st.rekeyLimit ? st.rekeyLimit : undefined,
     rekeyLimitSeconds: st.rekeyInterval && st.rekeyInterval > 0 ? st.rekeyInterval : undefined,
-    proxyCommand: jump ? undefined : proxyCommandRaw,
+    // A ProxyJump becomes the ProxyCommand ssh would build: sshmux -W through the hop.
+    proxyCommand: jump
+      ? impliedProxyCommand(
+        { proxyJump: formatJump(jump), configFile: cmd.configFile },
+        env.selfCommand ?? selfCommand(),
+        cmd.verbose,
+      )
+      : proxyCommandRaw,
     proxyJump: jump ? formatJump(jump) : undefined,
     addressFamily: st.addressFamily ?? "any",
     bindAddress: st.bindAddress,

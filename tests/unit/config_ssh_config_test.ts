@@ -10,7 +10,7 @@ import { ConfigError } from "../../lib/config/errors.ts";
 import { allKeywords } from "../../lib/config/keywords.ts";
 import { splitConfigLine } from "../../lib/config/config_line.ts";
 import { formatConfig } from "../../lib/config/dump.ts";
-import { impliedProxyCommand } from "../../lib/config/jump.ts";
+import { impliedProxyCommand, selfCommand } from "../../lib/config/jump.ts";
 import { captureLog, LogLevel } from "../../lib/log.ts";
 
 function sandbox(): { dir: string; env: ResolveEnv; cleanup: () => void } {
@@ -318,7 +318,14 @@ Deno.test("ssh_config: resolve details (%h in HostName, -W, RemoteCommand, warni
     assertEquals(resolveOptions(parseArgs([...F, "u"]), env).user, "/x-me");
     const pj = resolveOptions(parseArgs([...F, "pj"]), env);
     assertEquals(pj.proxyJump, "a@j1,b@j2:2222");
-    assertEquals(pj.proxyCommand, undefined);
+    assertEquals(
+      pj.proxyCommand,
+      `${selfCommand()} -l b -p 2222 -J a@j1 -F ${dir}/cfg -W '[%h]:%p' j2`,
+    );
+    assertEquals(
+      resolveOptions(parseArgs([...F, "pj"]), { ...env, selfCommand: "mux" }).proxyCommand,
+      `mux -l b -p 2222 -J a@j1 -F ${dir}/cfg -W '[%h]:%p' j2`,
+    );
     assert(formatConfig(pj).includes("proxyjump a@j1,b@j2:2222\n"));
     const ia = resolveOptions(parseArgs([...F, "ia"]), env);
     assertEquals(ia.identityAgent, `${env.home}/agent-me`);
