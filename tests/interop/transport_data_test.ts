@@ -331,3 +331,20 @@ Deno.test("transport data: a bit flipped on the wire after kex → 'Corrupted MA
     await sshd.stop();
   }
 });
+
+Deno.test("transport data: rekeyLimitSeconds triggers a time-based rekey", async () => {
+  const sshd = await startSshd();
+  try {
+    const t = await connectAndAuth(sshd, { rekeyLimitSeconds: 1 });
+    try {
+      await new Promise((r) => setTimeout(r, 1300));
+      const r = await exec(t, "echo later");
+      assertEquals(new TextDecoder().decode(r.out), "later\n");
+      assert(t.stats.rekeys >= 1, `no time-based rekey (${t.stats.rekeys})`);
+    } finally {
+      await t.disconnect(11, "done");
+    }
+  } finally {
+    await sshd.stop();
+  }
+});

@@ -60,6 +60,7 @@ Deno.test("transport: default handshake with sshd reaches SERVICE_ACCEPT and ver
 });
 
 const HOST_KEY_ALGS = [
+  "ssh-rsa",
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",
   "ecdsa-sha2-nistp384",
@@ -95,7 +96,11 @@ Deno.test("transport: every kex × every host key algorithm against one sshd", a
   const extra = await extraHostKeys();
   const sshd = await startSshd({
     hostKeyTypes: ["ed25519", "ecdsa", "rsa"],
-    sshdConfig: [...extra.lines, "KexAlgorithms +diffie-hellman-group14-sha1"],
+    sshdConfig: [
+      ...extra.lines,
+      "KexAlgorithms +diffie-hellman-group14-sha1",
+      "HostKeyAlgorithms +ssh-rsa",
+    ],
   });
   try {
     const expected = await hostFingerprints(sshd.dir, ["ed25519", "ecdsa", "rsa"]);

@@ -146,6 +146,8 @@ Deno.test("algorithm lists: +append, -remove, ^prepend, wildcards, replace, erro
   assert(!resolveAlgorithms("kex").includes("diffie-hellman-group14-sha1"));
   assertEquals(resolveAlgorithms("macs", "-*sha1*").some((m) => m.includes("sha1")), false);
   assertEquals(resolveAlgorithms("hostkey", "rsa-sha2-?12"), ["rsa-sha2-512"]);
+  assert(!resolveAlgorithms("hostkey").includes("ssh-rsa"));
+  assertEquals(resolveAlgorithms("hostkey", "+ssh-rsa").pop(), "ssh-rsa");
   assertThrows(
     () => resolveAlgorithms("ciphers", "3des-cbc"),
     AlgorithmListError,

@@ -23,7 +23,8 @@ export const SUPPORTED: Record<AlgorithmCategory, readonly string[]> = {
   ciphers: CIPHERS.map((c) => c.name),
   macs: MACS.map((m) => m.name),
   kex: KEX_METHODS.map((k) => k.name),
-  hostkey: HOST_KEY_ALGORITHMS,
+  // ssh-rsa (SHA-1 signatures) only when asked for, as OpenSSH ≥ 8.8 does.
+  hostkey: [...HOST_KEY_ALGORITHMS, "ssh-rsa"],
 };
 
 export const DEFAULTS: Record<AlgorithmCategory, readonly string[]> = {
