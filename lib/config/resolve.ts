@@ -96,7 +96,6 @@ function readFiles(cmd: ParsedCommandLine, st: ConfigState, ctx: ReadContext, en
         Deno.readTextFileSync(cmd.configFile);
       } catch (e) {
         if (e instanceof Deno.errors.PermissionDenied) reason = "Permission denied";
-        else if (e instanceof Deno.errors.IsADirectory) reason = "Is a directory";
       }
       throw new ConfigError(`Can't open user config file ${cmd.configFile}: ${reason}`);
     }

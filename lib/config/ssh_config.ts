@@ -184,7 +184,8 @@ export function readConfigFile(
   }
   let text: string;
   try {
-    if (Deno.statSync(path).isDirectory) return false;
+    // fopen() succeeds on a directory and reading it yields no lines: ssh treats it as empty.
+    if (Deno.statSync(path).isDirectory) return true;
     text = readCapped(path);
   } catch (e) {
     if (e instanceof ConfigError) throw e;

@@ -485,3 +485,12 @@ Deno.test("ssh_config: Match localnetwork", () => {
     cleanup();
   }
 });
+
+Deno.test("ssh_config: -F of a directory reads as an empty file, like ssh", () => {
+  const { dir, env, cleanup } = sandbox();
+  try {
+    assertEquals(resolveOptions(parseArgs(["-F", dir, "h"]), env).port, 22);
+  } finally {
+    cleanup();
+  }
+});
