@@ -24,4 +24,4 @@ export {
   type Winsize,
 } from "./tty.ts";
 export { decodeTtyModes } from "./ttymodes.ts";
-export { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
+export { POLLIN, POLLOUT, reactorIdle, waitFd } from "./reactor.ts";

@@ -215,7 +215,10 @@ function cancel(handle: RawFd, num: number): void {
 
 onRawFdClose(cancel);
 
-/** Resolves once no poll is in flight or scheduled (tests: lets sanitizers see a quiet state). */
+/**
+ * Resolves once no poll is in flight or scheduled. Tests await it after closing their fds so
+ * Deno's op sanitizer sees no pending FFI call.
+ */
 export async function reactorIdle(): Promise<void> {
   for (let i = 0; i < 1000; i++) {
     if (inflightDone) await inflightDone;
