@@ -221,6 +221,10 @@ onRawFdClose(cancel);
  */
 export async function reactorIdle(): Promise<void> {
   for (let i = 0; i < 1000; i++) {
+    if (waiters.size > 0) {
+      // Something still waits (a read nobody cancelled): the poll would never end.
+      throw sysErrorNamed("reactorIdle", "EBUSY", `${pendingWaits()} wait(s) still pending`);
+    }
     if (inflightDone) await inflightDone;
     else if (submitScheduled) await new Promise((r) => setTimeout(r, 1));
     else return;

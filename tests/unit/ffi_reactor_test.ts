@@ -312,3 +312,13 @@ Deno.test("ffi FdIo: 20 pipes streaming at once through one reactor stay byte-ex
   await reactorIdle();
   assertEquals(pendingWaits(), 0);
 });
+
+Deno.test("ffi reactor: reactorIdle refuses (instead of hanging) while a wait is pending", async () => {
+  const [r, w] = pipe();
+  const p = waitFd(r, POLLIN);
+  await assertRejects(() => reactorIdle(), SysError, "still pending");
+  r.close();
+  assertEquals(await p, abi.const.POLLNVAL);
+  w.close();
+  await reactorIdle();
+});
