@@ -293,10 +293,14 @@ Deno.test("config random oracle: random config files agree with `ssh -G -F`", as
   const dec = new TextDecoder();
   const dir = Deno.makeTempDirSync({ prefix: "sshmux-cfgr-" });
   try {
+    Deno.writeTextFileSync(`${dir}/inc-1`, "Port 3333\nUser incuser\nMatch all\nSendEnv INC\n");
+    Deno.writeTextFileSync(`${dir}/inc-2`, "Host host\n  ControlPersist 42\n");
+    for (const f of ["inc-1", "inc-2"]) Deno.chmodSync(`${dir}/${f}`, 0o600);
     for (let n = 0; n < count; n++) {
       const text: string[] = [];
       for (let k = 1 + r(12); k > 0; k--) {
-        text.push(r(4) === 0 ? BLOCKS[r(BLOCKS.length)] : "  " + LINES[r(LINES.length)]);
+        const line = r(4) === 0 ? BLOCKS[r(BLOCKS.length)] : "  " + LINES[r(LINES.length)];
+        text.push(line.replace("INCDIR", dir));
       }
       const cfg = `${dir}/c${n}`;
       Deno.writeTextFileSync(cfg, text.join("\n") + "\n");
