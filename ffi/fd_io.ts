@@ -18,9 +18,9 @@ export const TTY_WRITE_CHUNK = 4096;
 export type FdKind = "tty" | "file" | "stream";
 
 /**
- * FdIos whose fd flags we changed. If the program ends through Deno.exit() without closing
- * them, the "unload" handler still restores the flags: a stdin pipe left O_NONBLOCK would
- * break whatever the user's shell runs next on the same pipe.
+ * FdIos whose fd flags we changed. If the program ends (Deno.exit(), or an uncaught error)
+ * without closing them, these handlers still restore the flags: a stdin pipe left O_NONBLOCK
+ * would break whatever the user's shell runs next on the same pipe.
  */
 const flagsToRestore = new Set<FdIo>();
 let unloadHooked = false;
@@ -29,9 +29,19 @@ let restoreFlagsOf: (io: FdIo) => void;
 function hookUnload(): void {
   if (unloadHooked) return;
   unloadHooked = true;
-  globalThis.addEventListener("unload", () => {
+  const restoreAll = () => {
     for (const io of [...flagsToRestore]) restoreFlagsOf(io);
-  });
+  };
+  // unload: Deno.exit() and a normal end. error/unhandledrejection: the program is about to die
+  // of an uncaught exception (we do not prevent that, only clean up first).
+  // A handler registered before ours that calls preventDefault() keeps the program alive:
+  // then the fds stay as they are (still in use).
+  const onFatal = (ev: Event) => {
+    if (!ev.defaultPrevented) restoreAll();
+  };
+  globalThis.addEventListener("unload", restoreAll);
+  globalThis.addEventListener("error", onFatal);
+  globalThis.addEventListener("unhandledrejection", onFatal);
 }
 
 /** Classifies an fd: tty, seekable ("file"), or anything else (pipe, socket, fifo). */

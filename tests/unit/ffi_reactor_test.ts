@@ -220,36 +220,45 @@ Deno.test("ffi FdIo: RawFd.std handles never close our stdio", () => {
   assertEquals(fdNumber(out), 1);
 });
 
-Deno.test("ffi FdIo: Deno.exit() without close still restores a pipe's flags", async () => {
-  // The child gets a pipe as stdin, wraps it in FdIo (O_NONBLOCK) and exits without closing;
-  // it prints the flags it saw, then we check the pipe (shared description) from here.
-  const [r, w] = pipe();
-  const code = `
-    import { FdIo, RawFd } from "${new URL("../../ffi/mod.ts", import.meta.url)}";
-    new FdIo(RawFd.std(0));
-    Deno.exit(0);
-  `;
-  const rn = liveFd(r, "t");
-  // an inheritable copy (F_DUPFD = 0, no close-on-exec) of the same open file description
-  const inheritable = RawFd.adopt(fcntl(rn, 0, 10));
-  const before = getStatusFlags(rn);
-  const out = await new Deno.Command("bash", {
-    args: [
-      "-c",
-      `exec "$0" eval --no-check "$1" <&${fdNumber(inheritable)}`,
-      Deno.execPath(),
-      code,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assertEquals(new TextDecoder().decode(out.stderr), "");
-  assertEquals(out.code, 0);
-  assertEquals(getStatusFlags(rn), before, "O_NONBLOCK not left behind");
-  inheritable.close();
-  r.close();
-  w.close();
-});
+for (
+  const [how, ending] of [
+    ["Deno.exit()", "Deno.exit(0);"],
+    ["an uncaught error", "throw new Error('boom');"],
+    ["an unhandled rejection", "Promise.reject(new Error('boom'));"],
+  ]
+) {
+  Deno.test(`ffi FdIo: ${how} without close still restores a pipe's flags`, async () => {
+    // The child gets a pipe as stdin, wraps it in FdIo (O_NONBLOCK) and dies without closing;
+    // then we check the pipe (same open file description) from here.
+    const [r, w] = pipe();
+    const code = `
+      import { FdIo, RawFd } from "${new URL("../../ffi/mod.ts", import.meta.url)}";
+      new FdIo(RawFd.std(0));
+      ${ending}
+    `;
+    const rn = liveFd(r, "t");
+    // an inheritable copy (F_DUPFD = 0, no close-on-exec) of the same open file description
+    const inheritable = RawFd.adopt(fcntl(rn, 0, 10));
+    const before = getStatusFlags(rn);
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `exec "$0" eval --no-check "$1" <&${fdNumber(inheritable)}`,
+        Deno.execPath(),
+        code,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    if (how === "Deno.exit()") assertEquals(out.code, 0);
+    else assertEquals(out.code, 1, new TextDecoder().decode(out.stderr));
+    assertEquals(getStatusFlags(rn), before, "O_NONBLOCK not left behind");
+    inheritable.close();
+    r.close();
+    w.close();
+  });
+}
 
 Deno.test("ffi reactor: signals during a wait (EINTR on the pool thread) neither wake nor lose it", async () => {
   // SIGUSR2: nothing else in sshmux listens to it, so other test files running as threads of
