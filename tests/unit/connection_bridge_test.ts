@@ -8,6 +8,7 @@ import {
   Channel,
   ChannelOpenError,
   memoryTransportPair,
+  pumpToChannel,
   SshConnection,
 } from "../../lib/ssh/connection/mod.ts";
 
@@ -218,5 +219,43 @@ Deno.test("bridge: local write failure closes the channel", async () => {
   await serverCh!.closed; // our side sent CLOSE, the server side answered
   await done;
   assertEquals(client.channelCount(), 0);
+  client.close();
+});
+
+Deno.test("pumpToChannel: small reads, some immediate and some delayed, arrive byte-exact and batched", async () => {
+  const [client, server] = pair();
+  let serverCh: Channel | undefined;
+  server.onChannelOpen("session", (req) => serverCh = req.accept({ maxPacket: 64 * 1024 }));
+  const ch = await client.openChannel("session", new Uint8Array(0));
+  const data = pattern(2 * 1024 * 1024 + 123, 99);
+  let off = 0;
+  let seed = 5;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 8;
+  let reads = 0;
+  const ep: ByteEndpoint = {
+    read(buf) {
+      reads++;
+      const n = Math.min(buf.length, data.length - off, 1 + rnd() % 9000);
+      const fill = () => {
+        buf.set(data.subarray(off, off + n));
+        off += n;
+        return n;
+      };
+      // A third of the reads have to "wait for I/O".
+      if (rnd() % 3 === 0) return new Promise((r) => setTimeout(() => r(fill()), 0));
+      return Promise.resolve(fill());
+    },
+    write: () => Promise.resolve(),
+  };
+  const pumping = pumpToChannel(ep, ch);
+  const got: Uint8Array[] = [];
+  for (;;) {
+    const c = await serverCh!.read();
+    if (c === null) break;
+    got.push(c.slice());
+  }
+  await pumping;
+  assertEquals(concat(got), data);
+  assert(got.length < reads / 2, `${got.length} packets for ${reads} reads: not batched`);
   client.close();
 });

@@ -24,7 +24,23 @@ export interface BridgeOptions {
   closeEndpoint?: boolean;
 }
 
-/** Endpoint → channel until local EOF (then channel EOF) or the channel stops taking data. */
+/** Resolves true if `p` settles within a few microtask turns, i.e. it needed no I/O wait. */
+async function settledAtOnce(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(() => done = true, () => done = true);
+  for (let i = 0; i < 3 && !done; i++) await null;
+  return done;
+}
+
+/**
+ * Endpoint → channel until local EOF (then channel EOF) or the channel stops taking data.
+ *
+ * Producers often write in small pieces (`head`, `cat` from a pipe: 4-8 KiB), and every SSH
+ * packet has a fixed cost, so after a short read we read again while data is there at once
+ * and send one bigger chunk. A read that would have to wait is not waited for: what we have
+ * goes out now (no added latency for request/response traffic), and that read's data is used
+ * next round. It lands behind the bytes being sent, in the same buffer, so nothing overlaps.
+ */
 export async function pumpToChannel(
   endpoint: ByteEndpoint,
   channel: Channel,
@@ -32,19 +48,43 @@ export async function pumpToChannel(
   writer: (data: Uint8Array) => Promise<void> = (d) => channel.write(d),
 ): Promise<void> {
   const buf = new Uint8Array(bufferSize);
+  const topUpBelow = bufferSize / 2;
+  /** A read still running from the last round, into buf at `carryAt`. */
+  let carried: Promise<number> | undefined;
+  let carryAt = 0;
   try {
     while (!channel.writeClosed) {
-      const n = await endpoint.read(buf);
-      if (n === 0) {
+      let n: number;
+      if (carried) {
+        n = await carried;
+        carried = undefined;
+        buf.copyWithin(0, carryAt, carryAt + n);
+      } else {
+        n = await endpoint.read(buf);
+      }
+      let eof = n === 0;
+      while (!eof && n < topUpBelow) {
+        const more = endpoint.read(buf.subarray(n));
+        if (!(await settledAtOnce(more))) {
+          carried = more;
+          carryAt = n;
+          break;
+        }
+        const m = await more;
+        if (m === 0) eof = true;
+        n += m;
+      }
+      // write() builds every packet fresh, so buf[0, n) is free again once it resolves.
+      if (n > 0) await writer(buf.subarray(0, n));
+      if (eof) {
         await channel.sendEof();
         return;
       }
-      // write() sends copies (each packet is built fresh), so `buf` may be reused after it.
-      await writer(buf.subarray(0, n));
     }
   } catch (e) {
     log.debug3(`channel ${channel.localId}: local read side ended: ${e}`);
   }
+  carried?.catch(() => {});
 }
 
 /** Channel data (or stderr with `readExtended`) → endpoint until channel EOF. */
