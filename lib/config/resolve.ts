@@ -9,6 +9,7 @@ import { readConfigFile, type ReadContext } from "./ssh_config.ts";
 import { clientTokens, type ConnInfo, expandTokens, tildeExpand } from "./tokens.ts";
 import { validRemoteUser } from "./destination.ts";
 import { impliedProxyCommand, selfCommand } from "./jump.ts";
+import { canonicalAddress, looksLikeAddress } from "./address.ts";
 
 export { parseArgs };
 export type { ParsedCommandLine };
@@ -61,11 +62,6 @@ export function localEnv(): ResolveEnv {
     hostname: Deno.hostname(),
     environ,
   };
-}
-
-/** is_addr(): a numeric IPv4 or IPv6 address (those are not lowercased). */
-function isAddress(h: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || (h.includes(":") && /^[0-9a-fA-F:.%]+$/.test(h));
 }
 
 /** ProxyJump as ssh -G prints it. */
@@ -157,7 +153,12 @@ export function resolveOptionsWithWarnings(
   // HostName (with %h) replaces the host; names (not addresses) are lowercased.
   let host = cmd.host;
   if (st.hostName !== undefined) host = expandTokens(st.hostName, { h: cmd.host });
-  if (!isAddress(host)) host = host.toLowerCase();
+  // Names are lowercased; numeric addresses keep their case but take their canonical form
+  // when it differs other than in case (ssh.c resolve_canonicalize).
+  const numeric = canonicalAddress(host);
+  if (numeric === undefined) {
+    if (!looksLikeAddress(host)) host = host.toLowerCase();
+  } else if (numeric.toLowerCase() !== host.toLowerCase()) host = numeric;
 
   if (ctx.wantFinalPass) {
     st.hostName = host;

@@ -275,3 +275,29 @@ Deno.test("config oracle: default files (~/.ssh/config, /etc/ssh/ssh_config) lik
     assertEquals(pick(ours), pick(real.out), args.join(" "));
   }
 });
+
+Deno.test("config oracle: numeric addresses take ssh's canonical form (%h, %C)", async () => {
+  const dests = [
+    "::1",
+    "127.1",
+    "FE80::1",
+    "0:0:0:0:0:0:0:1",
+    "::FFFF:1.2.3.4",
+    "0x7f.1",
+    "ABC.def",
+    "1.2.3.4.5",
+    "010.1",
+    "fe80::1%eth0",
+    "1:0:0:1:0:0:0:1",
+    "999.1.1.1",
+    "12345",
+    "u@[::1]",
+  ];
+  for (const dest of dests) {
+    const args = ["-F", "none", "-S", "%h-%C", dest];
+    const line = (out: string) => out.split("\n").filter((l) => /^(hostname|controlpath) /.test(l));
+    const real = await sshG(args);
+    const ours = formatConfig(resolveOptions(parseArgs(args), localEnv()));
+    assertEquals(line(ours), line(real.out), dest);
+  }
+});

@@ -18,6 +18,7 @@ import { ConfigError, TokenError } from "../../lib/config/errors.ts";
 import { wantTty, wantTtyDecision } from "../../lib/config/resolve.ts";
 import { matchHostname, matchPattern, matchPatternList } from "../../lib/config/match.ts";
 import { a2port } from "../../lib/config/ports.ts";
+import { canonicalAddress, looksLikeAddress } from "../../lib/config/address.ts";
 import { localNetworkMatches, matchCidrList, parseAddress } from "../../lib/config/cidr.ts";
 
 const noEnv = () => undefined;
@@ -290,4 +291,27 @@ Deno.test("cidr: addresses, prefixes, malformed lists", () => {
   assertEquals(localNetworkMatches(`${probe}/32`), local.includes(probe));
   const exact = (a: string) => `${a}/${a.includes(":") ? 128 : 32}`;
   assert(local.every((a) => localNetworkMatches(exact(a))));
+});
+
+Deno.test("address: canonical numeric forms (inet_aton, inet_ntop)", () => {
+  const cases: [string, string | undefined][] = [
+    ["127.1", "127.0.0.1"],
+    ["0x7f.1", "127.0.0.1"],
+    ["010.1", "8.0.0.1"],
+    ["12345", "0.0.48.57"],
+    ["1.2.3.4", "1.2.3.4"],
+    ["1.2.3.4.5", undefined],
+    ["999.1.1.1", undefined],
+    ["09.1", undefined],
+    ["host", undefined],
+    ["0:0:0:0:0:0:0:1", "::1"],
+    ["FE80::1", "fe80::1"],
+    ["1:0:0:1:0:0:0:1", "1:0:0:1::1"],
+    ["::ffff:1.2.3.4", "::ffff:1.2.3.4"],
+    ["1::", "1::"],
+    ["fe80::1%eth0", "fe80::1%eth0"],
+    ["1:2:3", undefined],
+  ];
+  for (const [input, want] of cases) assertEquals(canonicalAddress(input), want, input);
+  assert(looksLikeAddress("1.2.3.4.5") && looksLikeAddress("a:b") && !looksLikeAddress("h1"));
 });
