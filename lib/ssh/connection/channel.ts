@@ -9,6 +9,7 @@
 
 import { ProtocolError } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { ChunkQueue } from "./chunk_queue.ts";
 import { ChannelClosedError, ConnectionLostError } from "./errors.ts";
 import {
   encodeChannelReply,
@@ -61,40 +62,6 @@ export interface ChannelInfo {
   localWindow: number;
   remoteWindow: number;
   queuedBytes: number;
-}
-
-/** A FIFO of received chunks with one pending reader; `ended` means no more will come. */
-class ChunkQueue {
-  chunks: Uint8Array[] = [];
-  bytes = 0;
-  ended = false;
-  error: Error | null = null;
-  private waiter: (() => void) | null = null;
-
-  push(c: Uint8Array): void {
-    this.chunks.push(c);
-    this.bytes += c.length;
-    this.wake();
-  }
-  end(err: Error | null = null): void {
-    this.ended = true;
-    if (err && !this.error) this.error = err;
-    this.wake();
-  }
-  wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
-  }
-  wait(): Promise<void> {
-    return new Promise((resolve) => {
-      const prev = this.waiter;
-      this.waiter = () => {
-        prev?.();
-        resolve();
-      };
-    });
-  }
 }
 
 export class Channel {
