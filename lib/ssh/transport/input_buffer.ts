@@ -5,6 +5,9 @@
 import { SizeLimitError } from "../../errors.ts";
 import type { ByteStream } from "./byte_stream.ts";
 
+/** Free space we want before each read from the stream. */
+const MIN_READ = 64 * 1024;
+
 export class InputBuffer {
   private buf: Uint8Array;
   private start = 0;
@@ -14,7 +17,7 @@ export class InputBuffer {
 
   constructor(
     private readonly stream: ByteStream,
-    initial = 64 * 1024,
+    initial = 256 * 1024,
     private readonly maxSize = 1024 * 1024,
   ) {
     this.buf = new Uint8Array(initial);
@@ -39,8 +42,10 @@ export class InputBuffer {
   async fill(n: number): Promise<boolean> {
     if (n > this.maxSize) throw new SizeLimitError(`read of ${n} bytes exceeds the buffer cap`);
     while (this.available < n) {
-      if (this.buf.length - this.start < n) this.makeRoom(n);
-      if (this.end === this.buf.length) this.makeRoom(n);
+      // Keep a useful amount of space to read into: many small reads cost more than a copy.
+      if (this.buf.length - this.start < n || this.buf.length - this.end < MIN_READ) {
+        this.makeRoom(Math.max(n, this.available + MIN_READ));
+      }
       const got = await this.stream.read(this.buf.subarray(this.end));
       if (got === null || got === 0) return false;
       this.end += got;
