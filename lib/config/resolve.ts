@@ -160,7 +160,10 @@ export function resolveOptionsWithWarnings(
     if (!looksLikeAddress(host)) host = host.toLowerCase();
   } else if (numeric.toLowerCase() !== host.toLowerCase()) host = numeric;
 
-  if (ctx.wantFinalPass) {
+  // CanonicalizeHostname also makes ssh re-read the files (a final pass), even though sshmux
+  // does not rewrite the name through CanonicalDomains (no DNS search here).
+  const canonicalize = (st.raw.get("canonicalizehostname") ?? "no").toLowerCase();
+  if (ctx.wantFinalPass || ["yes", "true", "always"].includes(canonicalize)) {
     st.hostName = host;
     readFiles(cmd, st, { ...ctx, host, finalPass: true, wantFinalPass: false }, env);
   }

@@ -301,3 +301,21 @@ Deno.test("config oracle: numeric addresses take ssh's canonical form (%h, %C)",
     assertEquals(line(ours), line(real.out), dest);
   }
 });
+
+Deno.test("config oracle: CanonicalizeHostname triggers the final pass like ssh", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-cfgc-" });
+  try {
+    for (const mode of ["yes", "no", "always"]) {
+      Deno.writeTextFileSync(
+        `${dir}/c`,
+        `CanonicalizeHostname ${mode}\nMatch canonical\n  Port 4444\nMatch final\n  User fin\n`,
+      );
+      const args = ["-F", `${dir}/c`, "-o", "ProxyCommand=none", "name"];
+      const real = await sshG(args);
+      const ours = formatConfig(resolveOptions(parseArgs(args), localEnv()));
+      assertEquals(pick(ours), pick(real.out), mode);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
