@@ -18,6 +18,7 @@ import { ConfigError, TokenError } from "../../lib/config/errors.ts";
 import { wantTty, wantTtyDecision } from "../../lib/config/resolve.ts";
 import { matchHostname, matchPattern, matchPatternList } from "../../lib/config/match.ts";
 import { a2port } from "../../lib/config/ports.ts";
+import { globPaths } from "../../lib/config/glob.ts";
 import { canonicalAddress, looksLikeAddress } from "../../lib/config/address.ts";
 import { localNetworkMatches, matchCidrList, parseAddress } from "../../lib/config/cidr.ts";
 
@@ -314,4 +315,25 @@ Deno.test("address: canonical numeric forms (inet_aton, inet_ntop)", () => {
   ];
   for (const [input, want] of cases) assertEquals(canonicalAddress(input), want, input);
   assert(looksLikeAddress("1.2.3.4.5") && looksLikeAddress("a:b") && !looksLikeAddress("h1"));
+});
+
+Deno.test("glob: Include patterns like glob(3)", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-glob-" });
+  try {
+    for (const f of ["a.conf", "b.conf", "c.txt", ".hidden.conf", "x1", "x2", "y3"]) {
+      Deno.writeTextFileSync(`${dir}/${f}`, "");
+    }
+    Deno.mkdirSync(`${dir}/sub`);
+    Deno.writeTextFileSync(`${dir}/sub/z.conf`, "");
+    assertEquals(globPaths(`${dir}/*.conf`), [`${dir}/a.conf`, `${dir}/b.conf`]);
+    assertEquals(globPaths(`${dir}/.*.conf`), [`${dir}/.hidden.conf`]);
+    assertEquals(globPaths(`${dir}/[xy]?`), [`${dir}/x1`, `${dir}/x2`, `${dir}/y3`]);
+    assertEquals(globPaths(`${dir}/[!x]?`), [`${dir}/y3`]);
+    assertEquals(globPaths(`${dir}/*/z.conf`), [`${dir}/sub/z.conf`]);
+    assertEquals(globPaths(`${dir}/c.txt`), [`${dir}/c.txt`]);
+    assertEquals(globPaths(`${dir}/nope*`), []);
+    assertEquals(globPaths(`${dir}/missing`), []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
