@@ -4,6 +4,7 @@
 // Returns the exit code: the remote status, or 255 for connection/auth/protocol failures.
 
 import type { Options } from "../config/options.ts";
+import { wantTtyDecision } from "../config/tty.ts";
 import { FatalError } from "../errors.ts";
 import { log } from "../log.ts";
 import { connectSsh } from "./client.ts";
@@ -19,19 +20,13 @@ import { runSession, type RunSessionOptions } from "./session/run_session.ts";
 import { processStdio } from "./session/stdio.ts";
 import type { SessionKind } from "./session/session.ts";
 
-/** ssh.c's tty_flag rules: RequestTTY, the command, -N, and whether stdin is a terminal. */
+/** ssh.c's tty_flag (lib/config's rules), with ssh's notice when stdin is not a terminal. */
 export function decideTty(
-  opts: Pick<Options, "requestTTY" | "sessionType">,
-  command: string,
+  opts: Parameters<typeof wantTtyDecision>[0],
   stdinIsTty: boolean,
 ): boolean {
-  let tty = opts.requestTTY === "yes" || opts.requestTTY === "force";
-  if (command === "" && opts.sessionType !== "none") tty = opts.requestTTY !== "no";
-  if (opts.requestTTY === "no" || opts.sessionType === "none") tty = false;
-  if (!stdinIsTty && opts.requestTTY !== "force") {
-    if (tty) log.info("Pseudo-terminal will not be allocated because stdin is not a terminal.");
-    tty = false;
-  }
+  const { tty, warn } = wantTtyDecision(opts, stdinIsTty);
+  if (warn) log.info("Pseudo-terminal will not be allocated because stdin is not a terminal.");
   return tty;
 }
 
@@ -75,7 +70,7 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
     const run: RunSessionOptions = {
       kind: sessionKind(opts, command),
       command,
-      tty: decideTty(opts, command, stdio.terminal.isTty()),
+      tty: decideTty(opts, stdio.terminal.isTty()),
       term: Deno.env.get("TERM") ?? "",
       env: sessionEnv(opts.sendEnv, opts.setEnv, Deno.env.toObject()),
       stdinNull: opts.stdinNull,

@@ -135,7 +135,7 @@ Deno.test("tty session: halved window, pty-req payload, raw mode restored, close
   const peer = new ScriptedPeer();
   const conn = new SshConnection(peer.local);
   const stdio = memStdio([], true);
-  const running = runSession(conn, opts({ kind: "shell", tty: true, stdinNull: true }), stdio);
+  const running = runSession(conn, opts({ kind: "shell", tty: true }), stdio);
   const { localId, open } = await peer.acceptOpen();
   assertEquals([open.window, open.maxPacket], [1024 * 1024, 16 * 1024]);
   const pty = await peer.expect("channel-request");
@@ -148,7 +148,7 @@ Deno.test("tty session: halved window, pty-req payload, raw mode restored, close
   assertEquals([shell.name, shell.data.length], ["shell", 0]);
   await peer.send(encodeChannelReply(localId, true));
   await peer.send(encodeChannelReply(localId, true));
-  await peer.expect("eof"); // -n
+  await peer.expect("eof"); // stdin at EOF
   await peer.send(encodeChannelRequest(localId, "exit-status", false, u32(0)));
   await peer.send(encodeClose(localId));
   assertEquals(await running, 0);
@@ -337,20 +337,33 @@ Deno.test("tty session: SIGWINCH → window-change; ~. disconnects with 255", as
   assert(resize === undefined, "SIGWINCH listener removed");
 });
 
-Deno.test("tty decision follows ssh.c: RequestTTY, command, -N, stdin a terminal", () => {
-  const o = (requestTTY: "auto" | "no" | "yes" | "force", sessionType = "default") =>
-    ({ requestTTY, sessionType }) as Parameters<typeof decideTty>[0];
+Deno.test("tty decision follows ssh.c: RequestTTY, command, -N, -n, stdin a terminal", () => {
+  const o = (
+    requestTTY: "auto" | "no" | "yes" | "force",
+    command = "",
+    sessionType: "default" | "none" | "subsystem" = "default",
+    stdinNull = false,
+  ) => ({
+    requestTTY,
+    command,
+    sessionType,
+    stdinNull,
+    remoteCommand: undefined,
+    muxCommand: undefined,
+  });
   const lines: string[] = [];
   const restore = captureLog(lines);
   try {
-    assertEquals(decideTty(o("auto"), "", true), true, "no command on a terminal: tty");
-    assertEquals(decideTty(o("auto"), "ls", true), false, "a command: no tty");
-    assertEquals(decideTty(o("yes"), "ls", true), true, "-t");
-    assertEquals(decideTty(o("yes"), "ls", false), false, "-t without a terminal");
+    assertEquals(decideTty(o("auto"), true), true, "no command on a terminal: tty");
+    assertEquals(decideTty(o("auto", "ls"), true), false, "a command: no tty");
+    assertEquals(decideTty(o("yes", "ls"), true), true, "-t");
+    assertEquals(lines.length, 0);
+    assertEquals(decideTty(o("yes", "ls"), false), false, "-t without a terminal");
     assertStringIncludes(lines.join(""), "Pseudo-terminal will not be allocated");
-    assertEquals(decideTty(o("force"), "ls", false), true, "-tt");
-    assertEquals(decideTty(o("no"), "", true), false, "-T");
-    assertEquals(decideTty(o("force", "none"), "", true), false, "-N");
+    assertEquals(decideTty(o("yes", "ls", "default", true), true), false, "-t -n");
+    assertEquals(decideTty(o("force", "ls"), false), true, "-tt");
+    assertEquals(decideTty(o("no"), true), false, "-T");
+    assertEquals(decideTty(o("force", "", "none"), true), false, "-N");
   } finally {
     restore();
   }

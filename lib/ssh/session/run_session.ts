@@ -188,7 +188,10 @@ async function runChannel(
   }
   const ch = session.channel;
   // Raw mode only when the server gave us a pty, as ssh does; restored in finally.
-  const restoreTty = session.ptyAllocated && term.isTty() ? term.enterRaw() : () => {};
+  // -n means stdin is /dev/null for ssh: no raw mode on the terminal we do not read.
+  const restoreTty = session.ptyAllocated && !o.stdinNull && term.isTty()
+    ? term.enterRaw()
+    : () => {};
   const stopResize = session.ptyAllocated
     ? term.onResize(() => {
       const s = term.size();
