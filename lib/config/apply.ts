@@ -386,6 +386,13 @@ export function applyOption(
     case "ignoreunknown":
       err = str("ignoreUnknown");
       break;
+    case "refuseconnection": {
+      // OpenSSH 10.x: a matching block that says RefuseConnection ends ssh right here.
+      const a = next();
+      if (a === undefined || a === "") return missing;
+      if (on) throw new ConfigError(`${where}: RefuseConnection: ${a}`);
+      break;
+    }
     default:
       // A recognised keyword sshmux does not act on: consume it whole.
       i = args.length;

@@ -200,3 +200,44 @@ Deno.test("fuzz: forward specs, time specs and tokens never throw unexpectedly",
     }
   }
 });
+
+Deno.test("fuzz: every keyword with awkward values via -o", () => {
+  const values = [
+    "",
+    "yes",
+    "no",
+    "none",
+    "0",
+    "-1",
+    "99999999999",
+    "1h",
+    "a b",
+    '"x',
+    "%x",
+    "%",
+    "${NOPE}",
+    "*",
+    "!",
+    ",",
+    "1:h:2",
+    "[::1]:0",
+    "/p:/q",
+    "^A",
+    "=",
+    "ask",
+    "+x",
+    "-x*",
+  ];
+  const restore = captureLog([]);
+  try {
+    for (const kw of allKeywords()) {
+      for (const v of values) {
+        for (const form of [`${kw}=${v}`, `${kw} ${v}`]) {
+          onlyConfigErrors(() => resolveOptions(parseArgs(["-o", form, "h"]), env), form);
+        }
+      }
+    }
+  } finally {
+    restore();
+  }
+});

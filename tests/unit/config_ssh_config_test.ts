@@ -494,3 +494,18 @@ Deno.test("ssh_config: -F of a directory reads as an empty file, like ssh", () =
     cleanup();
   }
 });
+
+Deno.test("ssh_config: RefuseConnection (10.x) in a matching block is fatal", () => {
+  const { dir, env, cleanup } = sandbox();
+  try {
+    write(`${dir}/cfg`, 'Host bad\n  RefuseConnection "not from here"\n');
+    assertThrows(
+      () => resolveOptions(parseArgs(["-F", `${dir}/cfg`, "bad"]), env),
+      ConfigError,
+      `${dir}/cfg line 2: RefuseConnection: not from here`,
+    );
+    assertEquals(resolveOptions(parseArgs(["-F", `${dir}/cfg`, "good"]), env).hostName, "good");
+  } finally {
+    cleanup();
+  }
+});
