@@ -6,6 +6,12 @@ import { matchHostname, matchPatternList } from "./match.ts";
 import { localNetworkMatches, matchCidrList } from "./cidr.ts";
 import { clientTokens, type EnvLookup, expandTokens } from "./tokens.ts";
 
+/**
+ * The ssh release `Match version` compares with. sshmux follows the OpenSSH 9.2 client's
+ * config behaviour (the oracle its tests compare against), so it answers as that release.
+ */
+export const EMULATED_RELEASE = "OpenSSH_9.2p1";
+
 /** What Host / Match / Include need to know about this invocation. */
 export interface ReadContext {
   /** The host the Host lines match: the command-line host (or the final HostName). */
@@ -132,7 +138,7 @@ export function matchLine(
         r = matchPatternList(ctx.localUser, arg, false) === 1;
         break;
       case "version":
-        r = matchPatternList("OpenSSH_9.2p1", arg, false) === 1;
+        r = matchPatternList(EMULATED_RELEASE, arg, false) === 1;
         break;
       case "tagged": {
         const tag = st.raw.get("tag") ?? "";
