@@ -137,8 +137,8 @@ export function tryRecvFd(sock: number): RawFd | null {
     throw new FdPassError(why);
   };
   if (!C.MSG_CMSG_CLOEXEC) {
-    // macOS: no atomic flag, so mark them right away (a spawn in between is impossible:
-    // we are on the JS thread and Deno.Command runs from it too).
+    // macOS: no atomic flag, so mark them right away. Our own Deno.Command spawns run on this
+    // JS thread and cannot interleave; only a spawn from another thread (a Worker) could.
     for (const f of fds) setCloexec(f);
   }
   if (flags & C.MSG_CTRUNC) reject("control data truncated (peer sent too many fds)");
