@@ -355,8 +355,8 @@ Deno.test("interop auth: password and keyboard-interactive through PAM", async (
     ]);
     assertEquals(pw.error, undefined, String(pw.error));
     assertEquals(pw.prompter.asked, [
-      { prompt: `${USER}@127.0.0.1's password: `, echo: false },
-      { prompt: `${USER}@127.0.0.1's password: `, echo: false },
+      { prompt: `${USER}@${sshd.alias}'s password: `, echo: false },
+      { prompt: `${USER}@${sshd.alias}'s password: `, echo: false },
     ]);
     assertEquals(pw.logs, ["Permission denied, please try again.\r\n"]);
 
@@ -364,12 +364,15 @@ Deno.test("interop auth: password and keyboard-interactive through PAM", async (
       password,
     ]);
     assertEquals(kbd.error, undefined, String(kbd.error));
-    assertEquals(kbd.prompter.asked, [{ prompt: "Password: ", echo: false }]);
+    assertEquals(kbd.prompter.asked, [{
+      prompt: `(${USER}@${sshd.alias}) Password: `,
+      echo: false,
+    }]);
 
     // Default order: publickey (no keys) → keyboard-interactive.
     const dflt = await attempt(base, [password]);
     assertEquals(dflt.error, undefined, String(dflt.error));
-    assertEquals(dflt.prompter.asked.map((a) => a.prompt), ["Password: "]);
+    assertEquals(dflt.prompter.asked.map((a) => a.prompt), [`(${USER}@${sshd.alias}) Password: `]);
 
     await waitForLog(sshd, /Accepted password for sshmuxtest/g, 1);
     await waitForLog(sshd, /Accepted keyboard-interactive\/pam for sshmuxtest/g, 2);

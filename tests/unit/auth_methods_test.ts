@@ -371,8 +371,8 @@ Deno.test("auth: keyboard-interactive: prompts with echo flags, name and instruc
   };
   const r = await auth({ required: ["keyboard-interactive"], kbd }, {}, ["pw", "123456"]);
   assertEquals(r.error, undefined);
-  assertEquals(r.prompter.asked, [{ prompt: "Password: ", echo: false }, {
-    prompt: "Code: ",
+  assertEquals(r.prompter.asked, [{ prompt: "(alice@example.com) Password: ", echo: false }, {
+    prompt: "(alice@example.com) Code: ",
     echo: true,
   }]);
   assertEquals(r.logs, ["Two factor\r\n", "Answer both.\r\n"]);

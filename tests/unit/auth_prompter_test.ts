@@ -13,6 +13,7 @@ const dec = new TextDecoder();
 async function onPty(
   asks: [string, boolean][],
   answers: string[],
+  perms = ["-A"],
 ): Promise<{ results: (string | null)[]; screen: string }> {
   const dir = Deno.makeTempDirSync({ prefix: "sshmux-prompt-" });
   const out = `${dir}/out.json`;
@@ -26,7 +27,7 @@ Deno.writeTextFileSync(${JSON.stringify(out)}, JSON.stringify(r));
 `,
   );
   const child = new Deno.Command("script", {
-    args: ["-qec", `${deno} run -A --no-config ${dir}/child.ts`, "/dev/null"],
+    args: ["-qec", `${deno} run ${perms.join(" ")} --no-config ${dir}/child.ts`, "/dev/null"],
     stdin: "piped",
     stdout: "piped",
     stderr: "null",
@@ -70,6 +71,15 @@ Deno.test("prompter: hidden answer is not echoed and handles backspace; echo sho
   );
 });
 
+Deno.test("prompter: without --allow-all (no /dev/tty) the terminal on stdin is used", async () => {
+  // The launcher's permissions: Deno refuses /dev/tty without --allow-all.
+  const perms = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+  const r = await onPty([["Secret: ", false], ["Name: ", true]], ["ab\x7fc\r", "eve\r"], perms);
+  assertEquals(r.results, ["ac", "eve"]);
+  assertEquals(r.screen.includes("ac"), false, `hidden answer echoed: ${JSON.stringify(r.screen)}`);
+  assertStringIncludes(r.screen, "eve");
+});
+
 Deno.test("prompter: ^D on an empty hidden prompt is EOF; ^U clears the line", async () => {
   const r = await onPty([["P1: ", false], ["P2: ", false]], ["\x04", "wrong\x15right\r"]);
   assertEquals(r.results, [null, "right"]);
@@ -79,7 +89,7 @@ Deno.test("prompter: no terminal (and no askpass allowed) means no answer", asyn
   const saved = Deno.env.get("DISPLAY");
   Deno.env.delete("DISPLAY");
   try {
-    assertEquals(await new TtyPrompter("/nonexistent/tty").ask("x: ", false), null);
+    assertEquals(await new TtyPrompter("/nonexistent/tty", false).ask("x: ", false), null);
   } finally {
     if (saved !== undefined) Deno.env.set("DISPLAY", saved);
   }
@@ -107,10 +117,13 @@ Deno.test("prompter: SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force, failure, never"
     Deno.env.set("SSH_ASKPASS", `${dir}/ok`);
     Deno.env.set("SSH_ASKPASS_REQUIRE", "never");
     Deno.env.set("DISPLAY", ":0");
-    assertEquals(await new TtyPrompter("/nonexistent/tty").ask("x: ", false), null);
+    assertEquals(await new TtyPrompter("/nonexistent/tty", false).ask("x: ", false), null);
     // No tty, a display and no preference: askpass is the fallback.
     Deno.env.delete("SSH_ASKPASS_REQUIRE");
-    assertEquals(await new TtyPrompter("/nonexistent/tty").ask("y: ", false), "answer to y: ");
+    assertEquals(
+      await new TtyPrompter("/nonexistent/tty", false).ask("y: ", false),
+      "answer to y: ",
+    );
   } finally {
     keys.forEach((k, i) =>
       saved[i] === undefined ? Deno.env.delete(k) : Deno.env.set(k, saved[i]!)

@@ -323,7 +323,7 @@ Deno.test("known_hosts verifier: ask mode prompts; yes, fingerprint, no, re-ask,
   assertEquals(yes.prompter.asked[0].echo, true);
   assertEquals(
     yes.prompter.asked[0].prompt,
-    "The authenticity of host 'example.com (example.com)' can't be established.\n" +
+    "The authenticity of host 'example.com (example.com)' can't be established.\n" + // port 22
       `ED25519 key fingerprint is ${fp}.\n` +
       "This host key is known by the following other names/addresses:\n" +
       `    ${kh}:1: alias-elsewhere\n` +

@@ -35,7 +35,9 @@ export async function tryKeyboardInteractive(s: AuthSession): Promise<Outcome> {
       if (req.instruction) log.info(sanitizeForTerminal(req.instruction));
       const answers: string[] = [];
       for (const p of req.prompts) {
-        const a = cancelled ? null : await s.prompter.ask(sanitizeForTerminal(p.prompt), p.echo);
+        // ssh 9.x shows whose login each prompt is for: "(user@host) Password: ".
+        const shown = `(${s.user}@${s.promptHost}) ${sanitizeForTerminal(p.prompt)}`;
+        const a = cancelled ? null : await s.prompter.ask(shown, p.echo);
         if (a === null) cancelled = true;
         answers.push(a ?? "");
       }

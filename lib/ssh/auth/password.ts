@@ -7,7 +7,7 @@ import type { AuthSession, Outcome } from "./session.ts";
 
 export async function tryPassword(s: AuthSession): Promise<Outcome> {
   let outcome: Outcome = { kind: "unavailable" };
-  const prompt = `${s.user}@${s.host}'s password: `;
+  const prompt = `${s.user}@${s.promptHost}'s password: `;
   for (let attempt = 0; attempt < s.opts.numberOfPasswordPrompts; attempt++) {
     if (attempt > 0) log.error("Permission denied, please try again.");
     const password = await s.prompter.ask(prompt, false);

@@ -1,10 +1,11 @@
 // Asking the user things (passphrases, passwords, keyboard-interactive answers, host key
-// confirmation) on the controlling terminal, like ssh's read_passphrase(): prompts go to and
-// answers come from /dev/tty, never stdin/stdout, so pipes through ssh stay clean. Without a tty
-// (or with SSH_ASKPASS_REQUIRE=force/prefer) the SSH_ASKPASS program is asked instead, by ssh's rules.
-// Kept in this one file so the terminal handling can switch to ffi/ termios later.
+// confirmation) like ssh's read_passphrase(): on the terminal, never through the session's
+// stdin/stdout data. ssh opens /dev/tty; Deno only allows that under --allow-all, so we use
+// /dev/tty when permitted, else stdin when it is a terminal (prompt on stderr), else SSH_ASKPASS
+// (askpass.ts). Kept in one file so the terminal side can move to ffi/ termios later.
 
 import { FatalError } from "../../errors.ts";
+import { askpassMode, runAskpass } from "./askpass.ts";
 
 export interface Prompter {
   /** Shows `prompt` and reads one line; `echo` false hides the typing. null = no tty / EOF. */
@@ -18,9 +19,50 @@ const MAX_ANSWER = 1024;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Prompts on /dev/tty. Without echo, the tty goes raw while reading and is restored after. */
+/** The terminal a prompt talks to: where the prompt goes and where answers come from. */
+interface Terminal {
+  write(data: Uint8Array): Promise<void>;
+  read(buf: Uint8Array): Promise<number | null>;
+  setRaw(raw: boolean): void;
+  close(): void;
+}
+
+async function writeAllTo(w: { write(b: Uint8Array): Promise<number> }, data: Uint8Array) {
+  let off = 0;
+  while (off < data.length) off += await w.write(data.subarray(off));
+}
+
+/** /dev/tty itself (needs --allow-all under Deno's permission model). */
+async function openDevTty(path: string): Promise<Terminal | undefined> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(path, { read: true, write: true });
+  } catch {
+    return undefined;
+  }
+  return {
+    write: (d) => writeAllTo(f, d),
+    read: (b) => f.read(b),
+    setRaw: (raw) => f.setRaw(raw),
+    close: () => f.close(),
+  };
+}
+
+/** stdin when it is a terminal; the prompt goes to stderr (or stdout) if that is one too. */
+function stdinTerminal(): Terminal | undefined {
+  if (!Deno.stdin.isTerminal()) return undefined;
+  const out = Deno.stderr.isTerminal() || !Deno.stdout.isTerminal() ? Deno.stderr : Deno.stdout;
+  return {
+    write: (d) => writeAllTo(out, d),
+    read: (b) => Deno.stdin.read(b),
+    setRaw: (raw) => Deno.stdin.setRaw(raw),
+    close: () => {}, // not ours to close
+  };
+}
+
 export class TtyPrompter implements Prompter {
-  constructor(private readonly path = "/dev/tty") {}
+  /** `path` is the terminal device; `useStdin` false keeps to that device only (tests). */
+  constructor(private readonly path = "/dev/tty", private readonly useStdin = true) {}
 
   show(text: string): void {
     try {
@@ -30,18 +72,16 @@ export class TtyPrompter implements Prompter {
 
   async ask(prompt: string, echo: boolean): Promise<string | null> {
     const mode = askpassMode();
-    let tty: Deno.FsFile | undefined;
+    let tty: Terminal | undefined;
     if (!mode.use) {
-      try {
-        tty = await Deno.open(this.path, { read: true, write: true });
-      } catch {
-        mode.use = true; // no controlling terminal
-      }
+      tty = await openDevTty(this.path) ?? (this.useStdin ? stdinTerminal() : undefined);
     }
     if (!tty) return mode.allow ? await runAskpass(prompt) : null;
     try {
+      // Like ssh: start at column 0, over anything typed before the prompt appeared.
+      await tty.write(enc.encode("\r"));
       if (echo) {
-        await writeAll(tty, enc.encode(prompt));
+        await tty.write(enc.encode(prompt));
         return await readCookedLine(tty);
       }
       return await readHiddenLine(tty, prompt);
@@ -51,52 +91,18 @@ export class TtyPrompter implements Prompter {
   }
 }
 
-/** ssh's askpass rules: allowed with a display; SSH_ASKPASS_REQUIRE force/prefer/never. */
-function askpassMode(): { use: boolean; allow: boolean } {
-  const env = (k: string) => Deno.env.get(k) ?? "";
-  let allow = env("DISPLAY") !== "" || env("WAYLAND_DISPLAY") !== "";
-  let use = false;
-  const require = env("SSH_ASKPASS_REQUIRE").toLowerCase();
-  if (require === "force") use = allow = true;
-  else if (require === "prefer") use = allow;
-  else if (require === "never") allow = false;
-  return { use, allow };
-}
-
-/** Runs $SSH_ASKPASS (default /usr/bin/ssh-askpass) with the prompt; its first line is the answer. */
-async function runAskpass(prompt: string): Promise<string | null> {
-  const program = Deno.env.get("SSH_ASKPASS") || "/usr/bin/ssh-askpass";
-  try {
-    const r = await new Deno.Command(program, {
-      args: [prompt],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    if (!r.success) return null;
-    const text = dec.decode(r.stdout.subarray(0, MAX_ANSWER * 4));
-    return text.split(/[\r\n]/)[0].slice(0, MAX_ANSWER);
-  } catch {
-    return null; // no such program
-  }
-}
-
-async function writeAll(f: Deno.FsFile, data: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += await f.write(data.subarray(off));
-}
-
-/** Echoing prompt: the tty's own line editing does the work; read up to the newline. */
-async function readCookedLine(tty: Deno.FsFile): Promise<string | null> {
+/**
+ * Echoing prompt: the tty's own line editing does the work. Byte by byte, so nothing typed
+ * after the newline is taken from whoever reads the terminal next.
+ */
+async function readCookedLine(tty: Terminal): Promise<string | null> {
   const bytes: number[] = [];
-  const buf = new Uint8Array(256);
-  while (bytes.length <= MAX_ANSWER * 4) {
-    const n = await tty.read(buf);
+  const one = new Uint8Array(1);
+  while (bytes.length < MAX_ANSWER * 4) {
+    const n = await tty.read(one);
     if (n === null || n === 0) return bytes.length ? dec.decode(Uint8Array.from(bytes)) : null;
-    for (let i = 0; i < n; i++) {
-      if (buf[i] === 0x0a) return dec.decode(Uint8Array.from(bytes)).slice(0, MAX_ANSWER);
-      bytes.push(buf[i]);
-    }
+    if (one[0] === 0x0a) break;
+    bytes.push(one[0]);
   }
   return dec.decode(Uint8Array.from(bytes)).slice(0, MAX_ANSWER);
 }
@@ -105,39 +111,37 @@ async function readCookedLine(tty: Deno.FsFile): Promise<string | null> {
  * Hidden prompt: raw mode turns echo off (and line editing with it), so erase keys are handled
  * here. ^C aborts like ssh (which dies on SIGINT at a passphrase prompt); ^D on an empty line = EOF.
  */
-async function readHiddenLine(tty: Deno.FsFile, prompt: string): Promise<string | null> {
+async function readHiddenLine(tty: Terminal, prompt: string): Promise<string | null> {
   try {
     tty.setRaw(true);
   } catch {
     return null; // not a terminal after all
   }
-  // Echo goes off before the prompt shows, so nothing typed early is ever displayed. Raw mode
-  // may also stop output processing: spell out the carriage returns.
   const chars: string[] = [];
-  const buf = new Uint8Array(64);
+  const one = new Uint8Array(1);
   let pending: number[] = [];
   try {
-    await writeAll(tty, enc.encode(prompt.replace(/\r?\n/g, "\r\n")));
+    // Echo goes off before the prompt shows, so nothing typed early is ever displayed. Raw mode
+    // may also stop output processing: spell out the carriage returns.
+    await tty.write(enc.encode(prompt.replace(/\r?\n/g, "\r\n")));
     for (;;) {
-      const n = await tty.read(buf);
+      const n = await tty.read(one);
       if (n === null || n === 0) return chars.length ? chars.join("") : null;
-      for (let i = 0; i < n; i++) {
-        const b = buf[i];
-        if (b === 0x0d || b === 0x0a) return chars.join("");
-        if (b === 0x03) throw new FatalError("", 130);
-        if (b === 0x04 && chars.length === 0) return null;
-        if (b === 0x7f || b === 0x08) chars.pop();
-        else if (b === 0x15) chars.length = 0;
-        else if (b >= 0x20 || b === 0x09) {
-          // Collect UTF-8 sequences byte by byte and decode when complete.
-          pending.push(b);
-          const s = dec.decode(Uint8Array.from(pending), { stream: false });
-          if (!s.includes("\ufffd") || pending.length >= 4) {
-            chars.push(s);
-            pending = [];
-          }
-          if (chars.length > MAX_ANSWER) return chars.slice(0, MAX_ANSWER).join("");
+      const b = one[0];
+      if (b === 0x0d || b === 0x0a) return chars.join("");
+      if (b === 0x03) throw new FatalError("", 130);
+      if (b === 0x04 && chars.length === 0) return null;
+      if (b === 0x7f || b === 0x08) chars.pop();
+      else if (b === 0x15) chars.length = 0;
+      else if (b >= 0x20 || b === 0x09) {
+        // Collect a UTF-8 sequence byte by byte; decode it once complete.
+        pending.push(b);
+        const s = dec.decode(Uint8Array.from(pending));
+        if (!s.includes("\ufffd") || pending.length >= 4) {
+          chars.push(s);
+          pending = [];
         }
+        if (chars.length >= MAX_ANSWER) return chars.join("");
       }
     }
   } finally {
@@ -145,7 +149,7 @@ async function readHiddenLine(tty: Deno.FsFile, prompt: string): Promise<string 
       tty.setRaw(false);
     } catch { /* tty gone */ }
     try {
-      await writeAll(tty, enc.encode("\n"));
+      await tty.write(enc.encode("\n"));
     } catch { /* tty gone */ }
   }
 }

@@ -34,8 +34,10 @@ const MAX_AUTH_MESSAGES = 1024;
 
 export class AuthSession {
   readonly user: string;
-  /** The host name ssh puts in prompts and "Permission denied" (HostName, after substitution). */
+  /** The host name in "Permission denied" (HostName, after substitution). */
   readonly host: string;
+  /** The host name in password and keyboard-interactive prompts: HostKeyAlias if set, as ssh. */
+  readonly promptHost: string;
   private received = 0;
   /** The most recent failure list, for methods that end without a FAILURE of their own. */
   lastFailure: UserauthFailure = { methods: [], partialSuccess: false };
@@ -47,6 +49,7 @@ export class AuthSession {
   ) {
     this.user = opts.user;
     this.host = opts.hostName;
+    this.promptHost = opts.hostKeyAlias ?? opts.hostName;
   }
 
   send(msg: Uint8Array): Promise<void> {

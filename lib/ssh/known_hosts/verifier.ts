@@ -109,7 +109,9 @@ async function handleNewKey(
     if (opts.batchMode) throw new FatalError(VERIFICATION_FAILED);
     const fp = fingerprintSha256(blob);
     const viaProxy = opts.proxyCommand !== undefined && opts.proxyCommand !== "none";
-    const ip = viaProxy ? "<no hostip for proxy command>" : ctx.remoteAddress?.() ?? opts.hostName;
+    const ip = viaProxy
+      ? "<no hostip for proxy command>"
+      : knownHostsName(ctx.remoteAddress?.() ?? opts.hostName, opts.port);
     const lines = [`The authenticity of host '${host} (${ip})' can't be established.`];
     lines.push(`${type} key fingerprint is ${fp}.`);
     const others = otherNamesForKey(entries, host, blob);
