@@ -134,6 +134,16 @@ Deno.test("incoming open: handler accepts or rejects; unknown types refused", as
     ChannelOpenError,
   );
   assertEquals(unk.reasonCode, 3);
+  // A handler that fails (here asynchronously) gets the open refused, not a crash.
+  client.onChannelOpen("auth-agent@openssh.com", async () => {
+    await Promise.resolve();
+    throw new Error("agent gone");
+  });
+  const failed = await assertRejects(
+    () => server.openChannel("auth-agent@openssh.com", new Uint8Array(0)),
+    ChannelOpenError,
+  );
+  assertEquals(failed.reasonCode, 4);
   client.close();
 });
 

@@ -46,6 +46,9 @@ export interface IncomingOpen {
   reject(code: number, description: string): void;
 }
 
+/** Answers a server-initiated open by calling accept or reject, now or later. */
+export type OpenHandler = (req: IncomingOpen) => void | Promise<void>;
+
 export interface GlobalReply {
   ok: boolean;
   data: Uint8Array;
@@ -76,7 +79,7 @@ export class SshConnection {
   lastReceived = Date.now();
 
   private readonly table = new ChannelTable<Slot>();
-  private readonly openHandlers = new Map<string, (req: IncomingOpen) => void>();
+  private readonly openHandlers = new Map<string, OpenHandler>();
   private readonly globalHandlers = new Map<string, GlobalRequestHandler>();
   private readonly globalWaiters: Array<{ resolve(r: GlobalReply): void; reject(e: Error): void }> =
     [];
@@ -120,7 +123,7 @@ export class SshConnection {
     });
   }
 
-  onChannelOpen(type: string, handler: (req: IncomingOpen) => void): void {
+  onChannelOpen(type: string, handler: OpenHandler): void {
     this.openHandlers.set(type, handler);
   }
 
@@ -318,11 +321,16 @@ export class SshConnection {
       req.reject(SSH2_OPEN_UNKNOWN_CHANNEL_TYPE, "unknown channel type");
       return;
     }
-    try {
-      handler(req);
-    } catch (e) {
+    // A failing handler (sync or async) must neither crash us nor leave the peer waiting.
+    const failed = (e: unknown) => {
       log.debug(`connection: open handler for ${m.type} failed: ${e}`);
       req.reject(SSH2_OPEN_RESOURCE_SHORTAGE, "open failed");
+    };
+    try {
+      const r = handler(req);
+      if (r instanceof Promise) r.catch(failed);
+    } catch (e) {
+      failed(e);
     }
   }
 

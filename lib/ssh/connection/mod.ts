@@ -6,6 +6,7 @@ export type {
   GlobalRequestHandler,
   GlobalRequestResult,
   IncomingOpen,
+  OpenHandler,
 } from "./connection.ts";
 export { Channel, DEFAULT_MAX_PACKET, DEFAULT_WINDOW } from "./channel.ts";
 export type { ChannelInfo, RequestHandler } from "./channel.ts";
