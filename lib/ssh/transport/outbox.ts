@@ -9,8 +9,20 @@ import { NegotiationError } from "./kexinit.ts";
 /** Queued bytes above which send() makes the caller wait, and below which it releases it. */
 const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
-/** Packets joined into one write at most. */
+/** Packets taken from the queue per round. */
 const BATCH = 64;
+/** Sealed packets at least this large are written without joining them to others. */
+const DIRECT_WRITE = 16 * 1024;
+
+function join(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
 
 interface Item {
   data: Uint8Array | Promise<Uint8Array>;
@@ -73,25 +85,30 @@ export class Outbox {
     try {
       while (this.queue.length > 0 && !this.dead) {
         const items = this.queue.splice(0, BATCH);
-        const chunks: Uint8Array[] = [];
         let total = 0, size = 0;
+        // Small packets are joined into one write; large ones go out as they are, so bulk
+        // data is not copied once more just to be batched.
+        let small: Uint8Array[] = [];
+        let smallLen = 0;
+        const flushSmall = async () => {
+          if (smallLen === 0) return;
+          await this.stream.write(small.length === 1 ? small[0] : join(small, smallLen));
+          small = [];
+          smallLen = 0;
+        };
         for (const it of items) {
           const c = await it.data;
-          chunks.push(c);
           total += c.length;
           size += it.size;
-        }
-        let batch: Uint8Array;
-        if (chunks.length === 1) batch = chunks[0];
-        else {
-          batch = new Uint8Array(total);
-          let off = 0;
-          for (const c of chunks) {
-            batch.set(c, off);
-            off += c.length;
+          if (c.length >= DIRECT_WRITE) {
+            await flushSmall();
+            await this.stream.write(c);
+          } else {
+            small.push(c);
+            smallLen += c.length;
           }
         }
-        await this.stream.write(batch);
+        await flushSmall();
         this.onWritten(total);
         this.queuedBytes -= size;
         if (this.queuedBytes + this.heldBytes <= LOW_WATER) {
