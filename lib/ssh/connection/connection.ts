@@ -46,8 +46,8 @@ export interface IncomingOpen {
   reject(code: number, description: string): void;
 }
 
-/** Answers a server-initiated open by calling accept or reject, now or later. */
-export type OpenHandler = (req: IncomingOpen) => void | Promise<void>;
+/** Answers a server-initiated open by calling accept or reject, now or later (may be async). */
+export type OpenHandler = (req: IncomingOpen) => unknown;
 
 export interface GlobalReply {
   ok: boolean;
