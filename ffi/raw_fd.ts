@@ -37,8 +37,9 @@ export class RawFd {
   }
 
   /**
-   * A NON-owning handle to our own stdin/stdout/stderr. close() never closes the fd itself;
-   * it only settles this handle's pending reactor waits and makes the handle unusable.
+   * A NON-owning handle to our own stdin/stdout/stderr. close() is a no-op for the fd and the
+   * handle stays usable; it only settles this handle's pending reactor waits (they resolve with
+   * POLLNVAL), so an FdIo over it can be closed while a read is pending.
    */
   static std(n: 0 | 1 | 2): RawFd {
     if (n !== 0 && n !== 1 && n !== 2) throw new RangeError(`not a stdio fd: ${n}`);
@@ -56,11 +57,15 @@ export class RawFd {
 
   close(): void {
     if (this.#closed) return;
+    if (!this.#owned) {
+      for (const hook of closeHooks) hook(this, this.#fd);
+      return;
+    }
     this.#closed = true;
     for (const hook of closeHooks) hook(this, this.#fd);
     // Linux and macOS release the number even when close() reports EINTR/EIO, so never retry:
     // a retry could close an fd that another part of the program has just been given.
-    if (this.#owned) libc().close(this.#fd);
+    libc().close(this.#fd);
   }
 
   toString(): string {

@@ -210,14 +210,36 @@ Deno.test("ffi FdIo: regular files and /dev/null use plain synchronous I/O", asy
   }
 });
 
-Deno.test("ffi FdIo: RawFd.std handles never close our stdio", () => {
+Deno.test("ffi FdIo: RawFd.std handles never close our stdio, but close() settles their waits", async () => {
   const out = RawFd.std(1);
   out.close();
   out.close();
-  assert(out.closed);
-  // fd 1 is still open: F_GETFL works on the number
-  assert(getStatusFlags(1) >= 0);
+  assert(!out.closed, "the handle stays usable");
+  assert(getStatusFlags(1) >= 0, "fd 1 is still open");
   assertEquals(fdNumber(out), 1);
+  // A child reads its stdin (a pipe that never gets data) through FdIo(RawFd.std(0)), closes
+  // the FdIo while the read is pending, and must then exit by itself.
+  const code = `
+    import { FdIo, RawFd, isatty } from "${new URL("../../ffi/mod.ts", import.meta.url)}";
+    const stdin = RawFd.std(0);
+    const io = new FdIo(stdin);
+    const p = io.read(new Uint8Array(8));
+    setTimeout(() => io.close(), 20);
+    const err = await p.then(() => null, (e) => e);
+    console.log(io.kind, err?.code, stdin.closed, isatty(stdin));
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-check", code],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter(); // held open: the child never sees EOF
+  const res = await child.output();
+  await writer.close();
+  assertEquals(new TextDecoder().decode(res.stderr), "");
+  assertEquals(new TextDecoder().decode(res.stdout).trim(), "stream EBADF false false");
 });
 
 for (
