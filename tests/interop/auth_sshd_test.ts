@@ -330,6 +330,26 @@ Deno.test("interop known_hosts: [host]:port lookup without HostKeyAlias, hashed 
 
 const USER = "sshmuxtest";
 
+Deno.test("interop auth: the server's banner is shown exactly as stock ssh shows it", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-banner-" });
+  const banner = `${dir}/banner`;
+  Deno.writeTextFileSync(banner, "Hello\x1b[31mred\tTab\x07bell\r\nline2 é ü\n\x7fdel\n");
+  const sshd = await startSshd({ sshdConfig: [`Banner ${banner}`] });
+  try {
+    const r = await attempt(sshdOptions(sshd), [], null, LogLevel.INFO);
+    assertEquals(r.error, undefined, String(r.error));
+    const stock = await stockSshStderr(sshd, ["-o", "LogLevel=INFO"]);
+    assertEquals(stock.code, 0);
+    assertEquals(r.prompter.shown.join(""), stock.err);
+    // Below INFO (the fixture's LogLevel ERROR) neither client shows it.
+    assertEquals((await attempt(sshdOptions(sshd))).prompter.shown, []);
+    assertEquals((await stockSshStderr(sshd, [])).err, "");
+  } finally {
+    await sshd.stop();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 async function ensureUser(password: string): Promise<void> {
   if ((await run("id", [USER])).code !== 0) {
     const add = await run("useradd", ["-m", "-s", "/bin/sh", USER]);

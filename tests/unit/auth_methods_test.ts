@@ -425,7 +425,7 @@ Deno.test("auth: banner goes to the user unless quiet, sanitized", async () => {
   const banner = "Welcome\x1b[31m to the box\n";
   const r = await auth({ required: ["password"], password: "pw", banner }, {}, ["pw"]);
   assertEquals(r.error, undefined);
-  assertEquals(r.prompter.shown, ["Welcome[31m to the box\n"]);
+  assertEquals(r.prompter.shown, ["Welcome\\033[31m to the box\n"]);
   const q = await auth({ required: ["password"], password: "pw", banner }, { quiet: true }, ["pw"]);
   assertEquals(q.prompter.shown, []);
 });

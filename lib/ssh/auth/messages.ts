@@ -138,9 +138,15 @@ export function parseInfoRequest(msg: Uint8Array): InfoRequest {
   return { name, instruction, prompts };
 }
 
-/** Strips terminal control characters from server text before it reaches the user's tty. */
+/**
+ * Makes server text safe for the user's terminal the way ssh prints banners and prompts
+ * (utf8.c): control characters other than tab, newline and carriage return become octal
+ * escapes ("\033"), so no escape sequence from the server reaches the terminal.
+ */
 export function sanitizeForTerminal(s: string): string {
-  // Keep tab, newline and carriage return; drop other C0/C1 controls and DEL (escape sequences).
   // deno-lint-ignore no-control-regex
-  return s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, "");
+  return s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, (c) => {
+    const bytes = new TextEncoder().encode(c);
+    return Array.from(bytes, (b) => "\\" + b.toString(8).padStart(3, "0")).join("");
+  });
 }
