@@ -288,3 +288,43 @@ Deno.test("ffi fdpass: writes and fd sends issued together keep their order", as
   s2.close();
   await reactorIdle();
 });
+
+Deno.test("ffi fdpass: random frames with fds between them, read back exactly (seeded)", async () => {
+  // A small deterministic PRNG so a failure can be replayed.
+  let seed = 0x5eed1234;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const [s1, s2] = pair();
+  const [r, w] = pipe();
+  const rounds = 150;
+  const plan = Array.from({ length: rounds }, () => ({ len: rand(3000), fd: rand(4) === 0 }));
+  const sender = (async () => {
+    for (const [i, p] of plan.entries()) {
+      const body = new Uint8Array(p.len).fill(i & 0xff);
+      const head = new Uint8Array(4);
+      new DataView(head.buffer).setUint32(0, p.len);
+      // split the frame at a random point into two writes
+      const whole = new Uint8Array([...head, ...body]);
+      const cut = rand(whole.length + 1);
+      await s1.write(whole.subarray(0, cut));
+      await s1.write(whole.subarray(cut));
+      if (p.fd) await s1.sendFd(w);
+    }
+  })();
+  for (const [i, p] of plan.entries()) {
+    const head = (await s2.readExact(4))!;
+    const len = new DataView(head.buffer).getUint32(0);
+    assertEquals(len, p.len, `frame ${i}`);
+    const body = await s2.readExact(len);
+    assert(body!.every((b) => b === (i & 0xff)), `frame ${i} body`);
+    if (p.fd) (await s2.recvFd()).close();
+  }
+  await sender;
+  s1.close();
+  assertEquals(await s2.readExact(4), null);
+  for (const f of [r, w]) f.close();
+  s2.close();
+  await reactorIdle();
+});
