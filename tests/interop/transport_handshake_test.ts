@@ -48,6 +48,8 @@ Deno.test("transport: default handshake with sshd reaches SERVICE_ACCEPT and ver
       assert(fps.has(seen.split(" ")[1]), `fingerprint ${seen} not in ${[...fps]}`);
       assert(t.serverVersion.startsWith("SSH-2.0-OpenSSH_"));
       assertEquals(t.sessionId.length, 32);
+      // Debian's 9.2p1 carries the Terrapin fix: strict kex must have been negotiated.
+      assert(t.strictKex, "strict kex not negotiated");
       await serviceRequest(t);
       assert(t.serverSigAlgs?.includes("ssh-ed25519"), `server-sig-algs: ${t.serverSigAlgs}`);
       assert(t.stats.packetsIn >= 4 && t.stats.bytesOut > 0);

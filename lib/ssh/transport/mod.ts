@@ -31,7 +31,12 @@ export interface TransportConfig {
 export const DEFAULT_REKEY_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_REKEY_SECONDS = 3600;
 
-/** Connects and completes the first key exchange. Throws FatalError/ProtocolError/DisconnectError. */
+/**
+ * Connects and completes the first key exchange. Throws FatalError (connect failures, bad
+ * `-o` lists), ProtocolError (negotiation, bad signature, malformed input) or DisconnectError;
+ * an error thrown by `verifyHostKey` is rethrown as is. `serverSigAlgs` is filled in when the
+ * server's EXT_INFO arrives, which is before its reply to the first service request.
+ */
 export async function connectTransport(cfg: TransportConfig): Promise<SshTransport> {
   let lists;
   try {

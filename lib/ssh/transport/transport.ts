@@ -87,6 +87,11 @@ export class SshTransport implements PacketTransport {
     this.outbox = new Outbox(stream, (e) => this.fail(e, false), (n) => (this.stats.bytesOut += n));
   }
 
+  /** Strict kex (kex-strict-*-v00@openssh.com) was negotiated in the first exchange. */
+  get strictKex(): boolean {
+    return this.strict;
+  }
+
   private get where(): string {
     return `${this.opts.host} port ${this.opts.port}`;
   }
@@ -189,6 +194,11 @@ export class SshTransport implements PacketTransport {
 
   // ---------------------------------------------------------------- receiving
 
+  /**
+   * The next message for the layers above (types 5, 6 and >= 50). Resolves null after a clean
+   * end of stream; rejects with DisconnectError after the server's DISCONNECT and with
+   * ProtocolError after a protocol failure.
+   */
   receive(): Promise<Uint8Array | null> {
     const p = this.inbox.shift();
     if (p) {
