@@ -29,19 +29,21 @@ Deno.test("ffi unix: listenUnix makes a 0600 socket, leaves no temp name, refuse
   const dir = Deno.makeTempDirSync({ prefix: "ffi-unix-" });
   try {
     const path = `${dir}/ctl`;
-    const ls = listenUnix(path);
+    const listener = listenUnix(path);
     const st = Deno.lstatSync(path);
     assert(st.isSocket, "a socket at the path");
     assertEquals(st.mode! & 0o777, 0o600);
+    const stat = new Deno.Command("stat", { args: ["-c", "%A", path] }).outputSync();
+    assertEquals(new TextDecoder().decode(stat.stdout).trim(), "srw-------");
     assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["ctl"], "temp name removed");
-    assert(isCloexec(liveFd(ls, "t")));
-    assert(getStatusFlags(liveFd(ls, "t")) & abi.const.O_NONBLOCK, "listener is non-blocking");
+    assert(isCloexec(liveFd(listener, "t")));
+    assert(getStatusFlags(liveFd(listener, "t")) & abi.const.O_NONBLOCK, "non-blocking");
     assertEquals(sysCode(() => listenUnix(path)), "EEXIST");
     assertEquals([...Deno.readDirSync(dir)].length, 1, "failed attempt cleaned up its temp name");
     // an ordinary file at the path is refused the same way
     Deno.writeTextFileSync(`${dir}/file`, "x");
     assertEquals(sysCode(() => listenUnix(`${dir}/file`)), "EEXIST");
-    ls.close();
+    listener.close();
     await reactorIdle();
   } finally {
     Deno.removeSync(dir, { recursive: true });
