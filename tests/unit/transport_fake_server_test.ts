@@ -165,3 +165,44 @@ Deno.test("fake server: a silent server hits ConnectTimeout during the banner ex
   (await accepted).close();
   l.close();
 });
+
+Deno.test("fake server: random garbage after the version → only typed errors, socket closed (40 rounds)", async () => {
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+  for (let round = 0; round < 40; round++) {
+    const junk = new Uint8Array(16 + Math.floor(rand() * 2000)).map(() => Math.floor(rand() * 256));
+    if (round % 2 === 0) {
+      // Plausible framing: a small length so the decoder gets past the length check.
+      junk.set([0, 0, 0, 12 + 8 * Math.floor(rand() * 4), 4 + Math.floor(rand() * 4)]);
+    }
+    const { err } = await against(async (c) => {
+      await c.write(te.encode("SSH-2.0-fake\r\n"));
+      await c.write(junk);
+      c.close();
+    });
+    assert(
+      err instanceof ProtocolError || err instanceof DisconnectError,
+      `round ${round}: ${err}`,
+    );
+  }
+});
+
+Deno.test("ProxyCommand that exits at once, and an unknown host → ssh-style errors", async () => {
+  const e1 = await connectTransport({
+    host: "example",
+    port: 22,
+    proxyCommand: "exit 3",
+    verifyHostKey: () => Promise.resolve(),
+  }).then(() => undefined, (e) => e as Error);
+  if (!(e1 instanceof DisconnectError)) throw new Error(`expected DisconnectError, got ${e1}`);
+  assert(e1.message.includes("kex_exchange_identification"), e1.message);
+  const e2 = await connectTransport({
+    host: "nosuchhost.invalid",
+    port: 22,
+    verifyHostKey: () => Promise.resolve(),
+  }).then(() => undefined, (e) => e as Error);
+  assertEquals(
+    e2?.message,
+    "ssh: Could not resolve hostname nosuchhost.invalid: Name or service not known",
+  );
+});
