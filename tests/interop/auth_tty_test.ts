@@ -6,7 +6,8 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { run, sshmuxPath } from "../helpers/run.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 
-const USER = "sshmuxtest";
+// Its own user per test file: files run in parallel and each sets the password.
+const USER = "sshmuxtest2";
 const dec = new TextDecoder();
 const enc = new TextEncoder();
 
@@ -58,7 +59,8 @@ async function onPty(argv: string[], dialog: [string, string][]): Promise<PtyRun
 async function ensureUser(password: string): Promise<void> {
   if ((await run("id", [USER])).code !== 0) {
     const add = await run("useradd", ["-m", "-s", "/bin/sh", USER]);
-    assertEquals(add.code, 0, `useradd (needs root): ${add.err}`);
+    // Exit 9 = created meanwhile by a concurrent run: fine.
+    assert(add.code === 0 || add.code === 9, `useradd (needs root): ${add.err}`);
   }
   assertEquals((await run("chpasswd", [], { stdin: `${USER}:${password}\n` })).code, 0);
 }

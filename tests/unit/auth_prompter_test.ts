@@ -86,19 +86,15 @@ Deno.test("prompter: ^D on an empty hidden prompt is EOF; ^U clears the line", a
 });
 
 Deno.test("prompter: no terminal (and no askpass allowed) means no answer", async () => {
-  const saved = Deno.env.get("DISPLAY");
-  Deno.env.delete("DISPLAY");
-  try {
-    assertEquals(await new TtyPrompter("/nonexistent/tty", false).ask("x: ", false), null);
-  } finally {
-    if (saved !== undefined) Deno.env.set("DISPLAY", saved);
-  }
+  const p = new TtyPrompter({ path: "/nonexistent/tty", useStdin: false, env: () => undefined });
+  assertEquals(await p.ask("x: ", false), null);
 });
 
 Deno.test("prompter: SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force, failure, never", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "sshmux-askpass-" });
-  const keys = ["SSH_ASKPASS", "SSH_ASKPASS_REQUIRE", "DISPLAY"];
-  const saved = keys.map((k) => Deno.env.get(k));
+  // A private environment per prompter: the process environment is shared with parallel tests.
+  const withEnv = (vars: Record<string, string>, path = "/dev/tty") =>
+    new TtyPrompter({ path, useStdin: false, env: (k) => vars[k] });
   try {
     Deno.writeTextFileSync(
       `${dir}/ok`,
@@ -108,26 +104,22 @@ Deno.test("prompter: SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force, failure, never"
       },
     );
     Deno.writeTextFileSync(`${dir}/fail`, "#!/bin/sh\nexit 1\n", { mode: 0o755 });
-    Deno.env.set("SSH_ASKPASS", `${dir}/ok`);
-    Deno.env.set("SSH_ASKPASS_REQUIRE", "force");
-    assertEquals(await new TtyPrompter().ask("Pass: ", false), "answer to Pass: ");
-    Deno.env.set("SSH_ASKPASS", `${dir}/fail`);
-    assertEquals(await new TtyPrompter().ask("Pass: ", false), null);
-    // No tty and askpass not allowed (no display, "never"): no answer, askpass not run.
-    Deno.env.set("SSH_ASKPASS", `${dir}/ok`);
-    Deno.env.set("SSH_ASKPASS_REQUIRE", "never");
-    Deno.env.set("DISPLAY", ":0");
-    assertEquals(await new TtyPrompter("/nonexistent/tty", false).ask("x: ", false), null);
+    const force = { SSH_ASKPASS: `${dir}/ok`, SSH_ASKPASS_REQUIRE: "force" };
+    assertEquals(await withEnv(force).ask("Pass: ", false), "answer to Pass: ");
+    const fail = { SSH_ASKPASS: `${dir}/fail`, SSH_ASKPASS_REQUIRE: "force" };
+    assertEquals(await withEnv(fail).ask("Pass: ", false), null);
+    // No tty and askpass not allowed ("never" beats a display): no answer, askpass not run.
+    const never = { SSH_ASKPASS: `${dir}/ok`, SSH_ASKPASS_REQUIRE: "never", DISPLAY: ":0" };
+    assertEquals(await withEnv(never, "/nonexistent/tty").ask("x: ", false), null);
     // No tty, a display and no preference: askpass is the fallback.
-    Deno.env.delete("SSH_ASKPASS_REQUIRE");
+    const display = { SSH_ASKPASS: `${dir}/ok`, DISPLAY: ":0" };
+    assertEquals(await withEnv(display, "/nonexistent/tty").ask("y: ", false), "answer to y: ");
+    // No display, no force: askpass is not allowed even without a tty.
     assertEquals(
-      await new TtyPrompter("/nonexistent/tty", false).ask("y: ", false),
-      "answer to y: ",
+      await withEnv({ SSH_ASKPASS: `${dir}/ok` }, "/nonexistent/tty").ask("z: ", false),
+      null,
     );
   } finally {
-    keys.forEach((k, i) =>
-      saved[i] === undefined ? Deno.env.delete(k) : Deno.env.set(k, saved[i]!)
-    );
     Deno.removeSync(dir, { recursive: true });
   }
 });

@@ -7,8 +7,10 @@ const dec = new TextDecoder();
 const MAX_ANSWER = 1024;
 
 /** ssh's askpass rules: allowed with a display; SSH_ASKPASS_REQUIRE force/prefer/never. */
-export function askpassMode(): { use: boolean; allow: boolean } {
-  const env = (k: string) => Deno.env.get(k) ?? "";
+export type EnvLookup = (name: string) => string | undefined;
+
+export function askpassMode(getEnv: EnvLookup): { use: boolean; allow: boolean } {
+  const env = (k: string) => getEnv(k) ?? "";
   let allow = env("DISPLAY") !== "" || env("WAYLAND_DISPLAY") !== "";
   let use = false;
   const require = env("SSH_ASKPASS_REQUIRE").toLowerCase();
@@ -19,8 +21,8 @@ export function askpassMode(): { use: boolean; allow: boolean } {
 }
 
 /** Runs $SSH_ASKPASS (default /usr/bin/ssh-askpass) with the prompt; its first line is the answer. */
-export async function runAskpass(prompt: string): Promise<string | null> {
-  const program = Deno.env.get("SSH_ASKPASS") || "/usr/bin/ssh-askpass";
+export async function runAskpass(prompt: string, getEnv: EnvLookup): Promise<string | null> {
+  const program = getEnv("SSH_ASKPASS") || "/usr/bin/ssh-askpass";
   try {
     const r = await new Deno.Command(program, {
       args: [prompt],

@@ -5,7 +5,7 @@
 // (askpass.ts). Kept in one file so the terminal side can move to ffi/ termios later.
 
 import { FatalError } from "../../errors.ts";
-import { askpassMode, runAskpass } from "./askpass.ts";
+import { askpassMode, type EnvLookup, runAskpass } from "./askpass.ts";
 
 export interface Prompter {
   /** Shows `prompt` and reads one line; `echo` false hides the typing. null = no tty / EOF. */
@@ -60,9 +60,25 @@ function stdinTerminal(): Terminal | undefined {
   };
 }
 
+export interface TtyPrompterOptions {
+  /** The terminal device (default /dev/tty). */
+  path?: string;
+  /** Fall back to stdin when it is a terminal (default true; tests turn it off). */
+  useStdin?: boolean;
+  /** Environment lookup for DISPLAY / SSH_ASKPASS* (default the process environment). */
+  env?: EnvLookup;
+}
+
 export class TtyPrompter implements Prompter {
-  /** `path` is the terminal device; `useStdin` false keeps to that device only (tests). */
-  constructor(private readonly path = "/dev/tty", private readonly useStdin = true) {}
+  private readonly path: string;
+  private readonly useStdin: boolean;
+  private readonly env: EnvLookup;
+
+  constructor(o: TtyPrompterOptions = {}) {
+    this.path = o.path ?? "/dev/tty";
+    this.useStdin = o.useStdin ?? true;
+    this.env = o.env ?? ((k) => Deno.env.get(k));
+  }
 
   show(text: string): void {
     try {
@@ -71,12 +87,12 @@ export class TtyPrompter implements Prompter {
   }
 
   async ask(prompt: string, echo: boolean): Promise<string | null> {
-    const mode = askpassMode();
+    const mode = askpassMode(this.env);
     let tty: Terminal | undefined;
     if (!mode.use) {
       tty = await openDevTty(this.path) ?? (this.useStdin ? stdinTerminal() : undefined);
     }
-    if (!tty) return mode.allow ? await runAskpass(prompt) : null;
+    if (!tty) return mode.allow ? await runAskpass(prompt, this.env) : null;
     try {
       // Like ssh: start at column 0, over anything typed before the prompt appeared.
       await tty.write(enc.encode("\r"));
