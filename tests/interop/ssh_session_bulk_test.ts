@@ -59,3 +59,41 @@ Deno.test("server rekeys every 1 MiB during a 20 MiB transfer", async () => {
     await sshd.stop();
   }
 });
+
+Deno.test("a stalled local reader stops the server: memory stays bounded", async () => {
+  const sshd = await startSshd();
+  const total = 300_000_000;
+  const pidFile = `${sshd.dir}/mux.pid`;
+  // The reader sleeps first: the pipe fills, the channel window closes, sshd must wait.
+  const script = `bash -c 'echo $$ > ${pidFile}; exec ${sshmuxPath()} -F ${sshd.config} x ` +
+    `"head -c ${total} /dev/zero"' | (sleep 5; wc -c)`;
+  const child = new Deno.Command("bash", { args: ["-c", script], stdout: "piped", stderr: "piped" })
+    .spawn();
+  try {
+    let pid = 0;
+    const started = Date.now();
+    while (!pid && Date.now() - started < 5000) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        pid = Number(Deno.readTextFileSync(pidFile).trim());
+      } catch { /* not yet */ }
+    }
+    let maxRssKb = 0;
+    while (Date.now() - started < 4000) {
+      await new Promise((r) => setTimeout(r, 200));
+      const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+      maxRssKb = Math.max(maxRssKb, Number(m?.[1] ?? 0));
+    }
+    const res = await child.output();
+    assertEquals(res.code, 0, new TextDecoder().decode(res.stderr));
+    assertEquals(Number(new TextDecoder().decode(res.stdout).trim()), total);
+    // 300 MB were pending; with flow control we hold about one window (2 MiB) plus the runtime.
+    assert(maxRssKb > 0 && maxRssKb < 120_000, `RSS ${maxRssKb} kB while stalled`);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    await sshd.stop();
+  }
+});
