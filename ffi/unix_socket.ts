@@ -95,7 +95,8 @@ export class UnixSocket {
           continue;
         }
         if (r === 0) return null;
-        return buf.subarray(0, r);
+        // A small read would otherwise pin the whole max-sized buffer for as long as it lives.
+        return r < max / 2 ? buf.slice(0, r) : buf.subarray(0, r);
       }
     });
   }
