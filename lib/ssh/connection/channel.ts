@@ -129,7 +129,10 @@ export class Channel {
     return this.readFrom(this.data);
   }
 
-  /** Next stderr (extended data type 1) chunk; null at EOF. */
+  /**
+   * Next stderr (extended data type 1) chunk; null at EOF. Stderr shares the window with data:
+   * a session whose stderr is never read stalls once a window of it is queued.
+   */
   readExtended(): Promise<Uint8Array | null> {
     return this.readFrom(this.stderr);
   }
