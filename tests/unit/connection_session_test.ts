@@ -18,6 +18,7 @@ import {
   encodeEnv,
   encodeString,
   EscapeFilter,
+  fdStdio,
   type LocalStdio,
   matchPattern,
   runSession,
@@ -27,6 +28,7 @@ import {
 import { WireReader } from "../../lib/wire/reader.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
 import { captureLog } from "../../lib/log.ts";
+import { FdIo, pipe } from "../../ffi/mod.ts";
 import { decideTty, sessionKind } from "../../lib/ssh/plain.ts";
 
 const enc = new TextEncoder();
@@ -371,4 +373,56 @@ Deno.test("tty decision follows ssh.c: RequestTTY, command, -N, -n, stdin a term
   assertEquals(sessionKind({ sessionType: "subsystem" }, "sftp"), "subsystem");
   assertEquals(sessionKind({ sessionType: "default" }, ""), "shell");
   assertEquals(sessionKind({ sessionType: "default" }, "ls"), "exec");
+});
+
+Deno.test("fdStdio: a session on passed fds (pipes) — stdin in, stdout/stderr out, all closed", async () => {
+  const [inR, inW] = pipe();
+  const [outR, outW] = pipe();
+  const [errR, errW] = pipe();
+  const stdio = fdStdio(inR, outW, errW);
+  const feed = new FdIo(inW);
+  const outReader = new FdIo(outR);
+  const errReader = new FdIo(errR);
+  const readAll = async (io: FdIo) => {
+    const buf = new Uint8Array(4096);
+    let s = "";
+    for (;;) {
+      const n = await io.read(buf);
+      if (n === 0) return s;
+      s += dec.decode(buf.subarray(0, n));
+    }
+  };
+  const peer = new ScriptedPeer();
+  const conn = new SshConnection(peer.local);
+  try {
+    assertEquals(stdio.terminal.isTty(), false);
+    const running = runSession(conn, opts(), stdio);
+    const { localId } = await peer.acceptOpen();
+    await peer.expect("channel-request");
+    await peer.send(encodeChannelReply(localId, true));
+    await feed.write(enc.encode("from a pipe"));
+    feed.close();
+    let input = "";
+    for (;;) {
+      const m = await peer.next();
+      if (m.kind === "eof") break;
+      if (m.kind === "data") input += dec.decode(m.data);
+    }
+    assertEquals(input, "from a pipe");
+    await peer.send(encodeData(localId, enc.encode("out")));
+    await peer.send(encodeExtendedData(localId, 1, enc.encode("err")));
+    await peer.send(encodeChannelRequest(localId, "exit-status", false, u32(3)));
+    await peer.send(encodeClose(localId));
+    assertEquals(await running, 3);
+    stdio.close!();
+    assertEquals(await readAll(outReader), "out");
+    assertEquals(await readAll(errReader), "err");
+    assert(inR.closed && outW.closed && errW.closed, "the passed fds were closed");
+  } finally {
+    stdio.close!();
+    feed.close();
+    outReader.close();
+    errReader.close();
+    conn.close();
+  }
 });

@@ -3,7 +3,7 @@ export { Session, SessionStartError } from "./session.ts";
 export type { SessionExit, SessionKind, SessionSetup } from "./session.ts";
 export * from "./requests.ts";
 export { matchPattern, sessionEnv } from "./env.ts";
-export { denoStdio, processStdio } from "./stdio.ts";
+export { denoStdio, fdStdio, processStdio } from "./stdio.ts";
 export type { LocalStdio, LocalTerminal } from "./stdio.ts";
 export { startServerAlive } from "./keepalive.ts";
 export { runSession } from "./run_session.ts";

@@ -100,6 +100,44 @@ function ffiStdio(): LocalStdio {
   };
 }
 
+/**
+ * A session's stdio on fds handed to us (a mux master's passed fds): FdIo on each, terminal
+ * queries on stdin. Raw mode and SIGWINCH stay with whoever owns the terminal (the mux client),
+ * so enterRaw is a no-op and resizes come from `onResize` callers. close() closes the three
+ * FdIo (restoring their status flags; owned RawFds are closed, std ones only released).
+ */
+export function fdStdio(stdin: RawFd, stdout: RawFd, stderr: RawFd): LocalStdio {
+  const ios: FdIo[] = [];
+  try {
+    for (const fd of [stdin, stdout, stderr]) ios.push(new FdIo(fd));
+  } catch (e) {
+    for (const io of ios) io.close();
+    throw e;
+  }
+  const [i, o, e] = ios;
+  let closed = false;
+  return {
+    stdin: i,
+    stdout: o,
+    stderr: e,
+    terminal: {
+      isTty: () => !stdin.closed && isatty(stdin),
+      size: () => {
+        const w = stdin.closed ? null : getWinsize(stdin);
+        return w ? { cols: w.cols, rows: w.rows, widthPx: w.xpixel, heightPx: w.ypixel } : null;
+      },
+      modes: () => ttyModes(stdin),
+      enterRaw: () => () => {},
+      onResize: () => () => {},
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      for (const io of ios) io.close();
+    },
+  };
+}
+
 /** Our own process stdio through Deno's APIs. */
 export function denoStdio(): LocalStdio {
   return {
