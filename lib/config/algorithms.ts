@@ -83,6 +83,11 @@ export const ciphersValid = exact(CIPHERS);
 export const macsValid = exact(MACS);
 export const kexNamesValid = exact(KEX);
 
+/** The first name kex_names_valid() would complain about ("Unsupported KEX algorithm"). */
+export function unknownKexName(list: string): string | undefined {
+  return names(list).find((n) => !KEX.has(n));
+}
+
 /** Key type lists may use wildcards, each of which must match at least one known type. */
 export function keyTypesValid(list: string): boolean {
   if (list === "") return false;

@@ -8,7 +8,13 @@ import { convtime, parseControlMaster, parseControlPersist } from "./control_per
 import { parseForward, sameForward } from "./forward_spec.ts";
 import { matchPattern } from "./match.ts";
 import type { ForwardSpec } from "./options.ts";
-import { ciphersValid, kexNamesValid, keyTypesValid, macsValid } from "./algorithms.ts";
+import {
+  ciphersValid,
+  kexNamesValid,
+  keyTypesValid,
+  macsValid,
+  unknownKexName,
+} from "./algorithms.ts";
 import {
   ADDRESS_FAMILY,
   atoiErr,
@@ -130,8 +136,12 @@ export function applyOption(
     const a = next();
     if (a === undefined || a === "") return missing;
     // A "-" list removes patterns from the defaults and is not checked; "+" / "^" are.
-    if (!a.startsWith("-") && !valid(/^[+^]/.test(a) ? a.slice(1) : a)) {
-      return `${where}: Bad ${what} '${a}'.`;
+    const body = /^[+^]/.test(a) ? a.slice(1) : a;
+    if (!a.startsWith("-") && !valid(body)) {
+      // kex_names_valid() names the culprit first, on its own line.
+      const kex = key === "kexAlgorithms" ? unknownKexName(body) : undefined;
+      const first = kex === undefined ? "" : `Unsupported KEX algorithm "${kex}"\n`;
+      return `${first}${where}: Bad ${what} '${a}'.`;
     }
     set(key, a as never);
     return undefined;

@@ -4,7 +4,8 @@ import type { Options } from "./options.ts";
 import { PORT_STREAMLOCAL } from "./options.ts";
 import { formatForward } from "./forward_spec.ts";
 
-const LEVEL_NAMES = ["QUIET", "FATAL", "ERROR", "INFO", "VERBOSE", "DEBUG1", "DEBUG2", "DEBUG3"];
+// log_level_name(): the first name in ssh's table for a level, so DEBUG1 prints as "DEBUG".
+const LEVEL_NAMES = ["QUIET", "FATAL", "ERROR", "INFO", "VERBOSE", "DEBUG", "DEBUG2", "DEBUG3"];
 
 const yn = (b: boolean) => (b ? "yes" : "no");
 

@@ -1,6 +1,6 @@
 // Differential test: random command lines (from a vocabulary of ssh options, valid and
 // invalid) resolved by us and by the real `ssh -G`, compared key by key. Fixed seed.
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { localEnv, parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
 import { formatConfig } from "../../lib/config/dump.ts";
 
@@ -43,6 +43,7 @@ const KEYS = new Set([
   "forkafterauthentication",
   "bindaddress",
   "preferredauthentications",
+  "loglevel",
 ]);
 
 // Pieces that are valid for ssh 9.2 and for us (no User tokens, no
@@ -133,6 +134,21 @@ const PIECES: string[][] = [
   ["-oTCPKeepAlive=no"],
   ["-oVisualHostKey=yes"],
   ["-oLogLevel=ERROR"],
+  ["-q"],
+  ["-vvv"],
+  ["-oLogLevel=debug2"],
+  ["-oCiphers=aes128-ctr,chacha20-poly1305@openssh.com"],
+  ["-oCiphers=aes*"],
+  ["-c", "nope"],
+  ["-c", "^aes256-ctr"],
+  ["-m", "hmac-sha2-256-etm@openssh.com"],
+  ["-m", "+hmac-sha1"],
+  ["-oKexAlgorithms=+bogus"],
+  ["-oKexAlgorithms=-diffie-hellman*"],
+  ["-oHostKeyAlgorithms=ssh-ed25519*"],
+  ["-oHostKeyAlgorithms=nope*"],
+  ["-oPubkeyAcceptedAlgorithms=+ssh-rsa"],
+  ["-oMACs=umac-64@openssh.com"],
   ["-v"],
   // invalid ones: both must fail with the same first line
   ["-p", "0"],
@@ -168,7 +184,8 @@ function rng(seed: number) {
 
 /** The compared lines. With a ProxyJump, %C differs between 9.2 (no %j) and 9.6+/sshmux. */
 function pick(text: string, jump = false): string[] {
-  return text.split("\n").filter((l) => {
+  // Debian's ssh names the QUIET level "SILENT" in -G output; upstream says QUIET.
+  return text.replace(/^loglevel SILENT$/m, "loglevel QUIET").split("\n").filter((l) => {
     const k = l.split(" ")[0];
     return KEYS.has(k) && !(jump && k === "controlpath");
   }).sort();
@@ -195,8 +212,11 @@ Deno.test("config random oracle: random command lines agree with `ssh -G`", asyn
     const what = `ssh -G ${args.join(" ")}`;
     if (real.code !== 0) {
       // With -v, ssh prints debug lines before the error: look for ours among its lines.
+      // With -q, ssh's fatal() prints nothing: then it is enough that we fail too.
       const lines = dec.decode(real.stderr).split("\n").map((l) => l.replace(/\r$/, ""));
       const first = ourErr.split("\n")[0];
+      assert(first !== "", `${what}: ssh failed, we did not`);
+      if (lines.join("") === "" && args.includes("-q")) continue;
       assertEquals(lines.includes(first) ? first : lines.join("\n"), first, what);
       continue;
     }
@@ -223,6 +243,13 @@ const BLOCKS = [
   "Match host real-*",
   "Host=host",
   "Match user=bob host=*",
+  "Match exec true",
+  'Match exec "test %h = host"',
+  "Match final",
+  "Match canonical",
+  "Match final host real-*",
+  // (not "Match !final": 9.2 starts a final pass for it too, fixed upstream since)
+  "Match exec false user alice",
 ];
 const LINES = [
   "Port 2222",
@@ -284,6 +311,12 @@ const LINES = [
   "ControlPersist later",
   "SendEnv A=B",
   "LocalForward 5",
+  "Ciphers aes*",
+  "KexAlgorithms +bogus",
+  "HostKeyAlgorithms nope*",
+  // includes (INCDIR is replaced with the test's directory)
+  "Include INCDIR/inc-*",
+  "Include INCDIR/none-*",
 ];
 
 Deno.test("config random oracle: random config files agree with `ssh -G -F`", async () => {
