@@ -2,7 +2,7 @@
 // stdin/stdout (`sh -c`, like ssh). Connection failures become FatalError with ssh's messages
 // ("ssh: connect to host H port P: Connection refused").
 
-import { FatalError } from "../../errors.ts";
+import { DisconnectError, FatalError } from "../../errors.ts";
 import { log } from "../../log.ts";
 
 export interface ByteStream {
@@ -26,18 +26,25 @@ class TcpStream implements ByteStream {
     this.local = { host: l.hostname, port: l.port };
     this.remote = { host: r.hostname, port: r.port };
   }
+  private get where(): string {
+    return `${this.remote.host} port ${this.remote.port}`;
+  }
   async read(buf: Uint8Array): Promise<number | null> {
     if (this.closed) return null;
     try {
       return await this.conn.read(buf);
     } catch (e) {
       if (this.closed) return null;
-      throw e;
+      throw ioError(e, this.where, "read");
     }
   }
   async write(data: Uint8Array): Promise<void> {
     let off = 0;
-    while (off < data.length) off += await this.conn.write(data.subarray(off));
+    try {
+      while (off < data.length) off += await this.conn.write(data.subarray(off));
+    } catch (e) {
+      throw ioError(e, this.where, "write");
+    }
   }
   close(): void {
     if (this.closed) return;
@@ -46,6 +53,18 @@ class TcpStream implements ByteStream {
       this.conn.close();
     } catch { /* already closed by the runtime */ }
   }
+}
+
+/** A socket error after connect, worded like ssh ("Connection reset by H port P"). */
+function ioError(e: unknown, where: string, op: "read" | "write"): DisconnectError {
+  if (e instanceof Deno.errors.ConnectionReset) {
+    return new DisconnectError(`Connection reset by ${where}`);
+  }
+  if (e instanceof Deno.errors.BrokenPipe) {
+    return new DisconnectError(`${op} to ${where}: Broken pipe`);
+  }
+  const msg = e instanceof Error ? e.message.replace(/\s*\(os error \d+\)$/, "") : String(e);
+  return new DisconnectError(`${op} ${where}: ${msg}`);
 }
 
 function connectErrorText(e: unknown): string {
