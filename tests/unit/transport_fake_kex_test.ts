@@ -332,3 +332,38 @@ Deno.test("fake kex: client rekey() answered by the server; then a server DISCON
   assertEquals(r.serverErr, undefined);
   assertEquals(r.clientErr, undefined);
 });
+
+Deno.test("fake kex: a server that stops reading makes send() wait (bounded queue), close() releases it", async () => {
+  let release!: () => void;
+  const stopped = new Promise<void>((r) => (release = r));
+  let blockedAfter = -1;
+  const r = await withServer({ strict: true }, async (s) => {
+    await s.kex();
+    await stopped; // never reads again until the client is done
+  }, async (t) => {
+    const chunk = new WireWriter(32 * 1024 + 16).u8(94).u32(0).string(new Uint8Array(32 * 1024))
+      .finish();
+    let pending: Promise<unknown> = Promise.resolve();
+    for (let i = 0; i < 2000; i++) {
+      pending = t.send(chunk);
+      const ok = await Promise.race([
+        pending.then(() => true),
+        new Promise<boolean>((res) => setTimeout(() => res(false), 300)),
+      ]);
+      if (!ok) {
+        blockedAfter = i;
+        break;
+      }
+    }
+    t.close();
+    const settled = await Promise.race([
+      pending.then(() => true, () => true),
+      new Promise<boolean>((res) => setTimeout(() => res(false), 1000)),
+    ]);
+    assert(settled, "close() did not release the waiting send()");
+    release();
+  });
+  assertEquals(r.clientErr, undefined);
+  // Socket buffers absorb some megabytes; the transport's own queue is capped at 4 MiB.
+  assert(blockedAfter > 0 && blockedAfter < 1000, `send() never blocked (${blockedAfter})`);
+});
