@@ -160,10 +160,42 @@ Deno.test("keys: a signer refuses algorithms of other key types", async () => {
   await assertRejects(() => s.sign("rsa-sha2-512", msg));
 });
 
-Deno.test("keys: encrypted PEM is refused with a typed error", async () => {
-  const text = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n" +
-    "DEK-Info: AES-128-CBC,00000000000000000000000000000000\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
-  await assertRejects(() => loadPrivateKey(text), KeyFormatError, "encrypted PEM");
+Deno.test("keys: encrypted PEM (traditional AES/3DES, PKCS#8 PBES2) with right/wrong/no passphrase", async () => {
+  const cases: [string, string[]][] = [
+    ["pemenc_rsa", ["-t", "rsa", "-b", "2048", "-m", "PEM"]],
+    ["pemenc_ec", ["-t", "ecdsa", "-m", "PEM"]],
+    ["p8enc_rsa", ["-t", "rsa", "-b", "2048", "-m", "PKCS8"]],
+    ["p8enc_ec", ["-t", "ecdsa", "-b", "384", "-m", "PKCS8"]],
+  ];
+  const paths: string[] = [];
+  for (const [name, args] of cases) paths.push(await keygen(name, [...args, "-N", "pem pass"]));
+  // openssl's traditional 3DES encryption, with the public key taken out by ssh-keygen.
+  const des = `${dir}/pemenc_des`;
+  const o = await run("openssl", [
+    "genrsa",
+    "-traditional",
+    "-des3",
+    "-passout",
+    "pass:pem pass",
+    "-out",
+    des,
+    "2048",
+  ]);
+  assertEquals(o.code, 0, o.err);
+  Deno.chmodSync(des, 0o600);
+  const y = await run("ssh-keygen", ["-y", "-P", "pem pass", "-f", des]);
+  assertEquals(y.code, 0, y.err);
+  Deno.writeTextFileSync(`${des}.pub`, y.out);
+  paths.push(des);
+  for (const path of paths) {
+    const text = await readKeyFile(path);
+    assert(text.includes("ENCRYPTED"), `${path} should be encrypted PEM`);
+    assertEquals(inspectPrivateKey(text).encrypted, true);
+    await assertRejects(() => loadPrivateKey(text), PassphraseRequiredError);
+    await assertRejects(() => loadPrivateKey(text, "wrong pass"), IncorrectPassphraseError);
+    const s = await loadPrivateKey(text, "pem pass", path);
+    await signAndVerify(s, `${path}.pub`, false);
+  }
 });
 
 Deno.test("keys: .pub lines: good, mismatched type, garbage", () => {
@@ -250,6 +282,40 @@ Deno.test("keys: fuzz: truncated, bit-flipped and random key files give typed er
     ]
   ) {
     await expectTypedOutcome(junk);
+  }
+});
+
+Deno.test("keys: fuzz: damaged encrypted PEM/PKCS#8 with a passphrase gives typed errors", async () => {
+  let seed = 777;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  for (const [name, args] of [["fz_p8", ["-m", "PKCS8"]], ["fz_pem", ["-m", "PEM"]]] as const) {
+    const text = Deno.readTextFileSync(
+      await keygen(name, ["-t", "ecdsa", ...args, "-N", "fuzz pass"]),
+    );
+    const lines = text.trim().split("\n");
+    const head = lines.filter((l) => l.startsWith("-----") || l.includes(":"));
+    const raw = Uint8Array.from(
+      atob(lines.filter((l) => !l.startsWith("-----") && !l.includes(":") && l).join("")),
+      (c) => c.charCodeAt(0),
+    );
+    const armor = (bytes: Uint8Array) => {
+      const body = btoa(String.fromCharCode(...bytes)).replace(/(.{64})/g, "$1\n");
+      return [...head.slice(0, -1), "", body, head.at(-1)].join("\n");
+    };
+    // The reassembled, undamaged file loads: the loop below really tests damage.
+    assertEquals((await loadPrivateKey(armor(raw), "fuzz pass")).keyType, "ecdsa-sha2-nistp256");
+    for (let i = 0; i < 150; i++) {
+      const b = Uint8Array.from(raw);
+      if (i % 3 === 0) {
+        b[rnd() % b.length] ^= 1 << (rnd() % 8);
+      } else if (i % 3 === 1) {
+        b[rnd() % Math.min(b.length, 120)] = rnd() & 0xff; // the PBES2 parameters
+      }
+      await expectTypedOutcome(
+        armor(i % 3 === 2 ? b.subarray(0, rnd() % b.length) : b),
+        "fuzz pass",
+      );
+    }
   }
 });
 

@@ -1,15 +1,23 @@
-// Unencrypted PEM private keys, as older ssh-keygen and openssl write them: PKCS#1
-// ("BEGIN RSA PRIVATE KEY"), SEC1 ("BEGIN EC PRIVATE KEY") and PKCS#8 ("BEGIN PRIVATE KEY").
-// A minimal DER reader takes out the integers; encrypted PEM is refused with a clear message.
+// PEM private keys, as older ssh-keygen and openssl write them: PKCS#1 ("BEGIN RSA PRIVATE
+// KEY"), SEC1 ("BEGIN EC PRIVATE KEY"), PKCS#8 ("BEGIN PRIVATE KEY"), plain or encrypted
+// (traditional Proc-Type/DEK-Info, or PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY"; pem_decrypt.ts).
 
-import { KeyFormatError } from "./key_errors.ts";
+import { derItems, hex, int, octets, seq } from "./der.ts";
+import { KeyFormatError, PassphraseRequiredError } from "./key_errors.ts";
 import { ecdsaSigner, ed25519Signer, fromB64url, rsaSigner } from "./key_signers.ts";
+import { decryptPkcs8, decryptTraditional } from "./pem_decrypt.ts";
 import type { Signer } from "./signer.ts";
 
-const PEM_RE = /-----BEGIN (RSA |EC |)PRIVATE KEY-----([\s\S]*?)-----END \1PRIVATE KEY-----/;
+const PEM_RE =
+  /-----BEGIN (RSA |EC |ENCRYPTED |)PRIVATE KEY-----([\s\S]*?)-----END \1PRIVATE KEY-----/;
 
 export function isPemKeyText(text: string): boolean {
   return PEM_RE.test(text);
+}
+
+export function isEncryptedPem(text: string): boolean {
+  const m = PEM_RE.exec(text);
+  return !!m && (m[1] === "ENCRYPTED " || /Proc-Type:\s*4,ENCRYPTED/.test(m[2]));
 }
 
 const OID_RSA = "2a864886f70d010101";
@@ -20,54 +28,6 @@ const EC_CURVES: Record<string, string> = {
   "2b81040022": "nistp384",
   "2b81040023": "nistp521",
 };
-
-interface Der {
-  tag: number;
-  body: Uint8Array;
-}
-
-/** Reads consecutive DER TLVs from `buf` (definite lengths only, as DER requires). */
-function derItems(buf: Uint8Array): Der[] {
-  const out: Der[] = [];
-  let i = 0;
-  while (i < buf.length) {
-    if (out.length > 64) throw new KeyFormatError("invalid format: DER too many items");
-    const tag = buf[i++];
-    if (i >= buf.length) throw new KeyFormatError("invalid format: DER truncated");
-    let len = buf[i++];
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      if (n === 0 || n > 3 || i + n > buf.length) {
-        throw new KeyFormatError("invalid format: DER length");
-      }
-      len = 0;
-      for (let k = 0; k < n; k++) len = len * 256 + buf[i++];
-    }
-    if (i + len > buf.length) throw new KeyFormatError("invalid format: DER truncated");
-    out.push({ tag, body: buf.subarray(i, i + len) });
-    i += len;
-  }
-  return out;
-}
-
-function seq(d: Der | undefined): Der[] {
-  if (!d || d.tag !== 0x30) throw new KeyFormatError("invalid format: expected DER SEQUENCE");
-  return derItems(d.body);
-}
-
-function int(d: Der | undefined): Uint8Array {
-  if (!d || d.tag !== 0x02) throw new KeyFormatError("invalid format: expected DER INTEGER");
-  return d.body;
-}
-
-function octets(d: Der | undefined): Uint8Array {
-  if (!d || d.tag !== 0x04) throw new KeyFormatError("invalid format: expected DER OCTET STRING");
-  return d.body;
-}
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
 
 function rsaFromPkcs1(der: Uint8Array, source: string): Promise<Signer> {
   const f = seq(derItems(der)[0]);
@@ -119,14 +79,18 @@ async function fromPkcs8(der: Uint8Array, source: string): Promise<Signer> {
   throw new KeyFormatError("unknown or unsupported key type");
 }
 
-export async function loadPemKey(text: string, source: string): Promise<Signer> {
+export async function loadPemKey(
+  text: string,
+  passphrase: string | undefined,
+  source: string,
+): Promise<Signer> {
   const m = PEM_RE.exec(text);
   if (!m) throw new KeyFormatError("invalid format");
-  const body = m[2];
-  if (/Proc-Type:\s*4,ENCRYPTED/.test(body)) {
-    throw new KeyFormatError("encrypted PEM keys are not supported; convert with ssh-keygen -p");
-  }
-  const b64 = body.replace(/\s+/g, "");
+  const [, label, body] = m;
+  // Header lines ("Name: value") come before the base64 body.
+  const lines = body.split(/\r?\n/);
+  const headers = lines.filter((l) => l.includes(":")).join("\n");
+  const b64 = lines.filter((l) => !l.includes(":")).join("").replace(/\s+/g, "");
   let der: Uint8Array;
   try {
     der = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -134,8 +98,14 @@ export async function loadPemKey(text: string, source: string): Promise<Signer> 
     throw new KeyFormatError("invalid format: bad base64");
   }
   try {
-    if (m[1] === "RSA ") return await rsaFromPkcs1(der, source);
-    if (m[1] === "EC ") return await ecFromSec1(der, undefined, source);
+    if (isEncryptedPem(text)) {
+      if (passphrase === undefined) throw new PassphraseRequiredError();
+      der = label === "ENCRYPTED "
+        ? decryptPkcs8(der, passphrase)
+        : decryptTraditional(headers, der, passphrase);
+    }
+    if (label === "RSA ") return await rsaFromPkcs1(der, source);
+    if (label === "EC ") return await ecFromSec1(der, undefined, source);
     return await fromPkcs8(der, source);
   } catch (e) {
     if (e instanceof KeyFormatError) throw e;

@@ -10,7 +10,7 @@ import {
   openPrivateSection,
   parseOpensshKey,
 } from "./openssh_key_v1.ts";
-import { isPemKeyText, loadPemKey } from "./pem_key.ts";
+import { isEncryptedPem, isPemKeyText, loadPemKey } from "./pem_key.ts";
 import { ecdsaSigner, ed25519Signer, rsaSigner } from "./key_signers.ts";
 import { keyTypeOfBlob, sameBytes, type Signer } from "./signer.ts";
 
@@ -29,7 +29,7 @@ export function inspectPrivateKey(text: string): PrivateKeyInfo {
     const c = parseOpensshKey(text);
     return { encrypted: c.encrypted, publicKeyBlob: c.publicKeyBlob };
   }
-  if (isPemKeyText(text)) return { encrypted: /Proc-Type:\s*4,ENCRYPTED/.test(text) };
+  if (isPemKeyText(text)) return { encrypted: isEncryptedPem(text) };
   throw new KeyFormatError("invalid format");
 }
 
@@ -43,7 +43,7 @@ export async function loadPrivateKey(
   source = "",
 ): Promise<Signer> {
   if (text.length > MAX_KEY_FILE_BYTES) throw new KeyFormatError("key file too large");
-  if (isPemKeyText(text)) return loadPemKey(text, source);
+  if (isPemKeyText(text)) return loadPemKey(text, passphrase, source);
   const c = parseOpensshKey(text);
   const r = await openPrivateSection(c, passphrase);
   let signer: Signer;
