@@ -2,7 +2,7 @@
 // server-initiated rekey every megabyte in the middle of a transfer (sshd RekeyLimit 1M).
 
 import { assert, assertEquals } from "@std/assert";
-import { sh, sshmuxPath } from "../helpers/run.ts";
+import { sh, sshmuxPath, waitFor } from "../helpers/run.ts";
 import { startSshd } from "../helpers/sshd.ts";
 
 /** Returns how many key exchanges the client logged (with -v) in each direction's run. */
@@ -64,26 +64,38 @@ Deno.test("a stalled local reader stops the server: memory stays bounded", async
   const sshd = await startSshd();
   const total = 300_000_000;
   const pidFile = `${sshd.dir}/mux.pid`;
-  // The reader sleeps first: the pipe fills, the channel window closes, sshd must wait.
+  const goFile = `${sshd.dir}/go`;
+  // The reader waits for our go: the pipe fills, the channel window closes, sshd must wait.
   const script = `bash -c 'echo $$ > ${pidFile}; exec ${sshmuxPath()} -F ${sshd.config} x ` +
-    `"head -c ${total} /dev/zero"' | (sleep 5; wc -c)`;
+    `"head -c ${total} /dev/zero"' | (while [ ! -e ${goFile} ]; do sleep 0.05; done; wc -c)`;
   const child = new Deno.Command("bash", { args: ["-c", script], stdout: "piped", stderr: "piped" })
     .spawn();
+  const readProc = (pid: number, file: string, re: RegExp) => {
+    try {
+      return Number(re.exec(Deno.readTextFileSync(`/proc/${pid}/${file}`))?.[1] ?? 0);
+    } catch {
+      return 0;
+    }
+  };
   try {
     let pid = 0;
-    const started = Date.now();
-    while (!pid && Date.now() - started < 5000) {
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor("sshmux pid", () => {
       try {
         pid = Number(Deno.readTextFileSync(pidFile).trim());
       } catch { /* not yet */ }
-    }
+      return pid > 0;
+    }, 30_000);
+    // Until the remote command runs (the session is up), then a moment for the stall to set in.
+    await waitFor("remote head running", async () => {
+      return (await sh(`pgrep -f '^head -c ${total} /dev/zero$'`)).code === 0;
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
     let maxRssKb = 0;
-    while (Date.now() - started < 4000) {
+    for (let i = 0; i < 8; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-      maxRssKb = Math.max(maxRssKb, Number(m?.[1] ?? 0));
+      maxRssKb = Math.max(maxRssKb, readProc(pid, "status", /VmRSS:\s+(\d+) kB/));
     }
+    Deno.writeTextFileSync(goFile, "");
     const res = await child.output();
     assertEquals(res.code, 0, new TextDecoder().decode(res.stderr));
     assertEquals(Number(new TextDecoder().decode(res.stdout).trim()), total);
