@@ -32,6 +32,8 @@ export class AgentClient {
       : identityAgent;
     // ssh allows IdentityAgent to name an environment variable with a leading "$".
     if (path?.startsWith("$")) path = Deno.env.get(path.slice(1));
+    const home = Deno.env.get("HOME");
+    if (path?.startsWith("~/") && home) path = home + path.slice(1);
     return path ? new AgentClient(path) : undefined;
   }
 
