@@ -35,6 +35,7 @@ export function installSessionSignals(
   if (relayWinchTo !== undefined && relayWinchTo > 1) {
     const pid = relayWinchTo;
     const winch = () => {
+      log.debug(`relaying SIGWINCH to ${pid}`);
       try {
         Deno.kill(pid, "SIGWINCH");
       } catch (e) {

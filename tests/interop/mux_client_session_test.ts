@@ -118,11 +118,45 @@ Deno.test("mux client sessions against a stock OpenSSH master", async (t) => {
     await t.step("-t under a local pty: remote stty size matches the local window", async () => {
       const inner =
         `stty rows 33 cols 77; '${SSHMUX}' -F ${sshd.config} -S ${master.ctl} -t x 'stty size; exit 7'; echo "rc=$?"`;
-      const r = await run("script", ["-qec", inner, "/dev/null"]);
+      const r = await inPty(inner);
       assertMatch(r.out, /33 77/);
       assertMatch(r.out, /rc=7/);
       // Raw mode was restored: the shell after us still translates \n to \r\n (OPOST on).
       assertMatch(r.out, /rc=7\r\n/);
+    });
+
+    await t.step("SIGWINCH is relayed to the master: the remote sees the new size", async () => {
+      // The inner shell has no job control, so the background client gets the pty explicitly.
+      // The remote command's marker file says the session is up (our handlers are installed
+      // when SESSION_OPENED arrives, which precedes the command's start).
+      const marker = `${sshd.dir}/winch-started`;
+      const inner = [
+        "stty rows 10 cols 20",
+        `'${SSHMUX}' -F ${sshd.config} -S ${master.ctl} -t x 'touch ${marker}; sleep 1.5; stty size' </dev/tty & p=$!`,
+        `while [ ! -e ${marker} ]; do sleep 0.05; done`,
+        "sleep 0.2",
+        "stty rows 30 cols 90",
+        "kill -WINCH $p",
+        "wait $p",
+        'echo "rc=$?"',
+      ].join("; ");
+      const r = await inPty(inner);
+      assertMatch(r.out, /30 90/);
+      assertMatch(r.out, /rc=0/);
+    });
+
+    await t.step("SIGTERM: the client exits 255 and the tty leaves raw mode", async () => {
+      const inner = [
+        `'${SSHMUX}' -F ${sshd.config} -S ${master.ctl} -t x 'touch ${sshd.dir}/term-started; sleep 5' </dev/tty & p=$!`,
+        `while [ ! -e ${sshd.dir}/term-started ]; do sleep 0.05; done`,
+        "kill -TERM $p",
+        "wait $p",
+        'echo "rc=$?"',
+        "stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '",
+      ].join("; ");
+      const r = await inPty(inner);
+      assertMatch(r.out, /rc=255/);
+      assertMatch(r.out, /(^|\s)icanon echo(\s|$)/, r.out);
     });
 
     await t.step("8 parallel sessions", async () => {
@@ -186,6 +220,31 @@ Deno.test("mux client sessions against a stock OpenSSH master", async (t) => {
     await sshd.stop();
   }
 });
+
+/**
+ * Runs a shell command line on a fresh pty (script(1)). script's own stdin stays open (a pipe we
+ * never write to): at EOF on it, script types ^D into the pty, which would race with the session.
+ */
+async function inPty(inner: string): Promise<{ out: string; code: number }> {
+  const child = new Deno.Command("script", {
+    args: ["-qec", inner, "/dev/null"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 30_000);
+  try {
+    const res = await child.output();
+    return { out: new TextDecoder().decode(res.stdout), code: res.code };
+  } finally {
+    clearTimeout(timer);
+    await child.stdin.close().catch(() => {});
+  }
+}
 
 function exists(p: string): boolean {
   try {
