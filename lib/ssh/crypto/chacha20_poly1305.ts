@@ -11,23 +11,41 @@ import type { CipherSpec, PacketOpener, PacketSealer } from "./cipher.ts";
 import { timingSafeEqual } from "./hash.ts";
 import { poly1305Tag } from "./poly1305.ts";
 
-const ZERO32 = new Uint8Array(32);
+const ZERO64 = new Uint8Array(64);
 
-/** DJB ChaCha20 keystream XOR: OpenSSL's 16-byte IV is LE64(block counter) || nonce(8). */
-export function chachaXor(
-  key: Uint8Array,
-  seq: number,
-  counter: number,
-  data: Uint8Array,
-): Uint8Array {
+function chachaStream(key: Uint8Array, seq: number, counter: number) {
+  // OpenSSL's 16-byte IV for DJB ChaCha20 is LE64(block counter) || nonce(8), and the nonce
+  // is the packet sequence number as a big-endian 64-bit value.
   const iv = new Uint8Array(16);
   iv[0] = counter;
   iv[12] = seq >>> 24;
   iv[13] = seq >>> 16;
   iv[14] = seq >>> 8;
   iv[15] = seq;
-  const out = createCipheriv("chacha20", key, iv).update(data);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  const c = createCipheriv("chacha20", key, iv);
+  return (data: Uint8Array): Uint8Array => {
+    const out = c.update(data);
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  };
+}
+
+/** DJB ChaCha20 keystream XOR of `data` starting at block `counter`. */
+export function chachaXor(
+  key: Uint8Array,
+  seq: number,
+  counter: number,
+  data: Uint8Array,
+): Uint8Array {
+  return chachaStream(key, seq, counter)(data);
+}
+
+/** K_main's block 0 gives the Poly1305 key; the same stream continues at block 1 for the body. */
+function mainStream(
+  key: Uint8Array,
+  seq: number,
+): { polyKey: Uint8Array; xor(d: Uint8Array): Uint8Array } {
+  const xor = chachaStream(key, seq, 0);
+  return { polyKey: xor(ZERO64).subarray(0, 32), xor };
 }
 
 class ChaChaKeys {
@@ -51,9 +69,9 @@ export class ChaChaPolySealer implements PacketSealer {
   seal(seq: number, packet: Uint8Array): Uint8Array {
     const out = new Uint8Array(packet.length + 16);
     out.set(chachaXor(this.k.header, seq, 0, packet.subarray(0, 4)));
-    out.set(chachaXor(this.k.main, seq, 1, packet.subarray(4)), 4);
-    const polyKey = chachaXor(this.k.main, seq, 0, ZERO32);
-    out.set(poly1305Tag(polyKey, out.subarray(0, packet.length)), packet.length);
+    const main = mainStream(this.k.main, seq);
+    out.set(main.xor(packet.subarray(4)), 4);
+    out.set(poly1305Tag(main.polyKey, out.subarray(0, packet.length)), packet.length);
     return out;
   }
 }
@@ -75,12 +93,12 @@ export class ChaChaPolyOpener implements PacketOpener {
 
   open(seq: number, wire: Uint8Array): Uint8Array {
     const end = wire.length - 16;
-    const polyKey = chachaXor(this.k.main, seq, 0, ZERO32);
-    const tag = poly1305Tag(polyKey, wire.subarray(0, end));
+    const main = mainStream(this.k.main, seq);
+    const tag = poly1305Tag(main.polyKey, wire.subarray(0, end));
     if (!timingSafeEqual(tag, wire.subarray(end))) {
       throw new ProtocolError("Corrupted MAC on input.");
     }
-    return chachaXor(this.k.main, seq, 1, wire.subarray(4, end));
+    return main.xor(wire.subarray(4, end));
   }
 }
 
