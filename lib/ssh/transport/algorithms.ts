@@ -6,6 +6,7 @@
 import { CIPHERS } from "../crypto/ciphers.ts";
 import { DEFAULT_MACS, MACS } from "../crypto/mac.ts";
 import { DEFAULT_KEX, KEX_METHODS } from "./kex/registry.ts";
+import { log } from "../../log.ts";
 
 /** Host key (signature) algorithms we can verify, in default preference order. */
 export const HOST_KEY_ALGORITHMS: readonly string[] = [
@@ -41,6 +42,53 @@ const LABEL: Record<AlgorithmCategory, string> = {
   hostkey: "HostKeyAlgorithms",
 };
 
+const CERT_TYPES = [
+  "ssh-ed25519-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+  "sk-ssh-ed25519-cert-v01@openssh.com",
+  "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+  "rsa-sha2-512-cert-v01@openssh.com",
+  "rsa-sha2-256-cert-v01@openssh.com",
+  "ssh-rsa-cert-v01@openssh.com",
+  "ssh-dss-cert-v01@openssh.com",
+];
+
+/** Algorithm names OpenSSH accepts that sshmux does not implement (`ssh -Q` lists). */
+const OPENSSH_ONLY: Record<AlgorithmCategory, readonly string[]> = {
+  ciphers: ["3des-cbc", "aes128-cbc", "aes192-cbc", "aes256-cbc", "rijndael-cbc@lysator.liu.se"],
+  macs: [
+    "hmac-sha1-96",
+    "hmac-md5",
+    "hmac-md5-96",
+    "umac-64@openssh.com",
+    "umac-128@openssh.com",
+    "hmac-sha1-96-etm@openssh.com",
+    "hmac-md5-etm@openssh.com",
+    "hmac-md5-96-etm@openssh.com",
+    "umac-64-etm@openssh.com",
+    "umac-128-etm@openssh.com",
+  ],
+  kex: [
+    "diffie-hellman-group1-sha1",
+    "diffie-hellman-group18-sha512",
+    "diffie-hellman-group-exchange-sha1",
+    "diffie-hellman-group-exchange-sha256",
+    "sntrup761x25519-sha512",
+    "sntrup761x25519-sha512@openssh.com",
+    "mlkem768nistp256-sha256",
+    "mlkem1024nistp384-sha384",
+  ],
+  hostkey: [
+    "ssh-dss",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
+    ...CERT_TYPES,
+  ],
+};
+
 /** Thrown for a bad `-o` algorithm list (the caller reports it like ssh's config errors). */
 export class AlgorithmListError extends Error {
   override name = "AlgorithmListError";
@@ -65,6 +113,12 @@ function expand(list: string, supported: readonly string[], category: AlgorithmC
       for (const s of supported) if (re.test(s) && !out.includes(s)) out.push(s);
     } else {
       if (!supported.includes(item)) {
+        // Names OpenSSH knows but we do not implement are skipped, so a shared ssh_config
+        // keeps working; a name nobody knows is an error, as in ssh.
+        if (OPENSSH_ONLY[category].includes(item)) {
+          log.debug(`${LABEL[category]}: ${item} is not supported by sshmux, skipped`);
+          continue;
+        }
         throw new AlgorithmListError(`Bad SSH2 ${LABEL[category]} spec '${list}'.`);
       }
       if (!out.includes(item)) out.push(item);
