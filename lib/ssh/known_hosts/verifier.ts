@@ -12,6 +12,7 @@ import { appendKnownHost } from "./write.ts";
 import { checkHostKey, type HostKeyCheck, otherNamesForKey } from "./check.ts";
 import { knownHostsName } from "./match.ts";
 import { type KnownHostEntry, readKnownHostsFile } from "./parse.ts";
+import { isRevokedByFile } from "./revoked.ts";
 
 export type HostKeyVerifier = (hostKeyBlob: Uint8Array, algorithm: string) => Promise<void>;
 
@@ -53,6 +54,7 @@ export function makeHostKeyVerifier(
     const entries = await loadAll([...userFiles, ...opts.globalKnownHostsFiles], home);
     const host = opts.hostKeyAlias ?? knownHostsName(opts.hostName.toLowerCase(), opts.port);
     const type = displayKeyType(keyTypeOfBlob(blob));
+    await checkRevokedHostKeys(opts, home, type, blob);
     let check: HostKeyCheck = checkHostKey(entries, host, blob);
 
     if (check.status === "new" && opts.hostKeyAlias === undefined && opts.port !== 22) {
@@ -85,6 +87,32 @@ export function makeHostKeyVerifier(
         await handleNewKey(opts, prompter, ctx, host, type, blob, entries, userFiles);
     }
   };
+}
+
+/** RevokedHostKeys (checked before known_hosts, as ssh's verify_host_key does). */
+async function checkRevokedHostKeys(
+  opts: Options,
+  home: string | undefined,
+  type: string,
+  blob: Uint8Array,
+): Promise<void> {
+  const value = opts.raw.get("revokedhostkeys");
+  if (!value || value.toLowerCase() === "none") return;
+  const file = expandTilde(value, home);
+  const fp = fingerprintSha256(blob);
+  let revoked: boolean;
+  try {
+    revoked = await isRevokedByFile(file, blob);
+  } catch (e) {
+    log.error(
+      `Error checking host key ${type} ${fp} in revoked keys file ${file}: ${(e as Error).message}`,
+    );
+    throw new FatalError(VERIFICATION_FAILED);
+  }
+  if (revoked) {
+    log.error(`Host key ${type} ${fp} revoked by file ${file}`);
+    throw new FatalError(VERIFICATION_FAILED);
+  }
 }
 
 async function handleNewKey(
