@@ -150,6 +150,29 @@ Deno.test("transport: every kex × every host key algorithm against one sshd", a
   }
 });
 
+Deno.test("transport: knownHostKeyTypes steers the host key algorithm like ssh's known_hosts ordering", async () => {
+  const sshd = await startSshd({ hostKeyTypes: ["ed25519", "ecdsa", "rsa"] });
+  try {
+    for (
+      const [known, expect] of [[["ssh-rsa"], "rsa-sha2-512"], [
+        ["ecdsa-sha2-nistp256"],
+        "ecdsa-sha2-nistp256",
+      ], [[], "ssh-ed25519"]] as const
+    ) {
+      const t = await connectTransport({
+        host: "127.0.0.1",
+        port: sshd.port,
+        knownHostKeyTypes: [...known],
+        verifyHostKey: () => Promise.resolve(),
+      });
+      assertEquals(t.algorithms.hostKey, expect);
+      t.close();
+    }
+  } finally {
+    await sshd.stop();
+  }
+});
+
 Deno.test("transport: host key refused by verifyHostKey fails the connection with that error", async () => {
   const sshd = await startSshd();
   try {

@@ -8,6 +8,7 @@ import {
   AlgorithmListError,
   DEFAULTS,
   negotiate,
+  preferHostKeyTypes,
   resolveAlgorithms,
 } from "../../lib/ssh/transport/algorithms.ts";
 import {
@@ -37,6 +38,7 @@ import {
 } from "../../lib/ssh/transport/packet_codec.ts";
 import { cipherByName } from "../../lib/ssh/crypto/ciphers.ts";
 import { digest } from "../../lib/ssh/crypto/hash.ts";
+import { keyTypeForAlgorithm } from "../../lib/ssh/keys/public_key.ts";
 
 /** Deterministic PRNG so fuzz failures reproduce. */
 function prng(seed: number): () => number {
@@ -272,4 +274,12 @@ Deno.test("DISCONNECT/DEBUG/UNIMPLEMENTED: round trip, peer text sanitized, fuzz
   fuzz(dbg, parseDebug);
   assertEquals(parseUnimplemented(encodeUnimplemented(0xfffffffe)), 0xfffffffe);
   fuzz(encodeUnimplemented(7), parseUnimplemented);
+});
+
+Deno.test("host key algorithm order: key types known for the host go first (order_hostkeyalgs)", () => {
+  const algs = resolveAlgorithms("hostkey");
+  const ordered = preferHostKeyTypes(algs, ["ssh-rsa"], keyTypeForAlgorithm);
+  assertEquals(ordered.slice(0, 2), ["rsa-sha2-512", "rsa-sha2-256"]);
+  assertEquals(ordered.length, algs.length);
+  assertEquals(preferHostKeyTypes(algs, [], keyTypeForAlgorithm), algs);
 });

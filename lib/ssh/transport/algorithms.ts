@@ -165,3 +165,20 @@ export function negotiate(
 ): string | undefined {
   return client.find((c) => server.includes(c));
 }
+
+/**
+ * OpenSSH's order_hostkeyalgs(): with the default HostKeyAlgorithms, algorithms for key types
+ * already recorded for this host (in known_hosts) move to the front, keeping their relative
+ * order, so a server with several host keys presents the one we can verify.
+ */
+export function preferHostKeyTypes(
+  algorithms: readonly string[],
+  knownKeyTypes: readonly string[],
+  keyTypeOf: (alg: string) => string | undefined,
+): string[] {
+  const known = (a: string) => {
+    const t = keyTypeOf(a);
+    return t !== undefined && knownKeyTypes.includes(t);
+  };
+  return [...algorithms.filter(known), ...algorithms.filter((a) => !known(a))];
+}

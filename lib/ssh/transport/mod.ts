@@ -2,7 +2,8 @@
 // run the first key exchange and return a PacketTransport for the auth and connection layers.
 
 import { FatalError } from "../../errors.ts";
-import { AlgorithmListError, resolveAlgorithms } from "./algorithms.ts";
+import { AlgorithmListError, preferHostKeyTypes, resolveAlgorithms } from "./algorithms.ts";
+import { keyTypeForAlgorithm } from "../keys/public_key.ts";
 import { type ByteStream, connectTcp, spawnProxyCommand } from "./byte_stream.ts";
 import { SshTransport } from "./transport.ts";
 
@@ -24,6 +25,11 @@ export interface TransportConfig {
   rekeyLimitBytes?: number;
   /** Default 3600 s. */
   rekeyLimitSeconds?: number;
+  /**
+   * Key types ("ssh-ed25519", "ssh-rsa", ...) known_hosts already has for this host. With the
+   * default HostKeyAlgorithms their algorithms are offered first, as ssh does.
+   */
+  knownHostKeyTypes?: string[];
   /** Called during kex with the server's host key blob, after its signature over H verified. Throw to refuse. */
   verifyHostKey(hostKeyBlob: Uint8Array, algorithm: string): Promise<void>;
 }
@@ -42,7 +48,13 @@ export async function connectTransport(cfg: TransportConfig): Promise<SshTranspo
   try {
     lists = {
       kex: resolveAlgorithms("kex", cfg.kexAlgorithms),
-      hostKey: resolveAlgorithms("hostkey", cfg.hostKeyAlgorithms),
+      hostKey: cfg.hostKeyAlgorithms === undefined && cfg.knownHostKeyTypes?.length
+        ? preferHostKeyTypes(
+          resolveAlgorithms("hostkey"),
+          cfg.knownHostKeyTypes,
+          keyTypeForAlgorithm,
+        )
+        : resolveAlgorithms("hostkey", cfg.hostKeyAlgorithms),
       ciphers: resolveAlgorithms("ciphers", cfg.ciphers),
       macs: resolveAlgorithms("macs", cfg.macs),
     };
