@@ -56,6 +56,14 @@ Deno.test("transport: default handshake with sshd reaches SERVICE_ACCEPT and ver
     } finally {
       await t.disconnect(11, "bye");
     }
+    // sshd saw our DISCONNECT (it logs the reason at LogLevel VERBOSE).
+    let logged = "";
+    for (let i = 0; i < 50 && !logged.includes(":11: bye"); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      logged = Deno.readTextFileSync(sshd.logFile);
+    }
+    assert(logged.includes("Received disconnect from 127.0.0.1"), logged);
+    assert(logged.includes(":11: bye"), logged);
   } finally {
     await sshd.stop();
   }
