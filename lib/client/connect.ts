@@ -2,7 +2,7 @@
 // the HELLO exchange (bounded by ConnectTimeout), and which failures are fatal (`-O` commands)
 // versus a reason to connect directly instead (sessions, -W).
 
-import { connectUnix, SysError, UnixSocket } from "../../ffi/mod.ts";
+import { connectUnix, MAX_SUN_PATH, SysError, UnixSocket } from "../../ffi/mod.ts";
 import type { Options } from "../config/options.ts";
 import { FatalError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -40,6 +40,10 @@ export async function openControl(opts: Options): Promise<MuxClient> {
     sock = new UnixSocket(connectUnix(path));
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
+    // ssh checks this before connecting, for every command.
+    if (e.code === "ENAMETOOLONG") {
+      throw new FatalError(`ControlPath too long ('${path}' >= ${MAX_SUN_PATH + 1} bytes)`);
+    }
     const msg = `Control socket connect(${shown(path)}): ${strerror(e.code)}`;
     if (fatalFailures) throw new FatalError(msg);
     if (

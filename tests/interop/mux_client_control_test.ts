@@ -77,7 +77,31 @@ Deno.test("mux client control commands and failures against stock OpenSSH", asyn
       assertEquals(g.code, 255);
       assertEquals(g.err, `Control socket connect(${file}): Connection refused\r\n`);
       assertEquals(exists(file), true, "-O never unlinks what is at the path");
+      const long = `/tmp/${"a".repeat(120)}`;
+      const l = await mux(long, ["-O", "check", "x"]);
+      assertEquals(l.code, 255);
+      assertEquals(l.err, `ControlPath too long ('${long}' >= 108 bytes)\r\n`);
+      const none = await run(SSHMUX, ["-F", sshd.config, "-O", "check", "x"]);
+      assertEquals(none.code, 255);
+      assertEquals(none.err, `No ControlPath specified for "-O" command\r\n`);
     });
+
+    await t.step(
+      "stale socket: ControlMaster no keeps it and says so, auto unlinks it; both connect directly",
+      async () => {
+        const stale = `${sshd.dir}/stale.sock`;
+        const bindStale = () =>
+          run("python3", ["-c", `import socket; socket.socket(socket.AF_UNIX).bind("${stale}")`]);
+        await bindStale();
+        const no = await mux(stale, ["x", "echo direct; exit 7"]);
+        assertEquals([no.out, no.code], ["direct\n", 7], no.err);
+        assertEquals(no.err, `Control socket connect(${stale}): Connection refused\r\n`);
+        assertEquals(exists(stale), true);
+        const auto = await mux(stale, ["-o", "ControlMaster=auto", "x", "echo direct; exit 7"]);
+        assertEquals([auto.out, auto.code, auto.err], ["direct\n", 7, ""]);
+        assertEquals(exists(stale), false, "auto unlinks a stale socket");
+      },
+    );
 
     await t.step("a socket that speaks garbage: hello fails, clear error, 255", async () => {
       const path = `${sshd.dir}/garbage.sock`;
