@@ -219,6 +219,12 @@ Deno.test("version exchange: pre-banner lines, CR LF or LF, bytes after the line
     ProtocolError,
     "Protocol major versions differ",
   );
+  const longBanner = new InputBuffer(
+    memoryStream([te.encode("x".repeat(1000) + "\r\nSSH-2.0-ok\r\n")]),
+  );
+  assertEquals(await readServerVersion(longBanner, "h port 1"), "SSH-2.0-ok");
+  const huge = new InputBuffer(memoryStream([te.encode("x".repeat(9000) + "\r\n")]));
+  await assertRejects(() => readServerVersion(huge, "h port 1"), ProtocolError, "too long");
   const long = new InputBuffer(memoryStream([te.encode("SSH-2.0-" + "x".repeat(300) + "\r\n")]));
   await assertRejects(() => readServerVersion(long, "h port 1"), ProtocolError, "too long");
   const many = new InputBuffer(memoryStream([te.encode("junk\n".repeat(1100))]));

@@ -1,12 +1,14 @@
 // Protocol version exchange (RFC 4253 §4.2). The server may send other lines before its
 // identification; each line is capped at 255 bytes and the number of such lines is capped.
 
-import { DisconnectError, ProtocolError } from "../../errors.ts";
+import { DisconnectError, ProtocolError, SizeLimitError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { InputBuffer } from "./input_buffer.ts";
 
 /** RFC 4253 §4.2: the identification line is at most 255 bytes including CR LF. */
 export const MAX_VERSION_LINE = 255;
+/** Other lines before it may be longer (OpenSSH allows 8 KiB). */
+export const MAX_PRE_BANNER_LINE = 8192;
 /** Pre-banner lines we tolerate before giving up (OpenSSH uses 1024). */
 export const MAX_PRE_BANNER_LINES = 1024;
 
@@ -15,7 +17,7 @@ const latin1 = new TextDecoder("latin1");
 /** Reads lines until the server's identification string; returns it without CR LF. */
 export async function readServerVersion(input: InputBuffer, where: string): Promise<string> {
   for (let i = 0; i <= MAX_PRE_BANNER_LINES; i++) {
-    const raw = await input.readLine(MAX_VERSION_LINE);
+    const raw = await input.readLine(MAX_PRE_BANNER_LINE);
     if (raw === null) {
       throw new DisconnectError(
         i === 0
@@ -32,6 +34,9 @@ export async function readServerVersion(input: InputBuffer, where: string): Prom
       }
       log.debug(`kex_exchange_identification: banner line ${i}: ${line.slice(0, 80)}`);
       continue;
+    }
+    if (raw.length + 2 > MAX_VERSION_LINE) {
+      throw new SizeLimitError("kex_exchange_identification: identification line too long");
     }
     const m = /^SSH-([^-]+)-(.+)$/.exec(line);
     if (!m) throw new ProtocolError(`Bad remote protocol version identification: '${line}'`);
