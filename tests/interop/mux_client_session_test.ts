@@ -159,6 +159,34 @@ Deno.test("mux client sessions against a stock OpenSSH master", async (t) => {
       assertMatch(r.out, /(^|\s)icanon echo(\s|$)/, r.out);
     });
 
+    await t.step("raw mode: ^C typed locally reaches the remote, not our process", async () => {
+      const marker = `${sshd.dir}/intr-started`;
+      const remote = `trap 'echo INTERRUPTED; exit 3' INT; touch ${marker}; sleep 20 & wait`;
+      const r = await inPty(
+        `'${SSHMUX}' -F ${sshd.config} -S ${master.ctl} -tt x "${remote}"; echo "rc=$?"`,
+        { marker, keys: "\x03" },
+      );
+      assertMatch(r.out, /INTERRUPTED/);
+      assertMatch(r.out, /rc=3/);
+    });
+
+    await t.step("escape ~. (handled by the master) ends the session: 255", async () => {
+      const marker = `${sshd.dir}/escape-started`;
+      const r = await inPty(
+        `'${SSHMUX}' -F ${sshd.config} -S ${master.ctl} -tt x 'touch ${marker}; sleep 20'; echo "rc=$?"`,
+        { marker, keys: "\r~." },
+      );
+      assertMatch(r.out, /rc=255/);
+    });
+
+    await t.step(
+      "-N over mux matches ssh: the protocol has no -N, the master starts a shell",
+      async () => {
+        const r = await mux(["-N", "x"], { stdin: "echo SHELL_RAN\n" });
+        assertEquals([r.out, r.code], ["SHELL_RAN\n", 0]);
+      },
+    );
+
     await t.step("8 parallel sessions", async () => {
       const rs = await Promise.all(
         Array.from({ length: 8 }, (_, i) => mux(["x", `echo session-${i}; exit ${i}`])),
@@ -225,7 +253,10 @@ Deno.test("mux client sessions against a stock OpenSSH master", async (t) => {
  * Runs a shell command line on a fresh pty (script(1)). script's own stdin stays open (a pipe we
  * never write to): at EOF on it, script types ^D into the pty, which would race with the session.
  */
-async function inPty(inner: string): Promise<{ out: string; code: number }> {
+async function inPty(
+  inner: string,
+  typeAfter?: { marker: string; keys: string },
+): Promise<{ out: string; code: number }> {
   const child = new Deno.Command("script", {
     args: ["-qec", inner, "/dev/null"],
     stdin: "piped",
@@ -238,6 +269,12 @@ async function inPty(inner: string): Promise<{ out: string; code: number }> {
     } catch { /* gone */ }
   }, 30_000);
   try {
+    if (typeAfter) {
+      await waitFor("remote marker", () => exists(typeAfter.marker));
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(typeAfter.keys));
+      w.releaseLock();
+    }
     const res = await child.output();
     return { out: new TextDecoder().decode(res.stdout), code: res.code };
   } finally {
