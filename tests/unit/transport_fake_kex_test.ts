@@ -16,6 +16,8 @@ import { PacketReader } from "../../lib/ssh/transport/packet_reader.ts";
 import { buildPacket, noneSealer } from "../../lib/ssh/transport/packet_codec.ts";
 import { encodeKexInit, parseKexInit } from "../../lib/ssh/transport/kexinit.ts";
 import { deriveKey, exchangeHash } from "../../lib/ssh/transport/key_exchange.ts";
+import { digest } from "../../lib/ssh/crypto/hash.ts";
+import { ml_kem768 } from "@noble/post-quantum/ml-kem";
 
 const te = new TextEncoder();
 const CHACHA = cipherByName("chacha20-poly1305@openssh.com")!;
@@ -58,6 +60,8 @@ async function ed25519HostKey(): Promise<HostKey> {
 
 interface ServerOptions {
   strict?: boolean;
+  /** Offer only mlkem768x25519-sha256 (server side with @noble/post-quantum). */
+  mlkem?: boolean;
   corruptSignature?: boolean;
 }
 
@@ -116,7 +120,7 @@ class FakeServer {
     const first = this.sessionId === undefined;
     const ours = encodeKexInit({
       kex: [
-        "curve25519-sha256",
+        this.opts.mlkem ? "mlkem768x25519-sha256" : "curve25519-sha256",
         ...(first && this.opts.strict ? ["kex-strict-s-v00@openssh.com"] : []),
       ],
       hostKey: ["ssh-ed25519"],
@@ -141,7 +145,9 @@ class FakeServer {
     assert(ci.kex.includes("curve25519-sha256"));
     const init = await this.recvType(30);
     skipped.push(...init.skipped);
-    const qc = new WireReader(init.msg.subarray(1)).string();
+    const clientBlob = new WireReader(init.msg.subarray(1)).string();
+    // Hybrid: the client blob is ML-KEM-768 ek || X25519 public; plain: just X25519.
+    const qc = this.opts.mlkem ? clientBlob.subarray(1184) : clientBlob;
     const kp = await crypto.subtle.generateKey({ name: "X25519" }, true, [
       "deriveBits",
     ]) as CryptoKeyPair;
@@ -156,22 +162,28 @@ class FakeServer {
     const shared = new Uint8Array(
       await crypto.subtle.deriveBits({ name: "X25519", public: peer }, kp.privateKey, 256),
     );
-    const k = new WireWriter(40).mpintBytes(shared).finish();
+    let k = new WireWriter(40).mpintBytes(shared).finish();
+    let serverField = qs;
+    if (this.opts.mlkem) {
+      const { cipherText, sharedSecret } = ml_kem768.encapsulate(clientBlob.subarray(0, 1184));
+      k = new WireWriter(40).string(digest("SHA-256", sharedSecret, shared)).finish();
+      serverField = Uint8Array.of(...cipherText, ...qs);
+    }
     const h = exchangeHash("SHA-256", {
       clientVersion: this.clientVersion,
       serverVersion: this.serverVersion,
       clientKexInit,
       serverKexInit: ours,
       hostKey: hostKey.blob,
-      clientField: new WireWriter(40).string(qc).finish(),
-      serverField: qs,
+      clientField: new WireWriter(clientBlob.length + 4).string(clientBlob).finish(),
+      serverField,
       sharedSecret: k,
     });
     this.sessionId ??= h;
     const sig = await hostKey.sign(h);
     if (this.opts.corruptSignature) sig[sig.length - 1] ^= 1;
     await this.send(
-      new WireWriter(256).u8(31).string(hostKey.blob).string(qs).string(sig).finish(),
+      new WireWriter(256).u8(31).string(hostKey.blob).string(serverField).string(sig).finish(),
     );
     await this.send(Uint8Array.of(21));
     const key = (l: string, n: number) => deriveKey("SHA-256", k, h, l, this.sessionId!, n);
@@ -366,4 +378,19 @@ Deno.test("fake kex: a server that stops reading makes send() wait (bounded queu
   assertEquals(r.clientErr, undefined);
   // Socket buffers absorb some megabytes; the transport's own queue is capped at 4 MiB.
   assert(blockedAfter > 0 && blockedAfter < 1000, `send() never blocked (${blockedAfter})`);
+});
+
+Deno.test("fake kex: mlkem768x25519-sha256 end to end against a @noble/post-quantum server side", async () => {
+  const r = await withServer({ strict: true, mlkem: true }, async (s) => {
+    await s.kex();
+    await s.send(new WireWriter(32).u8(6).string("ssh-userauth").finish());
+    await s.recvType(1);
+  }, async (t) => {
+    assertEquals(t.algorithms.kex, "mlkem768x25519-sha256");
+    assertEquals((await t.receive())?.[0], 6);
+    await t.disconnect(11, "bye");
+  });
+  assertEquals(r.clientErr, undefined);
+  assertEquals(r.serverErr, undefined);
+  assertEquals(r.clientErr, undefined);
 });
