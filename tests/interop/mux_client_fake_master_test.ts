@@ -1,0 +1,180 @@
+// sshmux's mux client against scripted masters on a real unix socket, for what a stock 9.2
+// master cannot show: a 10.3-style master with the `info` extension (-O conninfo/channels),
+// unknown hello extensions, refusals of a session (ssh's message, then a direct connection with
+// the real exit code), a spurious MUX_S_OK, and replies with the wrong request id.
+import { assertEquals, assertMatch } from "@std/assert";
+import { startSshd } from "../helpers/sshd.ts";
+import { run, sshmuxPath } from "../helpers/run.ts";
+import { decodeMux, encodeMux, type MuxReply, type MuxRequest } from "../../lib/mux/messages.ts";
+
+const SSHMUX = sshmuxPath();
+
+/** Exact reads over a Deno unix connection (fd-carrier bytes are read and dropped). */
+class Peer {
+  private buf = new Uint8Array(0);
+  constructor(readonly conn: Deno.Conn) {}
+  async exact(n: number): Promise<Uint8Array | null> {
+    while (this.buf.length < n) {
+      const chunk = new Uint8Array(65536);
+      const got = await this.conn.read(chunk).catch(() => null);
+      if (got === null) return null;
+      const next = new Uint8Array(this.buf.length + got);
+      next.set(this.buf);
+      next.set(chunk.subarray(0, got), this.buf.length);
+      this.buf = next;
+    }
+    const out = this.buf.slice(0, n);
+    this.buf = this.buf.slice(n);
+    return out;
+  }
+  async next(): Promise<MuxRequest | null> {
+    const hdr = await this.exact(4);
+    if (hdr === null) return null;
+    const len = new DataView(hdr.buffer).getUint32(0);
+    const body = await this.exact(len);
+    if (body === null) return null;
+    const msg = decodeMux(body, "toMaster");
+    // The passed fds ride on one NUL byte each; their fds are discarded by this plain read.
+    if (msg.kind === "NewSession") await this.exact(3);
+    if (msg.kind === "NewStdioFwd") await this.exact(2);
+    return msg;
+  }
+  send(m: MuxReply): Promise<number> {
+    return this.conn.write(encodeMux(m));
+  }
+}
+
+/** Serves each connection with `script` on a fresh socket path; returns the path and a stop. */
+function fakeMaster(dir: string, script: (p: Peer) => Promise<void>) {
+  const path = `${dir}/fake-${Math.random().toString(36).slice(2, 8)}`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const errors: unknown[] = [];
+  const done = (async () => {
+    for await (const conn of listener) {
+      const peer = new Peer(conn);
+      await script(peer).catch((e) => errors.push(e));
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  })().catch(() => {});
+  return {
+    path,
+    errors,
+    async stop() {
+      listener.close();
+      await done;
+    },
+  };
+}
+
+async function hello(p: Peer, extensions: [string, string][] = []): Promise<void> {
+  const h = await p.next();
+  assertEquals(h, { kind: "Hello", version: 4, extensions: [] });
+  await p.send({ kind: "Hello", version: 4, extensions });
+}
+
+Deno.test("mux client against scripted masters", async (t) => {
+  const sshd = await startSshd();
+  const mux = (ctl: string, args: string[]) => run(SSHMUX, ["-F", sshd.config, "-S", ctl, ...args]);
+  try {
+    await t.step(
+      "a 10.3-style master: -O conninfo / -O channels print its text on stdout",
+      async () => {
+        const text = {
+          connection: "Connection information for x pid 7\r\n  tcp 127.0.0.1:1 -> 127.0.0.1:2\r\n",
+          channels:
+            "The following connections are open:\r\n  #2 client-session (t4 nr0 i0/0 o0/0)\r\n",
+        };
+        const m = fakeMaster(sshd.dir, async (p) => {
+          await hello(p, [["info", "0"], ["x-future@example.com", "whatever"]]);
+          const req = await p.next();
+          if (req?.kind !== "ExtInfoRequest") throw new Error(`got ${req?.kind}`);
+          const message = text[req.name as keyof typeof text];
+          await p.send({ kind: "ExtInfoReply", rid: req.rid, status: 1, message });
+        });
+        try {
+          const c = await mux(m.path, ["-O", "conninfo", "x"]);
+          assertEquals([c.code, c.out, c.err], [0, text.connection, ""]);
+          const ch = await mux(m.path, ["-O", "channels", "x"]);
+          assertEquals([ch.code, ch.out], [0, text.channels]);
+          assertEquals(m.errors, []);
+        } finally {
+          await m.stop();
+        }
+      },
+    );
+
+    await t.step("unknown hello extensions are ignored: -O check works", async () => {
+      const m = fakeMaster(sshd.dir, async (p) => {
+        await hello(p, [["x-a", ""], ["x-b", "1"]]);
+        const req = await p.next();
+        if (req?.kind !== "AliveCheck") throw new Error(`got ${req?.kind}`);
+        await p.send({ kind: "Alive", rid: req.rid, pid: 31337 });
+      });
+      try {
+        const r = await mux(m.path, ["-O", "check", "x"]);
+        assertEquals([r.code, r.err], [0, "Master running (pid=31337)\r\n"]);
+      } finally {
+        await m.stop();
+      }
+    });
+
+    const refuse = (reply: (rid: number) => MuxReply) =>
+      fakeMaster(sshd.dir, async (p) => {
+        await hello(p);
+        const alive = await p.next();
+        if (alive?.kind !== "AliveCheck") throw new Error(`got ${alive?.kind}`);
+        await p.send({ kind: "Alive", rid: alive.rid, pid: 4321 });
+        const req = await p.next();
+        if (req?.kind !== "NewSession") throw new Error(`got ${req?.kind}`);
+        await p.send(reply(req.rid));
+      });
+
+    await t.step(
+      "session refused: ssh's message, then a direct connection with the real status",
+      async () => {
+        const m = refuse((rid) => ({ kind: "PermissionDenied", rid, reason: "nope" }));
+        try {
+          const r = await mux(m.path, ["x", "echo direct; exit 9"]);
+          assertEquals(r.err, "Master refused session request: nope\r\n");
+          assertEquals([r.out, r.code], ["direct\n", 9]);
+        } finally {
+          await m.stop();
+        }
+      },
+    );
+
+    await t.step(
+      "a spurious MUX_S_OK after NEW_SESSION: unexpected response, direct instead",
+      async () => {
+        const m = refuse((rid) => ({ kind: "Ok", rid }));
+        try {
+          const r = await mux(m.path, ["x", "exit 6"]);
+          assertMatch(r.err, /unexpected response from master 0x80000001/);
+          assertEquals(r.code, 6);
+        } finally {
+          await m.stop();
+        }
+      },
+    );
+
+    await t.step("a reply to the wrong request id is fatal (out of sequence), 255", async () => {
+      const m = fakeMaster(sshd.dir, async (p) => {
+        await hello(p);
+        const alive = await p.next();
+        if (alive?.kind !== "AliveCheck") throw new Error(`got ${alive?.kind}`);
+        await p.send({ kind: "Alive", rid: alive.rid + 5, pid: 4321 });
+      });
+      try {
+        const r = await mux(m.path, ["x", "true"]);
+        assertEquals(r.code, 255);
+        assertMatch(r.err, /out of sequence reply: my id 0 theirs 5/);
+      } finally {
+        await m.stop();
+      }
+    });
+  } finally {
+    await sshd.stop();
+  }
+});
