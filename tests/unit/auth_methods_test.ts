@@ -7,6 +7,7 @@ import type { Options } from "../../lib/config/options.ts";
 import { FatalError, ProtocolError } from "../../lib/errors.ts";
 import { captureLog, getLogLevel, LogLevel, setLogLevel } from "../../lib/log.ts";
 import { authenticate, type AuthTransport, ScriptedPrompter } from "../../lib/ssh/auth/mod.ts";
+import { acceptedAlgorithms, chooseAlgorithm } from "../../lib/ssh/auth/publickey.ts";
 import { parsePublicKeyLine } from "../../lib/ssh/keys/private_key.ts";
 import { run } from "../helpers/run.ts";
 import { verifySignature } from "../../lib/ssh/keys/public_key.ts";
@@ -494,6 +495,28 @@ Deno.test("auth: a .pub file that does not match its private key is not signed w
   denied(r, "publickey");
   assertEquals(r.server.events, ["pk query ecdsa-sha2-nistp256"]);
   assertStringIncludes(r.logs.join(""), "does not match its public key file");
+});
+
+Deno.test("auth: PubkeyAcceptedAlgorithms +/-/^ forms and the algorithm choice", () => {
+  assert(!acceptedAlgorithms(undefined).includes("ssh-rsa"));
+  assertEquals(acceptedAlgorithms("+ssh-rsa").at(-1), "ssh-rsa");
+  assertEquals(acceptedAlgorithms("^ssh-rsa")[0], "ssh-rsa");
+  assert(!acceptedAlgorithms("-ecdsa-sha2-*").some((a) => a.startsWith("ecdsa-")));
+  assertEquals(acceptedAlgorithms("ssh-ed25519,rsa-sha2-256"), ["ssh-ed25519", "rsa-sha2-256"]);
+  const sigAlgs = ["rsa-sha2-512", "rsa-sha2-256"];
+  assertEquals(
+    chooseAlgorithm("ssh-rsa", sigAlgs, acceptedAlgorithms("ssh-ed25519,rsa-sha2-256")),
+    "rsa-sha2-256",
+  );
+  assertEquals(chooseAlgorithm("ssh-rsa", sigAlgs, acceptedAlgorithms("-rsa-sha2-*")), undefined);
+  assertEquals(
+    chooseAlgorithm("ssh-ed25519", sigAlgs, acceptedAlgorithms("-ssh-ed25519")),
+    undefined,
+  );
+  assertEquals(
+    chooseAlgorithm("ecdsa-sha2-nistp384", undefined, acceptedAlgorithms(undefined)),
+    "ecdsa-sha2-nistp384",
+  );
 });
 
 Deno.test({ name: "auth: cleanup", fn: () => Deno.removeSync(dir, { recursive: true }) });

@@ -56,12 +56,7 @@ export function displayKeyType(keyType: string): string {
   return keyType;
 }
 
-/** The key type that produces signatures named `alg` (rsa-sha2-* → ssh-rsa). */
-export function keyTypeForAlgorithm(alg: string): string {
-  return alg === "rsa-sha2-256" || alg === "rsa-sha2-512" ? "ssh-rsa" : alg;
-}
-
-/** Constant-time-enough equality for public blobs (they are public; this is for matching). */
+/** Byte equality for public blobs (public data: no constant-time need). */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
