@@ -1,5 +1,12 @@
 // Errors the mux client branches on (refusals are lib/mux's MuxRequestRefused).
 
+import { ProtocolError } from "../errors.ts";
+
+/** A reply carried another request id: OpenSSH's client treats this as fatal, never retries. */
+export class MuxOutOfSequence extends ProtocolError {
+  override name = "MuxOutOfSequence";
+}
+
 /** The master closed the control connection where a reply was expected. */
 export class MuxMasterGone extends Error {
   override name = "MuxMasterGone";

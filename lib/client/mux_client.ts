@@ -14,7 +14,7 @@ import {
   muxMessageType,
   type MuxReply,
 } from "../mux/messages.ts";
-import { MuxMasterGone } from "./errors.ts";
+import { MuxMasterGone, MuxOutOfSequence } from "./errors.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
 import type { ForwardRequestFields } from "./forward_request.ts";
 
@@ -244,7 +244,7 @@ export class MuxClient {
   /** OpenSSH's client treats a reply to any other id as fatal. */
   private checkRid(reply: MuxReply, rid: number): void {
     if ("rid" in reply && reply.rid !== undefined && reply.rid !== rid) {
-      throw new ProtocolError(`out of sequence reply: my id ${rid} theirs ${reply.rid}`);
+      throw new MuxOutOfSequence(`out of sequence reply: my id ${rid} theirs ${reply.rid}`);
     }
   }
 

@@ -7,7 +7,7 @@ import type { Options } from "../config/options.ts";
 import { wantTtyDecision } from "../config/resolve.ts";
 import { FatalError, ProtocolError } from "../errors.ts";
 import { log, LogLevel } from "../log.ts";
-import { MuxFallback, MuxMasterGone } from "./errors.ts";
+import { MuxFallback, MuxMasterGone, MuxOutOfSequence } from "./errors.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
 import { sendForwards } from "./forwards.ts";
 import type { MuxClient } from "./mux_client.ts";
@@ -39,7 +39,7 @@ export async function runMuxSession(
   try {
     masterPid = await client.aliveCheck();
   } catch (e) {
-    if (e instanceof ProtocolError && e.message.startsWith("out of sequence")) {
+    if (e instanceof MuxOutOfSequence) {
       throw new FatalError(`mux_client_request_alive: ${e.message}`);
     }
     throw fallback("mux_client_request_session: master alive request failed");
@@ -76,6 +76,9 @@ export async function runMuxSession(
     }
     if (e instanceof MuxMasterGone) {
       throw fallback(`mux_client_request_session: ${e.message}`);
+    }
+    if (e instanceof MuxOutOfSequence) {
+      throw new FatalError(`mux_client_request_session: ${e.message}`);
     }
     if (e instanceof ProtocolError) throw fallback(`mux_client_request_session: ${e.message}`);
     throw e;
