@@ -16,6 +16,7 @@ import {
 } from "./forward/mod.ts";
 import type { PacketTransport } from "./packet_transport.ts";
 import { sessionEnv } from "./session/env.ts";
+import { startServerAlive } from "./session/keepalive.ts";
 import { runSession, type RunSessionOptions } from "./session/run_session.ts";
 import { processStdio } from "./session/stdio.ts";
 import type { SessionKind } from "./session/session.ts";
@@ -55,6 +56,17 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
   try {
     await setupConfiguredForwards(forwards, opts);
     if (opts.stdioForward) {
+      let timedOut = false;
+      const stopAlive = startServerAlive(
+        conn,
+        opts.serverAliveInterval,
+        opts.serverAliveCountMax,
+        () => {
+          timedOut = true;
+          log.error(`Timeout, server ${opts.hostName} not responding.`);
+          conn.close("server not responding");
+        },
+      );
       try {
         await runStdioForward(conn, opts.stdioForward, {
           stdin: { read: (b) => stdio.stdin.read(b) },
@@ -63,8 +75,10 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
       } catch (e) {
         if (e instanceof ForwardError) throw new FatalError(e.message);
         throw e;
+      } finally {
+        stopAlive();
       }
-      return 0;
+      return timedOut ? 255 : 0;
     }
     const command = opts.command !== "" ? opts.command : opts.remoteCommand ?? "";
     const run: RunSessionOptions = {
