@@ -9,6 +9,7 @@ import { createCipheriv, createHmac } from "node:crypto";
 import { ProtocolError } from "../../lib/errors.ts";
 import { cipherByName, CIPHERS } from "../../lib/ssh/crypto/ciphers.ts";
 import { incrementGcmIv } from "../../lib/ssh/crypto/aes_gcm.ts";
+import { CtrCounter } from "../../lib/ssh/crypto/aes_ctr_etm.ts";
 import { computeMac, macByName, MACS } from "../../lib/ssh/crypto/mac.ts";
 import { poly1305Tag } from "../../lib/ssh/crypto/poly1305.ts";
 import { buildPacket, checkPacketLength, payloadOf } from "../../lib/ssh/transport/packet_codec.ts";
@@ -243,4 +244,23 @@ Deno.test("poly1305 (WASM): equals @noble's poly1305 for every length 0..300, ed
   const r1 = hex("0200000000000000000000000000000000000000000000000000000000000000");
   const m1 = new Uint8Array(16).fill(0xff);
   assertEquals(toHex(poly1305Tag(r1, m1)), toHex(poly1305(m1, r1)));
+});
+
+Deno.test("CtrCounter: matches 128-bit BigInt arithmetic, with carries and the 2^128 wrap", () => {
+  const toBig = (b: Uint8Array) => BigInt("0x" + toHex(b));
+  const ivs = [
+    new Uint8Array(16).fill(0xff),
+    hex("000000000000000000000000ffffff00"),
+    rnd(16),
+    rnd(16),
+  ];
+  for (const iv of ivs) {
+    const c = new CtrCounter(iv);
+    let ref = toBig(iv);
+    for (const bytes of [16, 4096, 16 * 255, 16 * 257, 262144, 16]) {
+      assertEquals(toBig(c.take(bytes)), ref);
+      ref = (ref + BigInt(bytes / 16)) % (1n << 128n);
+    }
+    assertEquals(toBig(c.take(16)), ref);
+  }
 });
