@@ -9,6 +9,7 @@ import {
   encodeData,
   encodeEof,
   encodeExtendedData,
+  encodeOpenConfirmation,
   encodeRequestReply,
   ScriptedPeer,
   SshConnection,
@@ -424,5 +425,29 @@ Deno.test("fdStdio: a session on passed fds (pipes) — stdin in, stdout/stderr 
     outReader.close();
     errReader.close();
     conn.close();
+  }
+});
+
+Deno.test("connection lost while the session starts → 255, no unhandled rejection", async () => {
+  for (const tty of [false, true]) {
+    const peer = new ScriptedPeer();
+    const conn = new SshConnection(peer.local);
+    const lines: string[] = [];
+    const restore = captureLog(lines);
+    try {
+      const running = runSession(
+        conn,
+        opts({ tty, env: [["A", "b"]], stdinNull: true }),
+        memStdio([], tty),
+      );
+      const open = await peer.expect("channel-open");
+      // Confirm and drop the connection at once: every pipelined request fails.
+      await peer.send(encodeOpenConfirmation(open.sender, 7, 1 << 20, 32768));
+      peer.close();
+      assertEquals(await running, 255);
+      assertStringIncludes(lines.join(""), "Connection to example closed");
+    } finally {
+      restore();
+    }
   }
 });

@@ -91,6 +91,9 @@ export class Session {
     }
     const payload = setup.kind === "shell" ? new Uint8Array(0) : encodeString(setup.command ?? "");
     const startReply = ch.request(setup.kind, payload, true);
+    // All are in flight: if the connection dies, the first await throws and the others must
+    // not turn into unhandled rejections.
+    for (const p of [...replies, ptyReply, startReply]) p?.catch(() => {});
     await Promise.all(replies);
     if (ptyReply) {
       this.ptyAllocated = await ptyReply;
