@@ -44,6 +44,9 @@ async function main(args: string[]): Promise<number> {
     writeErr(`${VERSION}, mux protocol ${SSHMUX_VER}\n`);
     return 0;
   }
+  if (cmd.query !== undefined) {
+    throw new FatalError(`sshmux: -Q ${cmd.query} is not supported yet`);
+  }
   const { options: opts, warnings } = resolveOptionsWithWarnings(cmd);
   setUpLogging(opts);
   for (const w of warnings) log.error(w);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Client benchmark (deno task bench): one throwaway sshd and one stock OpenSSH master; sshmux vs
 # ssh as the mux client. Reports the median wall time of N sequential `true` sessions and the
-# MB/s of a large download through a session into a file, plus sshmux/ssh ratios.
+# MiB/s (median of 3) of a large download through a session into a file, plus sshmux/ssh
+# ratios. The two clients run alternately so background load affects both alike.
 # Usage: scripts/bench-client.sh [sessions=30] [MiB=500]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,18 +60,16 @@ for _ in $(seq 200); do
 done
 
 now() { date +%s.%N; }
-# median_session CLIENT: median seconds of $runs sequential `CLIENT -S ctl x true`.
-median_session() {
-  local times=() t0 t1
-  for _ in $(seq "$runs"); do
-    t0=$(now)
-    "$1" -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
-    t1=$(now)
-    times+=("$(echo "$t1 - $t0" | bc -l)")
-  done
-  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+# one_session CLIENT: seconds for one `CLIENT -S ctl x true`.
+one_session() {
+  local t0 t1
+  t0=$(now)
+  "$1" -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
+  t1=$(now)
+  echo "$t1 - $t0" | bc -l
 }
-# download_mbps CLIENT: MB/s (MiB/s) of `cat` of the data file through a session into a file.
+# download_mbps CLIENT: MiB/s of `cat` of the data file through a session into a file.
 download_mbps() {
   local t0 t1
   t0=$(now)
@@ -86,13 +85,24 @@ head -c $((mib * 1024 * 1024)) /dev/urandom >"$dir/data"
 "$sshmux" -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
 ssh -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
 
-ssh_med=$(median_session ssh)
-mux_med=$(median_session "$sshmux")
-ssh_bw=$(download_mbps ssh)
-mux_bw=$(download_mbps "$sshmux")
+# The two clients alternate, so load from anything else on the machine hits both alike.
+ssh_times=() mux_times=()
+for _ in $(seq "$runs"); do
+  ssh_times+=("$(one_session ssh)")
+  mux_times+=("$(one_session "$sshmux")")
+done
+ssh_med=$(printf '%s\n' "${ssh_times[@]}" | median)
+mux_med=$(printf '%s\n' "${mux_times[@]}" | median)
+ssh_bws=() mux_bws=()
+for _ in 1 2 3; do
+  ssh_bws+=("$(download_mbps ssh)")
+  mux_bws+=("$(download_mbps "$sshmux")")
+done
+ssh_bw=$(printf '%s\n' "${ssh_bws[@]}" | median)
+mux_bw=$(printf '%s\n' "${mux_bws[@]}" | median)
 
 printf 'sessions: median of %d sequential `true`: ssh %.1f ms, sshmux %.1f ms, sshmux/ssh = %.2f\n' \
   "$runs" "$(echo "$ssh_med * 1000" | bc -l)" "$(echo "$mux_med * 1000" | bc -l)" \
   "$(echo "$mux_med / $ssh_med" | bc -l)"
-printf 'download: %d MiB through a session to a file: ssh %.1f MiB/s, sshmux %.1f MiB/s, sshmux/ssh = %.2f\n' \
+printf 'download (median of 3): %d MiB through a session to a file: ssh %.1f MiB/s, sshmux %.1f MiB/s, sshmux/ssh = %.2f\n' \
   "$mib" "$ssh_bw" "$mux_bw" "$(echo "$mux_bw / $ssh_bw" | bc -l)"
