@@ -2,7 +2,7 @@
 // master cannot show: a 10.3-style master with the `info` extension (-O conninfo/channels),
 // unknown hello extensions, refusals of a session (ssh's message, then a direct connection with
 // the real exit code), a spurious MUX_S_OK, and replies with the wrong request id.
-import { assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { startSshd } from "../helpers/sshd.ts";
 import { run, sshmuxPath } from "../helpers/run.ts";
 import { decodeMux, encodeMux, type MuxReply, type MuxRequest } from "../../lib/mux/messages.ts";
@@ -158,6 +158,25 @@ Deno.test("mux client against scripted masters", async (t) => {
         }
       },
     );
+
+    await t.step("ConnectTimeout bounds the wait for a silent master's hello", async () => {
+      const m = fakeMaster(sshd.dir, async (p) => {
+        await p.next(); // the client's hello; never answer it
+        await p.exact(1 << 20); // until the client hangs up
+      });
+      try {
+        const started = Date.now();
+        const c = await mux(m.path, ["-o", "ConnectTimeout=1", "-O", "check", "x"]);
+        assertEquals(c.code, 255);
+        assertMatch(c.err, /master hello exchange failed/);
+        assert(Date.now() - started < 10_000);
+        // A session gives up on the master and connects directly, as ssh does.
+        const s = await mux(m.path, ["-o", "ConnectTimeout=1", "x", "exit 8"]);
+        assertEquals(s.code, 8, s.err);
+      } finally {
+        await m.stop();
+      }
+    });
 
     await t.step("a reply to the wrong request id is fatal (out of sequence), 255", async () => {
       const m = fakeMaster(sshd.dir, async (p) => {
