@@ -62,6 +62,8 @@ interface ServerOptions {
   strict?: boolean;
   /** Offer only mlkem768x25519-sha256 (server side with @noble/post-quantum). */
   mlkem?: boolean;
+  /** Send first_kex_packet_follows with a wrong guess, then a bogus guessed kex packet. */
+  wrongGuess?: boolean;
   corruptSignature?: boolean;
 }
 
@@ -120,6 +122,7 @@ class FakeServer {
     const first = this.sessionId === undefined;
     const ours = encodeKexInit({
       kex: [
+        ...(this.opts.wrongGuess ? ["ecdh-sha2-nistp256"] : []),
         this.opts.mlkem ? "mlkem768x25519-sha256" : "curve25519-sha256",
         ...(first && this.opts.strict ? ["kex-strict-s-v00@openssh.com"] : []),
       ],
@@ -132,9 +135,11 @@ class FakeServer {
       compSC: ["none"],
       langCS: [],
       langSC: [],
-      firstKexPacketFollows: false,
+      firstKexPacketFollows: !!this.opts.wrongGuess,
     });
     await this.send(ours);
+    // The guessed packet for the method we will not agree on: the client must drop it.
+    if (this.opts.wrongGuess) await this.send(Uint8Array.of(31, 0, 0, 0, 0));
     let skipped: Uint8Array[] = [];
     if (!clientKexInit) {
       const r = await this.recvType(20);
@@ -393,4 +398,18 @@ Deno.test("fake kex: mlkem768x25519-sha256 end to end against a @noble/post-quan
   assertEquals(r.clientErr, undefined);
   assertEquals(r.serverErr, undefined);
   assertEquals(r.clientErr, undefined);
+});
+
+Deno.test("fake kex: a wrong first_kex_packet_follows guess is discarded (RFC 4253 §7)", async () => {
+  const r = await withServer({ wrongGuess: true }, async (s) => {
+    await s.kex();
+    await s.send(new WireWriter(32).u8(6).string("ssh-userauth").finish());
+    await s.recvType(1);
+  }, async (t) => {
+    assertEquals(t.algorithms.kex, "curve25519-sha256");
+    assertEquals((await t.receive())?.[0], 6);
+    await t.disconnect(11, "bye");
+  });
+  assertEquals(r.clientErr, undefined);
+  assertEquals(r.serverErr, undefined);
 });
