@@ -187,6 +187,21 @@ Deno.test("mux client sessions against a stock OpenSSH master", async (t) => {
       },
     );
 
+    await t.step(
+      "a reader that stops early (| head -1) ends the session like ssh: no hang",
+      async () => {
+        const line = `'${SSHMUX}' -F ${sshd.config} -S ${master.ctl} x yes | head -1; ` +
+          `echo "rc=\${PIPESTATUS[0]}"`;
+        const r = await sh(line, { timeoutMs: 20_000 });
+        const stock = await sh(
+          `ssh -F ${sshd.config} -S ${master.ctl} x yes | head -1; echo "rc=\${PIPESTATUS[0]}"`,
+          { timeoutMs: 20_000 },
+        );
+        assertEquals(r.out, stock.out);
+        assertMatch(r.out, /^y\nrc=\d+\n$/);
+      },
+    );
+
     await t.step("8 parallel sessions", async () => {
       const rs = await Promise.all(
         Array.from({ length: 8 }, (_, i) => mux(["x", `echo session-${i}; exit ${i}`])),
