@@ -67,7 +67,10 @@ export class KexRound {
     );
     this.negotiated = n;
     if (theirs.firstKexPacketFollows) {
-      this.ignoreGuess = theirs.kex[0] !== n.kex || theirs.hostKey[0] !== n.hostKey;
+      // RFC 4253 §7: the guess was wrong when the two sides' first kex or host key algorithms
+      // differ; the server then resends, and its guessed packet must be dropped.
+      this.ignoreGuess = theirs.kex[0] !== this.ours.kex[0] ||
+        theirs.hostKey[0] !== this.ours.hostKey[0];
     }
     log.debug(`kex: algorithm: ${n.kex}`);
     log.debug(`kex: host key algorithm: ${n.hostKey}`);
