@@ -83,6 +83,8 @@ export class Outbox {
   private async loop(): Promise<void> {
     this.writing = true;
     try {
+      // Let packets queued in the same tick join this batch.
+      await Promise.resolve();
       while (this.queue.length > 0 && !this.dead) {
         const items = this.queue.splice(0, BATCH);
         let total = 0, size = 0;
