@@ -266,3 +266,29 @@ Deno.test("fuzz: garbage replies from a master give typed errors only, never a h
     client.close();
   }
 });
+
+Deno.test("fuzz: garbage after MUX_S_PROXY gives typed errors or clean EOF, never a hang", async () => {
+  let seed = 777;
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < 100; i++) {
+    const { client, master } = await helloed();
+    const script = (async () => {
+      await master.next();
+      await master.send({ kind: "ProxyOk", rid: 0 });
+      const len = Math.floor(rand() * 24);
+      const junk = new Uint8Array(len).map(() => Math.floor(rand() * 256));
+      // Sometimes a plausible header (small length, padding 0) so packets do complete.
+      if (rand() < 0.5 && len >= 5) junk.set([0, 0, 0, Math.min(len - 4, 16), 0]);
+      if (len > 0) await master.sock.write(junk);
+      master.close();
+    })();
+    const t = new MuxProxyTransport(await client.requestProxy());
+    try {
+      while ((await t.receive()) !== null) { /* drain */ }
+    } catch (e) {
+      assert(e instanceof ProtocolError, `untyped error: ${e}`);
+    }
+    await script;
+    t.close();
+  }
+});
