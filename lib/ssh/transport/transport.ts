@@ -13,10 +13,11 @@ import * as C from "./constants.ts";
 import type { AlgorithmLists } from "./kexinit.ts";
 import { parseExtInfo } from "./ext_info.ts";
 import { InputBuffer } from "./input_buffer.ts";
-import { clientKexInit, encodeKexInit } from "./kexinit.ts";
+import { clientKexInit, encodeKexInit, type Negotiated } from "./kexinit.ts";
 import { KexRound } from "./kex_round.ts";
 import { buildPacket, noneSealer } from "./packet_codec.ts";
 import { PacketReader } from "./packet_reader.ts";
+import { RekeyPolicy } from "./rekey_policy.ts";
 import { readServerVersion } from "./version.ts";
 import {
   encodeDisconnect,
@@ -43,10 +44,18 @@ export interface TransportOptions {
 const MAX_INBOX = 512;
 
 export class SshTransport implements PacketTransport {
-  sessionId: Uint8Array = new Uint8Array(0);
-  serverVersion = "";
-  serverSigAlgs: string[] | undefined;
-  algorithms = { kex: "", hostKey: "", cipherCS: "", cipherSC: "", macCS: "", macSC: "" };
+  private _sessionId: Uint8Array = new Uint8Array(0);
+  private _serverVersion = "";
+  private _serverSigAlgs: string[] | undefined;
+  private _algorithms: Readonly<Negotiated> = {
+    kex: "",
+    hostKey: "",
+    cipherCS: "",
+    cipherSC: "",
+    macCS: "",
+    macSC: "",
+  };
+  private _hostKey: Uint8Array | undefined;
   readonly local: { host: string; port: number } | undefined;
   readonly remote: { host: string; port: number };
   readonly stats = {
@@ -57,8 +66,6 @@ export class SshTransport implements PacketTransport {
     rekeys: 0,
     startedAt: Date.now(),
   };
-  /** The server's host key blob from the first exchange. */
-  hostKey: Uint8Array | undefined;
 
   private readonly input: InputBuffer;
   private readonly reader: PacketReader;
@@ -74,17 +81,37 @@ export class SshTransport implements PacketTransport {
   private inboxSpace: (() => void) | undefined;
   private closed = false;
   private failure: Error | undefined;
-  private bytesSinceKex = 0;
-  private kexAt = Date.now();
-  private rekeyTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly rekeyPolicy: RekeyPolicy;
   private firstKex!: { resolve(): void; reject(e: Error): void; promise: Promise<void> };
 
   constructor(private readonly stream: ByteStream, private readonly opts: TransportOptions) {
     this.local = stream.local;
     this.remote = stream.remote;
     this.input = new InputBuffer(stream);
+    this.rekeyPolicy = new RekeyPolicy(opts.rekeyLimitBytes, opts.rekeyLimitSeconds);
     this.reader = new PacketReader(this.input, `${opts.host} port ${opts.port}`);
     this.outbox = new Outbox(stream, (e) => this.fail(e, false), (n) => (this.stats.bytesOut += n));
+  }
+
+  /** H of the first key exchange (RFC 4253 §7.2), signed over in user auth. */
+  get sessionId(): Uint8Array {
+    return this._sessionId;
+  }
+  /** The server's identification string, without CR LF. */
+  get serverVersion(): string {
+    return this._serverVersion;
+  }
+  /** The server's `server-sig-algs` (RFC 8308), once its EXT_INFO arrived. */
+  get serverSigAlgs(): readonly string[] | undefined {
+    return this._serverSigAlgs;
+  }
+  /** The algorithms of the current keys (MACs are "" for AEAD ciphers). */
+  get algorithms(): Readonly<Negotiated> {
+    return this._algorithms;
+  }
+  /** The server's host key blob from the first exchange. */
+  get hostKey(): Uint8Array | undefined {
+    return this._hostKey;
   }
 
   /** Strict kex (kex-strict-*-v00@openssh.com) was negotiated in the first exchange. */
@@ -106,27 +133,14 @@ export class SshTransport implements PacketTransport {
     promise.catch(() => {});
     this.firstKex = { resolve, reject, promise };
     this.outbox.pushRaw(new TextEncoder().encode(`${C.CLIENT_VERSION}\r\n`));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const banner = readServerVersion(this.input, this.where);
-    const limit = this.opts.connectTimeoutMs;
-    this.serverVersion = limit && limit > 0
-      ? await Promise.race([
-        banner,
-        new Promise<never>((_, rej) => {
-          timer = setTimeout(
-            () => rej(new DisconnectError("Connection timed out during banner exchange")),
-            limit,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer))
-      : await banner;
+    this._serverVersion = await readServerVersion(
+      this.input,
+      this.where,
+      this.opts.connectTimeoutMs,
+    );
     this.startKex();
     this.readLoop();
-    const secs = this.opts.rekeyLimitSeconds;
-    if (secs > 0) {
-      this.rekeyTimer = setInterval(() => this.maybeRekey(), Math.min(secs, 60) * 1000);
-      Deno.unrefTimer(this.rekeyTimer as unknown as number);
-    }
+    this.rekeyPolicy.start(() => this.maybeRekey());
     await promise;
   }
 
@@ -141,7 +155,7 @@ export class SshTransport implements PacketTransport {
     } else {
       this.sendNow(payload);
     }
-    this.bytesSinceKex += payload.length;
+    this.rekeyPolicy.count(payload.length);
     this.maybeRekey();
     return this.outbox.backpressure();
   }
@@ -164,11 +178,7 @@ export class SshTransport implements PacketTransport {
 
   private maybeRekey(): void {
     if (this.closed || this.kex || !this.firstKexDone) return;
-    const bytes = this.opts.rekeyLimitBytes, secs = this.opts.rekeyLimitSeconds;
-    if (
-      (bytes > 0 && this.bytesSinceKex >= bytes) ||
-      (secs > 0 && Date.now() - this.kexAt >= secs * 1000)
-    ) {
+    if (this.rekeyPolicy.due()) {
       log.debug("rekey limit reached, rekeying");
       this.startKex();
     }
@@ -231,7 +241,7 @@ export class SshTransport implements PacketTransport {
         }
         this.stats.bytesIn += pkt.wireLength;
         this.stats.packetsIn++;
-        this.bytesSinceKex += pkt.payload.length;
+        this.rekeyPolicy.count(pkt.payload.length);
         await this.dispatch(pkt.payload, pkt.seq);
         this.maybeRekey();
         if (this.inbox.length >= MAX_INBOX) {
@@ -309,7 +319,7 @@ export class SshTransport implements PacketTransport {
 
   private onExtInfo(payload: Uint8Array): void {
     const info = parseExtInfo(payload);
-    if (info.serverSigAlgs) this.serverSigAlgs = info.serverSigAlgs;
+    if (info.serverSigAlgs) this._serverSigAlgs = info.serverSigAlgs;
     for (const name of info.extensions.keys()) {
       log.debug(`kex_ext_info_client_parse: ${name.slice(0, 64)}`);
     }
@@ -333,10 +343,10 @@ export class SshTransport implements PacketTransport {
     if (!round || !round.negotiated) throw new ProtocolError("unexpected key exchange reply");
     const nk = await round.onReply(payload);
     if (!this.firstKexDone) {
-      this.sessionId = nk.h;
-      this.hostKey = nk.hostKey;
+      this._sessionId = nk.h;
+      this._hostKey = nk.hostKey;
     }
-    this.algorithms = { ...round.negotiated };
+    this._algorithms = { ...round.negotiated };
     this.sendNow(Uint8Array.of(C.SSH_MSG_NEWKEYS));
     this.sealer = nk.sealer;
     if (this.strict) this.seqOut = 0;
@@ -353,8 +363,7 @@ export class SshTransport implements PacketTransport {
     if (!round?.pendingOpener) throw new ProtocolError("unexpected SSH_MSG_NEWKEYS");
     this.reader.setOpener(round.pendingOpener, this.strict);
     this.kex = undefined;
-    this.bytesSinceKex = 0;
-    this.kexAt = Date.now();
+    this.rekeyPolicy.reset();
     if (!this.firstKexDone) {
       this.firstKexDone = true;
       this.firstKex.resolve();
@@ -419,8 +428,7 @@ export class SshTransport implements PacketTransport {
   private teardown(err: Error | undefined): void {
     if (err && !this.failure) this.failure = err;
     this.closed = true;
-    if (this.rekeyTimer !== undefined) clearInterval(this.rekeyTimer);
-    this.rekeyTimer = undefined;
+    this.rekeyPolicy.stop();
     this.stream.close();
     this.rejectWaiters(this.failure);
   }

@@ -14,8 +14,30 @@ export const MAX_PRE_BANNER_LINES = 1024;
 
 const latin1 = new TextDecoder("latin1");
 
-/** Reads lines until the server's identification string; returns it without CR LF. */
-export async function readServerVersion(input: InputBuffer, where: string): Promise<string> {
+/**
+ * Reads lines until the server's identification string; returns it without CR LF. With
+ * `timeoutMs` (ssh's ConnectTimeout also covers the banner), a silent server is an error.
+ */
+export function readServerVersion(
+  input: InputBuffer,
+  where: string,
+  timeoutMs?: number,
+): Promise<string> {
+  const banner = readBanner(input, where);
+  if (!timeoutMs || timeoutMs <= 0) return banner;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    banner,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DisconnectError("Connection timed out during banner exchange")),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function readBanner(input: InputBuffer, where: string): Promise<string> {
   for (let i = 0; i <= MAX_PRE_BANNER_LINES; i++) {
     const raw = await input.readLine(MAX_PRE_BANNER_LINE);
     if (raw === null) {
