@@ -7,6 +7,7 @@ import { log } from "../log.ts";
 import { authenticate } from "./auth/mod.ts";
 import { TtyPrompter } from "./auth/prompter.ts";
 import { SshConnection } from "./connection/connection.ts";
+import { knownHostKeyTypes } from "./known_hosts/known_types.ts";
 import { makeHostKeyVerifier } from "./known_hosts/verifier.ts";
 import type { PacketTransport } from "./packet_transport.ts";
 import { connectTransport, type SshTransport } from "./transport/mod.ts";
@@ -37,6 +38,7 @@ export async function connectSsh(opts: Options, transport?: PacketTransport): Pr
     macs: opts.macs,
     rekeyLimitBytes: opts.rekeyLimitBytes,
     rekeyLimitSeconds: opts.rekeyLimitSeconds,
+    knownHostKeyTypes: await knownHostKeyTypes(opts),
     verifyHostKey: makeHostKeyVerifier(opts, prompter),
   });
   try {

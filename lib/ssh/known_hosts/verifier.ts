@@ -28,11 +28,11 @@ const VERIFICATION_FAILED = "Host key verification failed.";
 /** Characters ssh refuses to record in a known_hosts name (sshconnect.c). */
 const UNRECORDABLE = /[@?*#[\]|'\\"]/;
 
-function expandTilde(path: string, home: string | undefined): string {
+export function expandTilde(path: string, home: string | undefined): string {
   return path.startsWith("~/") && home ? home + path.slice(1) : path;
 }
 
-async function loadAll(files: readonly string[], home?: string): Promise<KnownHostEntry[]> {
+export async function loadAll(files: readonly string[], home?: string): Promise<KnownHostEntry[]> {
   const out: KnownHostEntry[] = [];
   for (const f of files) {
     if (f === "none") continue;
