@@ -45,7 +45,11 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (cmd.query !== undefined) {
-    throw new FatalError(`sshmux: -Q ${cmd.query} is not supported yet`);
+    const { queryAlgorithms, queryNames } = await import("./lib/ssh/transport/query.ts");
+    const names = cmd.query === "help" ? queryNames() : queryAlgorithms(cmd.query);
+    if (names === undefined) throw new FatalError(`Unsupported query "${cmd.query}"`);
+    writeOut(names.map((n) => `${n}\n`).join(""));
+    return 0;
   }
   const { options: opts, warnings } = resolveOptionsWithWarnings(cmd);
   setUpLogging(opts);
