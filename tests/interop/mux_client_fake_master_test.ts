@@ -15,7 +15,9 @@ class Peer {
   constructor(readonly conn: Deno.Conn) {}
   async exact(n: number): Promise<Uint8Array | null> {
     while (this.buf.length < n) {
-      const chunk = new Uint8Array(65536);
+      // Ask for exactly what is missing: a read that stops short at an SCM_RIGHTS boundary
+      // looks "drained" to Deno's edge-triggered loop, which then never wakes for the rest.
+      const chunk = new Uint8Array(n - this.buf.length);
       const got = await this.conn.read(chunk).catch(() => null);
       if (got === null) return null;
       const next = new Uint8Array(this.buf.length + got);
@@ -35,8 +37,8 @@ class Peer {
     if (body === null) return null;
     const msg = decodeMux(body, "toMaster");
     // The passed fds ride on one NUL byte each; their fds are discarded by this plain read.
-    if (msg.kind === "NewSession") await this.exact(3);
-    if (msg.kind === "NewStdioFwd") await this.exact(2);
+    const carriers = msg.kind === "NewSession" ? 3 : msg.kind === "NewStdioFwd" ? 2 : 0;
+    for (let i = 0; i < carriers; i++) await this.exact(1);
     return msg;
   }
   send(m: MuxReply): Promise<number> {
