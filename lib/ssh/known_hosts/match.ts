@@ -4,26 +4,9 @@
 
 import { createHmac } from "node:crypto";
 
-/** Glob match with `*` (any run) and `?` (one char); iterative, so no pattern can blow the stack. */
-export function matchPattern(s: string, pattern: string): boolean {
-  let si = 0, pi = 0, starP = -1, starS = 0;
-  while (si < s.length) {
-    if (pi < pattern.length && (pattern[pi] === "?" || pattern[pi] === s[si])) {
-      si++;
-      pi++;
-    } else if (pi < pattern.length && pattern[pi] === "*") {
-      starP = pi++;
-      starS = si;
-    } else if (starP >= 0) {
-      pi = starP + 1;
-      si = ++starS;
-    } else {
-      return false;
-    }
-  }
-  while (pi < pattern.length && pattern[pi] === "*") pi++;
-  return pi === pattern.length;
-}
+// ssh's wildcard match lives in one place (lib/config/match.ts); re-exported for this module's users.
+import { matchPattern } from "../../config/match.ts";
+export { matchPattern };
 
 /**
  * Matches `host` against a comma-separated pattern list: 1 = positive match, 0 = no match,

@@ -2,24 +2,9 @@
 // environment, then SetEnv's NAME=value pairs (which win over a SendEnv match of the same name),
 // in the order ssh sends them.
 
-/** ssh's wildcard match: `*` any run, `?` one character, everything else literal. */
-export function matchPattern(s: string, pattern: string): boolean {
-  let si = 0, pi = 0, starP = -1, starS = 0;
-  while (si < s.length) {
-    if (pi < pattern.length && (pattern[pi] === "?" || pattern[pi] === s[si])) {
-      si++;
-      pi++;
-    } else if (pi < pattern.length && pattern[pi] === "*") {
-      starP = pi++;
-      starS = si;
-    } else if (starP >= 0) {
-      pi = starP + 1;
-      si = ++starS;
-    } else return false;
-  }
-  while (pi < pattern.length && pattern[pi] === "*") pi++;
-  return pi === pattern.length;
-}
+// ssh's wildcard match lives in one place (lib/config/match.ts); re-exported for this module's users.
+import { matchPattern } from "../../config/match.ts";
+export { matchPattern };
 
 /** Names are the part before `=`; values may contain `=`. Malformed SetEnv entries are skipped. */
 function splitSetEnv(entry: string): [string, string] | undefined {
