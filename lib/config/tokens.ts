@@ -1,5 +1,7 @@
 // %token and ${VAR} expansion (ssh's percent_dollar_expand), ~ expansion, and the %C hash.
-import { createHash } from "node:crypto";
+// noble's SHA-1 rather than node:crypto: loading node:crypto costs ~25 ms of start-up, and
+// every mux client run computes %C before it can reach the master.
+import { sha1 } from "@noble/hashes/legacy";
 import { TokenError } from "./errors.ts";
 
 export type EnvLookup = (name: string) => string | undefined;
@@ -88,7 +90,8 @@ export function connectionHash(
   user: string,
   jumpHost: string,
 ): string {
-  return createHash("sha1").update(localHost + host + port + user + jumpHost).digest("hex");
+  const digest = sha1(new TextEncoder().encode(localHost + host + port + user + jumpHost));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** What the client-side tokens are made of (ssh.c's ssh_conn_info). */
