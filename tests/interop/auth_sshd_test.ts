@@ -13,30 +13,15 @@ import { AgentClient } from "../../lib/ssh/keys/agent.ts";
 import { makeHostKeyVerifier } from "../../lib/ssh/known_hosts/verifier.ts";
 import { connectTransport } from "../../lib/ssh/transport/mod.ts";
 import { run, waitFor } from "../helpers/run.ts";
+import { testOptions } from "../helpers/options.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 
 function sshdOptions(sshd: Sshd, over: Partial<Options> = {}): Options {
-  return {
+  return testOptions({
     hostArg: "x",
     hostName: "127.0.0.1",
     port: sshd.port,
     user: Deno.env.get("USER") ?? "root",
-    command: "",
-    controlMaster: "no",
-    requestTTY: "auto",
-    stdinNull: false,
-    sessionType: "default",
-    forkAfterAuthentication: false,
-    escapeChar: "~",
-    sendEnv: [],
-    setEnv: [],
-    forwardAgent: false,
-    forwardX11: false,
-    localForwards: [],
-    remoteForwards: [],
-    clearAllForwardings: false,
-    exitOnForwardFailure: false,
-    gatewayPorts: false,
     identityFiles: [sshd.clientKey],
     identitiesOnly: true,
     identityAgent: "none",
@@ -45,19 +30,9 @@ function sshdOptions(sshd: Sshd, over: Partial<Options> = {}): Options {
     userKnownHostsFiles: [sshd.knownHosts],
     globalKnownHostsFiles: ["/dev/null"],
     hostKeyAlias: sshd.alias,
-    passwordAuthentication: true,
-    kbdInteractiveAuthentication: true,
-    pubkeyAuthentication: true,
-    numberOfPasswordPrompts: 3,
-    serverAliveInterval: 0,
-    serverAliveCountMax: 3,
-    addressFamily: "any",
-    compression: false,
     logLevel: LogLevel.ERROR,
-    quiet: false,
-    raw: new Map(),
     ...over,
-  };
+  });
 }
 
 interface Attempt {

@@ -4,6 +4,7 @@
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import type { Options } from "../../lib/config/options.ts";
+import { testOptions } from "../helpers/options.ts";
 import { FatalError, ProtocolError } from "../../lib/errors.ts";
 import { captureLog, getLogLevel, LogLevel, setLogLevel } from "../../lib/log.ts";
 import { authenticate, type AuthTransport, ScriptedPrompter } from "../../lib/ssh/auth/mod.ts";
@@ -145,49 +146,6 @@ class FakeAuthServer implements AuthTransport {
   close(): void {
     this.closed = true;
   }
-}
-
-function testOptions(over: Partial<Options> = {}): Options {
-  return {
-    hostArg: "example",
-    hostName: "example.com",
-    port: 22,
-    user: "alice",
-    command: "",
-    controlMaster: "no",
-    requestTTY: "auto",
-    stdinNull: false,
-    sessionType: "default",
-    forkAfterAuthentication: false,
-    escapeChar: "~",
-    sendEnv: [],
-    setEnv: [],
-    forwardAgent: false,
-    forwardX11: false,
-    localForwards: [],
-    remoteForwards: [],
-    clearAllForwardings: false,
-    exitOnForwardFailure: false,
-    gatewayPorts: false,
-    identityFiles: [],
-    identitiesOnly: false,
-    batchMode: false,
-    strictHostKeyChecking: "ask",
-    userKnownHostsFiles: [],
-    globalKnownHostsFiles: [],
-    passwordAuthentication: true,
-    kbdInteractiveAuthentication: true,
-    pubkeyAuthentication: true,
-    numberOfPasswordPrompts: 3,
-    serverAliveInterval: 0,
-    serverAliveCountMax: 3,
-    addressFamily: "any",
-    compression: false,
-    logLevel: 3,
-    quiet: false,
-    raw: new Map(),
-    ...over,
-  };
 }
 
 const dir = Deno.makeTempDirSync({ prefix: "sshmux-auth-" });

@@ -4,6 +4,7 @@
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import type { Options } from "../../lib/config/options.ts";
+import { testOptions } from "../helpers/options.ts";
 import { FatalError } from "../../lib/errors.ts";
 import { captureLog, getLogLevel, LogLevel, setLogLevel } from "../../lib/log.ts";
 import { ScriptedPrompter } from "../../lib/ssh/auth/prompter.ts";
@@ -31,49 +32,6 @@ async function hostKey(
 const keyA = await hostKey("a");
 const keyB = await hostKey("b");
 const keyEc = await hostKey("ec", "ecdsa");
-
-export function testOptions(over: Partial<Options> = {}): Options {
-  return {
-    hostArg: "example",
-    hostName: "example.com",
-    port: 22,
-    user: "alice",
-    command: "",
-    controlMaster: "no",
-    requestTTY: "auto",
-    stdinNull: false,
-    sessionType: "default",
-    forkAfterAuthentication: false,
-    escapeChar: "~",
-    sendEnv: [],
-    setEnv: [],
-    forwardAgent: false,
-    forwardX11: false,
-    localForwards: [],
-    remoteForwards: [],
-    clearAllForwardings: false,
-    exitOnForwardFailure: false,
-    gatewayPorts: false,
-    identityFiles: [],
-    identitiesOnly: false,
-    batchMode: false,
-    strictHostKeyChecking: "ask",
-    userKnownHostsFiles: [],
-    globalKnownHostsFiles: [],
-    passwordAuthentication: true,
-    kbdInteractiveAuthentication: true,
-    pubkeyAuthentication: true,
-    numberOfPasswordPrompts: 3,
-    serverAliveInterval: 0,
-    serverAliveCountMax: 3,
-    addressFamily: "any",
-    compression: false,
-    logLevel: 3,
-    quiet: false,
-    raw: new Map(),
-    ...over,
-  };
-}
 
 Deno.test("known_hosts: wildcard patterns", () => {
   assert(matchPattern("host.example.com", "*.example.com"));
