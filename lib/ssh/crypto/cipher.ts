@@ -32,6 +32,11 @@ export interface PacketOpener {
    */
   readonly pipelined?: boolean;
   /**
+   * True when a pipelined `open` has copied `wire` by the time it returns (WebCrypto does), so
+   * the reader may hand it a view of its input buffer instead of a copy.
+   */
+  readonly inputCopied?: boolean;
+  /**
    * The packet_length field of the packet whose first `headLength` wire bytes are `head`.
    * Called exactly once per packet, in order, before `open` for that packet.
    */

@@ -78,8 +78,11 @@ export class PacketReader {
   private open(op: PacketOpener, total: number): Promise<Opened> {
     const seq = this.seq;
     this.seq = (seq + 1) >>> 0;
-    // Asynchronous openers keep the bytes past this call, so give them their own copy.
-    const wire = op.pipelined ? this.input.peek(total).slice() : this.input.peek(total);
+    // Asynchronous openers may keep the bytes past this call: give them their own copy
+    // unless they copy it themselves before returning.
+    const wire = op.pipelined && !op.inputCopied
+      ? this.input.peek(total).slice()
+      : this.input.peek(total);
     const opened = op.open(seq, wire);
     this.input.consume(total);
     const p = Promise.resolve(opened).then((plain) => ({ plain, seq, wireLength: total }));
