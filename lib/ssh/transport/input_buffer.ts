@@ -14,6 +14,8 @@ export class InputBuffer {
   private end = 0;
   /** Total bytes read from the stream. */
   bytesRead = 0;
+  /** A stream read is running into buf[end..]: positions must not move under it. */
+  private reading = false;
 
   constructor(
     private readonly stream: ByteStream,
@@ -35,18 +37,29 @@ export class InputBuffer {
   /** Drops `n` buffered bytes. */
   consume(n: number): void {
     this.start += n;
-    if (this.start === this.end) this.start = this.end = 0;
+    if (this.start === this.end && !this.reading) this.start = this.end = 0;
   }
 
-  /** Waits until at least `n` bytes are buffered. Resolves false at end of stream. */
+  /**
+   * Waits until at least `n` bytes are buffered. Resolves false at end of stream. One fill at
+   * a time; peek/consume may run while it waits (consumed space is reclaimed by the next fill).
+   */
   async fill(n: number): Promise<boolean> {
     if (n > this.maxSize) throw new SizeLimitError(`read of ${n} bytes exceeds the buffer cap`);
+    if (this.reading) throw new Error("InputBuffer.fill: another fill is running");
     while (this.available < n) {
+      if (this.start === this.end) this.start = this.end = 0;
       // Keep a useful amount of space to read into: many small reads cost more than a copy.
       if (this.buf.length - this.start < n || this.buf.length - this.end < MIN_READ) {
         this.makeRoom(Math.max(n, this.available + MIN_READ));
       }
-      const got = await this.stream.read(this.buf.subarray(this.end));
+      this.reading = true;
+      let got: number | null;
+      try {
+        got = await this.stream.read(this.buf.subarray(this.end));
+      } finally {
+        this.reading = false;
+      }
       if (got === null || got === 0) return false;
       this.end += got;
       this.bytesRead += got;

@@ -29,6 +29,8 @@ export class PacketReader {
   /** Sequence number of the next packet to be cut. */
   private seq = 0;
   private inFlight: Promise<Opened>[] = [];
+  /** A socket read started while packets were being opened (pipelined openers only). */
+  private readAhead: Promise<boolean> | undefined;
 
   constructor(private readonly input: InputBuffer, private readonly where: string) {}
 
@@ -45,16 +47,32 @@ export class PacketReader {
       if (!first) return null;
       this.inFlight.push(first.opened);
     }
-    while (allowAhead && this.opener.pipelined && this.inFlight.length < MAX_IN_FLIGHT) {
-      const more = this.cutIfBuffered();
-      if (!more) break;
-      this.inFlight.push(more);
+    if (allowAhead && this.opener.pipelined) {
+      while (this.inFlight.length < MAX_IN_FLIGHT) {
+        const more = this.cutIfBuffered();
+        if (!more) break;
+        this.inFlight.push(more);
+      }
+      // While those are being opened (off the JS thread), read on from the socket.
+      if (!this.readAhead && this.inFlight.length < MAX_IN_FLIGHT && this.opener.inputCopied) {
+        const p = this.input.fill(this.input.available + 1);
+        p.catch(() => {}); // awaited by cut()
+        this.readAhead = p;
+        p.finally(() => {
+          if (this.readAhead === p) this.readAhead = undefined;
+        }).catch(() => {});
+      }
     }
     const { plain, seq, wireLength } = await this.inFlight.shift()!;
     return { payload: payloadOf(plain), seq, wireLength };
   }
 
   private async cut(): Promise<{ opened: Promise<Opened> } | null> {
+    if (this.readAhead) {
+      const p = this.readAhead;
+      this.readAhead = undefined;
+      await p; // its end of stream shows in the fill below; its error is thrown here
+    }
     const op = this.opener;
     if (!(await this.input.fill(op.headLength))) {
       if (this.input.available > 0) throw new DisconnectError(`Connection closed by ${this.where}`);
