@@ -12,6 +12,8 @@ import { timingSafeEqual } from "./hash.ts";
 import { poly1305Tag } from "./poly1305.ts";
 
 const ZERO64 = new Uint8Array(64);
+/** Block 0 of K_main up to the last 4 bytes, which the packet's length field takes. */
+const ZERO60 = new Uint8Array(60);
 
 function chachaStream(key: Uint8Array, seq: number, counter: number) {
   // OpenSSL's 16-byte IV for DJB ChaCha20 is LE64(block counter) || nonce(8), and the nonce
@@ -67,6 +69,19 @@ export class ChaChaPolySealer implements PacketSealer {
   }
 
   seal(seq: number, packet: Uint8Array): Uint8Array {
+    const len = packet.length;
+    if (packet.byteOffset + len + 16 <= packet.buffer.byteLength) {
+      // Spare room after the packet (transport/packet_codec.ts): run K_main over length field,
+      // body and those 16 bytes in one call, so its output is the wire buffer. The stream
+      // starts 4 bytes before block 1, so the body gets block 1 on; the length field and the
+      // tag slot get throwaway keystream and are overwritten. The input is only read.
+      const xor = chachaStream(this.k.main, seq, 0);
+      const polyKey = xor(ZERO60).subarray(0, 32);
+      const out = xor(new Uint8Array(packet.buffer, packet.byteOffset, len + 16));
+      out.set(chachaXor(this.k.header, seq, 0, packet.subarray(0, 4)));
+      out.set(poly1305Tag(polyKey, out.subarray(0, len)), len);
+      return out;
+    }
     const out = new Uint8Array(packet.length + 16);
     out.set(chachaXor(this.k.header, seq, 0, packet.subarray(0, 4)));
     const main = mainStream(this.k.main, seq);

@@ -8,6 +8,11 @@ import { MAX_PACKET_LENGTH } from "./constants.ts";
 
 /** Minimum padding (RFC 4253 §6). */
 const MIN_PADDING = 4;
+/**
+ * Spare bytes allocated after each built packet (not part of the returned view). A sealer may
+ * read, never write, them to have a cipher produce packet-plus-tag-sized output in one call.
+ */
+export const PACKET_TAIL_ROOM = 16;
 
 /** The protection used before the first NEWKEYS: no cipher, no MAC, 8-byte alignment. */
 export function noneSealer(): PacketSealer {
@@ -30,7 +35,7 @@ export function buildPacket(payload: Uint8Array, sealer: PacketSealer): Uint8Arr
   if (packetLength > MAX_PACKET_LENGTH) {
     throw new SizeLimitError(`outgoing packet too large (${payload.length} bytes of payload)`);
   }
-  const p = new Uint8Array(4 + packetLength);
+  const p = new Uint8Array(4 + packetLength + PACKET_TAIL_ROOM).subarray(0, 4 + packetLength);
   p[0] = packetLength >>> 24;
   p[1] = packetLength >>> 16;
   p[2] = packetLength >>> 8;
