@@ -58,6 +58,21 @@ export function getuid(): number {
   return libc().getuid();
 }
 
+/**
+ * Opens the controlling terminal (/dev/tty) read-write, close-on-exec, for prompts that must not
+ * go through stdin/stdout (ssh's read_passphrase). Done here rather than with Deno.open, which
+ * only allows /dev/tty under --allow-all. null when the process has no controlling terminal.
+ */
+export function openTty(path = "/dev/tty"): RawFd | null {
+  const fd = libc().open(cstr(path), C.O_RDWR | C.O_NOCTTY | C.O_CLOEXEC);
+  if (fd < 0) {
+    const err = lastError(`open ${path}`);
+    if (err.code === "ENXIO" || err.code === "ENOENT" || err.code === "EACCES") return null;
+    throw err;
+  }
+  return RawFd.adopt(fd);
+}
+
 /** A second, close-on-exec descriptor for the same open file (F_DUPFD_CLOEXEC). */
 export function dupFd(fd: RawFd): RawFd {
   const r = fcntl(liveFd(fd, "dup"), C.F_DUPFD_CLOEXEC, 0);

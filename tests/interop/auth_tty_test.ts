@@ -154,3 +154,33 @@ Deno.test("interop tty: encrypted key passphrase prompt, same as stock ssh", asy
     await sshd.stop();
   }
 });
+
+Deno.test("interop tty: a passphrase is asked on /dev/tty when stdin is a pipe", async () => {
+  const sshd = await startSshd();
+  try {
+    const key = `${sshd.dir}/k_enc`;
+    const kg = await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "tty pass", "-f", key]);
+    assertEquals(kg.code, 0, kg.err);
+    Deno.writeTextFileSync(`${sshd.dir}/authorized_keys`, Deno.readTextFileSync(`${key}.pub`));
+    for (const client of ["ssh", sshmuxPath()]) {
+      const args = clientArgs(sshd, client, sshd.knownHosts, [
+        "-i",
+        key,
+        "-o",
+        "IdentityAgent=none",
+      ])
+        .slice(0, -2).map((a) => `'${a}'`).join(" ");
+      // stdin is a pipe carrying data for the remote `cat`; the prompt must use the pty.
+      const r = await onPty(
+        ["sh", "-c", `echo piped-data | ${args} 'cat; echo done-ok'`],
+        [[`Enter passphrase for key '${key}': `, "tty pass\r"]],
+      );
+      assertEquals(r.code, 0, `${client}:\n${r.screen}`);
+      assertStringIncludes(r.screen, "piped-data");
+      assertStringIncludes(r.screen, "done-ok");
+      assert(!r.screen.includes("tty pass"), `${client} echoed the passphrase`);
+    }
+  } finally {
+    await sshd.stop();
+  }
+});

@@ -1,7 +1,9 @@
 // Small calls and argument checks: RawFd guards, SysError fields, setsid in a child, bad sizes.
 import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import {
+  isatty,
   listenUnix,
+  openTty,
   pipe,
   POLLIN,
   RawFd,
@@ -78,4 +80,15 @@ Deno.test("ffi misc: setsid in a child makes it a session leader", async () => {
   assertEquals(new TextDecoder().decode(out.stderr), "");
   // a second setsid fails: a session leader cannot start another session
   assertEquals(new TextDecoder().decode(out.stdout).trim().split("\n"), ["true true", "EPERM"]);
+});
+
+Deno.test("openTty: no such terminal device is null, not an error", () => {
+  assertEquals(openTty("/nonexistent/tty"), null);
+  // /dev/null is not a terminal but opens: the caller decides (isatty) what to do with it.
+  const fd = openTty("/dev/null");
+  try {
+    assertEquals(fd !== null && !isatty(fd), true);
+  } finally {
+    fd?.close();
+  }
 });

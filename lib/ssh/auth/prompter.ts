@@ -1,9 +1,10 @@
 // Asking the user things (passphrases, passwords, keyboard-interactive answers, host key
 // confirmation) like ssh's read_passphrase(): on the terminal, never through the session's
-// stdin/stdout data. ssh opens /dev/tty; Deno only allows that under --allow-all, so we use
-// /dev/tty when permitted, else stdin when it is a terminal (prompt on stderr), else SSH_ASKPASS
-// (askpass.ts). Kept in one file so the terminal side can move to ffi/ termios later.
+// stdin/stdout data. ssh opens /dev/tty; Deno.open allows that only under --allow-all, so we use
+// it when permitted, else stdin when it is a terminal (prompt on stderr), else /dev/tty opened
+// through ffi (stdin is a pipe or file, as in `sshmux host < data`), else SSH_ASKPASS (askpass.ts).
 
+import { enterRawMode, FdIo, openTty } from "../../../ffi/mod.ts";
 import { FatalError } from "../../errors.ts";
 import { askpassMode, type EnvLookup, runAskpass } from "./askpass.ts";
 
@@ -60,6 +61,34 @@ function stdinTerminal(): Terminal | undefined {
   };
 }
 
+/** The controlling terminal through ffi: the path when stdin is redirected. */
+function ffiTerminal(path: string): Terminal | undefined {
+  let fd;
+  try {
+    fd = openTty(path);
+  } catch {
+    return undefined;
+  }
+  if (!fd) return undefined;
+  const io = new FdIo(fd);
+  let restore: (() => void) | undefined;
+  return {
+    write: (d) => io.write(d),
+    read: (b) => io.read(b),
+    setRaw: (raw) => {
+      if (raw) restore ??= enterRawMode(fd);
+      else {
+        restore?.();
+        restore = undefined;
+      }
+    },
+    close: () => {
+      restore?.();
+      io.close();
+    },
+  };
+}
+
 export interface TtyPrompterOptions {
   /** The terminal device (default /dev/tty). */
   path?: string;
@@ -90,7 +119,8 @@ export class TtyPrompter implements Prompter {
     const mode = askpassMode(this.env);
     let tty: Terminal | undefined;
     if (!mode.use) {
-      tty = await openDevTty(this.path) ?? (this.useStdin ? stdinTerminal() : undefined);
+      tty = await openDevTty(this.path) ?? (this.useStdin ? stdinTerminal() : undefined) ??
+        ffiTerminal(this.path);
     }
     if (!tty) return mode.allow ? await runAskpass(prompt, this.env) : null;
     try {
