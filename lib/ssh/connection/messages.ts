@@ -5,6 +5,7 @@
 import { WireReader } from "../../wire/reader.ts";
 import { WireWriter } from "../../wire/writer.ts";
 import { ProtocolError, SizeLimitError } from "../../errors.ts";
+import { allocPayload } from "../transport/packet_codec.ts";
 
 export const SSH_MSG_GLOBAL_REQUEST = 80;
 export const SSH_MSG_REQUEST_SUCCESS = 81;
@@ -228,8 +229,9 @@ export function encodeWindowAdjust(recipient: number, bytes: number): Uint8Array
 
 /** CHANNEL_DATA built in one allocation (the hot path). */
 export function encodeData(recipient: number, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(9 + data.length);
-  const v = new DataView(out.buffer);
+  // Bulk data: room around it lets the transport frame the packet without another copy.
+  const out = allocPayload(9 + data.length);
+  const v = new DataView(out.buffer, out.byteOffset);
   out[0] = SSH_MSG_CHANNEL_DATA;
   v.setUint32(1, recipient);
   v.setUint32(5, data.length);
@@ -238,8 +240,8 @@ export function encodeData(recipient: number, data: Uint8Array): Uint8Array {
 }
 
 export function encodeExtendedData(recipient: number, code: number, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(13 + data.length);
-  const v = new DataView(out.buffer);
+  const out = allocPayload(13 + data.length);
+  const v = new DataView(out.buffer, out.byteOffset);
   out[0] = SSH_MSG_CHANNEL_EXTENDED_DATA;
   v.setUint32(1, recipient);
   v.setUint32(5, code);

@@ -14,6 +14,25 @@ const MIN_PADDING = 4;
  */
 export const PACKET_TAIL_ROOM = 16;
 
+/** Bytes before a payload for packet_length and padding_length. */
+const HEAD_ROOM = 5;
+/** Room after an allocPayload payload: the most padding any of our ciphers needs, plus tail. */
+const SPARE_AFTER = MIN_PADDING + 32 + PACKET_TAIL_ROOM;
+/** Payloads from allocPayload whose buffer's spare bytes have not been used yet. */
+const roomy = new WeakSet<Uint8Array>();
+
+/**
+ * A zeroed payload buffer of `n` bytes with unused room before and after it in the same
+ * ArrayBuffer, so buildPacket can frame it in place instead of copying (bulk channel data).
+ * The room belongs to the packet: nobody else may hold views of it. Any transport accepts the
+ * result like any other payload.
+ */
+export function allocPayload(n: number): Uint8Array {
+  const p = new Uint8Array(HEAD_ROOM + n + SPARE_AFTER).subarray(HEAD_ROOM, HEAD_ROOM + n);
+  roomy.add(p);
+  return p;
+}
+
 /** The protection used before the first NEWKEYS: no cipher, no MAC, 8-byte alignment. */
 export function noneSealer(): PacketSealer {
   return new StreamMacSealer(NONE_STREAM, 8);
@@ -35,13 +54,22 @@ export function buildPacket(payload: Uint8Array, sealer: PacketSealer): Uint8Arr
   if (packetLength > MAX_PACKET_LENGTH) {
     throw new SizeLimitError(`outgoing packet too large (${payload.length} bytes of payload)`);
   }
-  const p = new Uint8Array(4 + packetLength + PACKET_TAIL_ROOM).subarray(0, 4 + packetLength);
+  let p: Uint8Array;
+  if (
+    roomy.delete(payload) && payload.byteOffset >= HEAD_ROOM &&
+    payload.byteOffset + packetLength - 1 + PACKET_TAIL_ROOM <= payload.buffer.byteLength
+  ) {
+    // Framed in place around the payload (allocPayload); the payload bytes stay as they are.
+    p = new Uint8Array(payload.buffer, payload.byteOffset - HEAD_ROOM, 4 + packetLength);
+  } else {
+    p = new Uint8Array(4 + packetLength + PACKET_TAIL_ROOM).subarray(0, 4 + packetLength);
+    p.set(payload, 5);
+  }
   p[0] = packetLength >>> 24;
   p[1] = packetLength >>> 16;
   p[2] = packetLength >>> 8;
   p[3] = packetLength;
   p[4] = pad;
-  p.set(payload, 5);
   crypto.getRandomValues(p.subarray(5 + payload.length));
   return p;
 }
