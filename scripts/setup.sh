@@ -33,6 +33,10 @@ need_apt=()
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
+# Tests also use openssl (key format cross-checks), useradd/chpasswd (PAM users) and python3.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v useradd >/dev/null 2>&1 || need_apt+=(passwd)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing ${need_apt[*]} with apt-get"
