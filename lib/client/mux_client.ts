@@ -12,6 +12,7 @@ import {
   encodeMux,
   type MuxMessage,
   muxMessageType,
+  type MuxNewSession,
   type MuxReply,
 } from "../mux/messages.ts";
 import { MuxMasterGone, MuxOutOfSequence } from "./errors.ts";
@@ -21,17 +22,8 @@ import type { ForwardRequestFields } from "./forward_request.ts";
 /** Hello extension pairs kept from the master: a bound on what a peer can make us store. */
 const MAX_KEPT_EXTENSIONS = 64;
 
-export interface NewSessionRequest {
-  wantTty: boolean;
-  wantX11: boolean;
-  wantAgent: boolean;
-  subsystem: boolean;
-  /** A byte value or ESCAPE_NONE. */
-  escapeChar: number;
-  term: string;
-  command: string;
-  env: string[];
-}
+/** A NEW_SESSION request as the caller fills it in; the client adds the rid and reserved field. */
+export type NewSessionRequest = Omit<MuxNewSession, "kind" | "rid" | "reserved">;
 
 /** What a reply other than the expected one means for the caller. */
 function refusalOf(reply: MuxReply): MuxRequestRefused | undefined {
