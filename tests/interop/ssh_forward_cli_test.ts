@@ -11,7 +11,7 @@ import {
   startEcho,
   text,
   writeAll,
-} from "../../lib/ssh/forward/testing/net_helpers.ts";
+} from "../helpers/forward/net_helpers.ts";
 import { freePort } from "../helpers/sshd.ts";
 
 Deno.test("cli: ExitOnForwardFailure output and exit code match stock ssh", async () => {

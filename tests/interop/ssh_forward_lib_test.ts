@@ -17,7 +17,7 @@ import {
   startEcho,
   text,
   writeAll,
-} from "../../lib/ssh/forward/testing/net_helpers.ts";
+} from "../helpers/forward/net_helpers.ts";
 import { freePort } from "../helpers/sshd.ts";
 
 interface Ctx {

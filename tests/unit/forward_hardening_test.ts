@@ -5,7 +5,7 @@ import { captureLog } from "../../lib/log.ts";
 import { ChannelOpenError } from "../../lib/ssh/connection/mod.ts";
 import { ForwardError, ForwardManager } from "../../lib/ssh/forward/mod.ts";
 import { encodeForwardedStreamlocal } from "../../lib/ssh/forward/messages.ts";
-import { FakeForwardServer } from "../../lib/ssh/forward/testing/fake_server.ts";
+import { FakeForwardServer } from "../helpers/forward/fake_server.ts";
 import {
   bytes,
   readAll,
@@ -15,7 +15,7 @@ import {
   text,
   withDeadline,
   writeAll,
-} from "../../lib/ssh/forward/testing/net_helpers.ts";
+} from "../helpers/forward/net_helpers.ts";
 import { waitFor } from "../helpers/run.ts";
 import { freePort } from "../helpers/sshd.ts";
 

@@ -3,7 +3,7 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { captureLog } from "../../lib/log.ts";
 import { ForwardError, ForwardManager, runStdioForward } from "../../lib/ssh/forward/mod.ts";
-import { FakeForwardServer } from "../../lib/ssh/forward/testing/fake_server.ts";
+import { FakeForwardServer } from "../helpers/forward/fake_server.ts";
 import {
   bytes,
   connectFails,
@@ -13,7 +13,7 @@ import {
   startEcho,
   text,
   writeAll,
-} from "../../lib/ssh/forward/testing/net_helpers.ts";
+} from "../helpers/forward/net_helpers.ts";
 
 async function withFake(fn: (fake: FakeForwardServer, mgr: ForwardManager) => Promise<void>) {
   const logs: string[] = [];

@@ -9,7 +9,7 @@ import {
   sameForward,
   setupConfiguredForwards,
 } from "../../lib/ssh/forward/mod.ts";
-import { FakeForwardServer } from "../../lib/ssh/forward/testing/fake_server.ts";
+import { FakeForwardServer } from "../helpers/forward/fake_server.ts";
 import type { ForwardSpec } from "../../lib/config/options.ts";
 import { freePort } from "../helpers/sshd.ts";
 

@@ -1,10 +1,10 @@
 // Throughput of forwarded connections, sshmux against stock ssh, through a throwaway sshd:
-//   .tools/deno run -A --config deno.json lib/ssh/forward/testing/bench_forward.ts [MiB] [cipher]
+//   .tools/deno run -A --config deno.json scripts/bench-forward.ts [MiB] [cipher]
 // For each tool and for -L and -R it pushes MiB up (to a counting sink) and pulls MiB down (from
 // a source) through one forwarded TCP connection and prints MiB/s. Not run by the test suite.
 
-import { startSshd } from "../../../../tests/helpers/sshd.ts";
-import { sshmuxPath, waitFor } from "../../../../tests/helpers/run.ts";
+import { startSshd } from "../tests/helpers/sshd.ts";
+import { sshmuxPath, waitFor } from "../tests/helpers/run.ts";
 
 const mib = Number(Deno.args[0] ?? 256);
 const cipher = Deno.args[1];

@@ -4,11 +4,14 @@
 // listening locally and opening forwarded-* channels back, the way sshd does. Every request
 // it saw is recorded so tests can assert on the wire fields.
 
-import { bridge, memoryTransportPair, SshConnection } from "../../connection/mod.ts";
-import { SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED, SSH2_OPEN_CONNECT_FAILED } from "../conn_api.ts";
-import { connEndpoint } from "../endpoint.ts";
-import { errnoText } from "../bind.ts";
-import { WireWriter } from "../../../wire/writer.ts";
+import { bridge, memoryTransportPair, SshConnection } from "../../../lib/ssh/connection/mod.ts";
+import {
+  SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED,
+  SSH2_OPEN_CONNECT_FAILED,
+} from "../../../lib/ssh/forward/conn_api.ts";
+import { connEndpoint } from "../../../lib/ssh/forward/endpoint.ts";
+import { errnoText } from "../../../lib/ssh/forward/bind.ts";
+import { WireWriter } from "../../../lib/wire/writer.ts";
 import {
   CHAN_DIRECT_STREAMLOCAL,
   CHAN_DIRECT_TCPIP,
@@ -24,7 +27,7 @@ import {
   REQ_CANCEL_TCPIP_FORWARD,
   REQ_STREAMLOCAL_FORWARD,
   REQ_TCPIP_FORWARD,
-} from "../messages.ts";
+} from "../../../lib/ssh/forward/messages.ts";
 
 export interface SeenRequest {
   name: string;
