@@ -58,7 +58,20 @@ export class GcmSealer extends GcmBase implements PacketSealer {
   constructor(key: Uint8Array, iv: Uint8Array) {
     super(key, iv, "encrypt");
   }
-  seal(_seq: number, packet: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  seal(seq: number, packet: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    const parts = this.sealParts(seq, packet);
+    const join = (p: Uint8Array[]) => {
+      if (p.length === 1) return p[0];
+      const out = new Uint8Array(p[0].length + p[1].length);
+      out.set(p[0]);
+      out.set(p[1], p[0].length);
+      return out;
+    };
+    return parts instanceof Promise ? parts.then(join) : join(parts);
+  }
+
+  /** [wire packet] for small packets; [clear length, ciphertext || tag] for WebCrypto ones. */
+  sealParts(_seq: number, packet: Uint8Array): Uint8Array[] | Promise<Uint8Array[]> {
     const iv = this.nextIv();
     if (packet.length - 4 < SMALL) {
       const c = createCipheriv(this.nodeAlg, this.rawKey, iv);
@@ -69,26 +82,23 @@ export class GcmSealer extends GcmBase implements PacketSealer {
       out.set(packet.subarray(0, 4));
       out.set(ct, 4);
       out.set(c.getAuthTag(), packet.length);
-      return out;
+      return [out];
     }
     // WebCrypto copies its inputs before returning, so with the key at hand the packet is
-    // free again as soon as encrypt() returns (no await may come before the call).
+    // free again as soon as encrypt() returns (no await may come before the call). The length
+    // stays a view of the packet: nobody else writes to a built packet.
+    const head = packet.subarray(0, 4);
     const encrypt = (key: CryptoKey) =>
       crypto.subtle.encrypt(
         {
           name: "AES-GCM",
           iv,
-          additionalData: packet.subarray(0, 4) as BufferSource,
+          additionalData: head as BufferSource,
           tagLength: 128,
         },
         key,
         packet.subarray(4) as BufferSource,
-      ).then((ct) => {
-        const out = new Uint8Array(4 + ct.byteLength);
-        out.set(packet.subarray(0, 4));
-        out.set(new Uint8Array(ct), 4);
-        return out;
-      });
+      ).then((ct) => [head, new Uint8Array(ct)]);
     return this.ready ? encrypt(this.ready) : this.key.then(encrypt);
   }
 }

@@ -17,6 +17,12 @@ export interface PacketSealer {
    * followed by its tag/MAC. `seq` is the packet's sequence number (u32).
    */
   seal(seq: number, packet: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Optional, used by the transport instead of `seal` when present: the same wire bytes as
+   * parts to be written back to back (the transport copies them into its write buffer, so the
+   * sealer need not join them into a new one per packet).
+   */
+  sealParts?(seq: number, packet: Uint8Array): Uint8Array[] | Promise<Uint8Array[]>;
 }
 
 export interface PacketOpener {

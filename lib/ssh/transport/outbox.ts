@@ -11,21 +11,21 @@ const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
 /** Packets taken from the queue per round. */
 const BATCH = 64;
-/** Sealed packets at least this large are written without joining them to others. */
+/** Sealed packets at least this large are written without copying them into the stage. */
 const DIRECT_WRITE = 16 * 1024;
+/**
+ * The write stage: sealed packets that come in parts (AES-GCM: length, then ciphertext and tag)
+ * and small packets are copied into one reused buffer, written once this much is in it or the
+ * queue is drained.
+ */
+const STAGE_SIZE = 256 * 1024;
+const STAGE_FLUSH = 64 * 1024;
 
-function join(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
+/** What a sealer produced: the wire bytes, whole or as parts to be written back to back. */
+export type Sealed = Uint8Array | Uint8Array[];
 
 interface Item {
-  data: Uint8Array | Promise<Uint8Array>;
+  data: Sealed | Promise<Sealed>;
   size: number;
 }
 
@@ -38,6 +38,9 @@ export class Outbox {
   private waiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   private dead = false;
+  /** Reused between rounds: a write resolves before the stage is filled again. */
+  private stage = new Uint8Array(STAGE_SIZE);
+  private staged = 0;
 
   constructor(
     private readonly stream: ByteStream,
@@ -50,7 +53,7 @@ export class Outbox {
     this.push(data, data.length);
   }
 
-  push(data: Uint8Array | Promise<Uint8Array>, size: number): void {
+  push(data: Sealed | Promise<Sealed>, size: number): void {
     if (data instanceof Promise) data.catch(() => {}); // awaited in order by the loop
     this.queue.push({ data, size });
     this.queuedBytes += size;
@@ -80,6 +83,24 @@ export class Outbox {
     for (const w of this.waiters.splice(0)) w();
   }
 
+  /** Copies `part` into the stage (flushing first when it does not fit). */
+  private async put(part: Uint8Array): Promise<void> {
+    if (this.staged + part.length > this.stage.length) await this.flush();
+    if (part.length > this.stage.length) {
+      await this.stream.write(part);
+      return;
+    }
+    this.stage.set(part, this.staged);
+    this.staged += part.length;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.staged === 0) return;
+    const n = this.staged;
+    this.staged = 0;
+    await this.stream.write(this.stage.subarray(0, n));
+  }
+
   private async loop(): Promise<void> {
     this.writing = true;
     try {
@@ -88,29 +109,27 @@ export class Outbox {
       while (this.queue.length > 0 && !this.dead) {
         const items = this.queue.splice(0, BATCH);
         let total = 0, size = 0;
-        // Small packets are joined into one write; large ones go out as they are, so bulk
-        // data is not copied once more just to be batched.
-        let small: Uint8Array[] = [];
-        let smallLen = 0;
-        const flushSmall = async () => {
-          if (smallLen === 0) return;
-          await this.stream.write(small.length === 1 ? small[0] : join(small, smallLen));
-          small = [];
-          smallLen = 0;
-        };
         for (const it of items) {
           const c = await it.data;
-          total += c.length;
           size += it.size;
-          if (c.length >= DIRECT_WRITE) {
-            await flushSmall();
-            await this.stream.write(c);
+          if (c instanceof Uint8Array) {
+            total += c.length;
+            if (c.length >= DIRECT_WRITE) {
+              // Bulk packets already whole go out as they are (no copy just to batch them).
+              await this.flush();
+              await this.stream.write(c);
+            } else {
+              await this.put(c);
+            }
           } else {
-            small.push(c);
-            smallLen += c.length;
+            for (const part of c) {
+              total += part.length;
+              await this.put(part);
+            }
           }
+          if (this.staged >= STAGE_FLUSH) await this.flush();
         }
-        await flushSmall();
+        await this.flush();
         this.onWritten(total);
         this.queuedBytes -= size;
         if (this.queuedBytes + this.heldBytes <= LOW_WATER) {

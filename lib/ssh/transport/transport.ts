@@ -165,7 +165,11 @@ export class SshTransport implements PacketTransport {
     const seq = this.seqOut;
     this.seqOut = (seq + 1) >>> 0;
     const packet = buildPacket(payload, this.sealer);
-    this.outbox.push(this.sealer.seal(seq, packet), packet.length);
+    const sealer = this.sealer;
+    this.outbox.push(
+      sealer.sealParts ? sealer.sealParts(seq, packet) : sealer.seal(seq, packet),
+      packet.length,
+    );
     this.stats.packetsOut++;
   }
 
