@@ -58,6 +58,10 @@ export class GcmSealer extends GcmBase implements PacketSealer {
   constructor(key: Uint8Array, iv: Uint8Array) {
     super(key, iv, "encrypt");
   }
+  /** Until the key is imported, a packet waits for it (see sealParts). */
+  get releasesPacket(): boolean {
+    return this.ready !== undefined;
+  }
   seal(seq: number, packet: Uint8Array): Uint8Array | Promise<Uint8Array> {
     const parts = this.sealParts(seq, packet);
     const join = (p: Uint8Array[]) => {
@@ -86,8 +90,8 @@ export class GcmSealer extends GcmBase implements PacketSealer {
     }
     // WebCrypto copies its inputs before returning, so with the key at hand the packet is
     // free again as soon as encrypt() returns (no await may come before the call). The length
-    // stays a view of the packet: nobody else writes to a built packet.
-    const head = packet.subarray(0, 4);
+    // is copied too: the transport may reuse the packet's buffer (releasesPacket).
+    const head = packet.slice(0, 4);
     const encrypt = (key: CryptoKey) =>
       crypto.subtle.encrypt(
         {

@@ -63,6 +63,8 @@ class ChaChaKeys {
 export class ChaChaPolySealer implements PacketSealer {
   readonly blockSize = 8;
   readonly lengthExcluded = true;
+  /** seal() reads the packet synchronously; its output is a new buffer. */
+  readonly releasesPacket = true;
   private readonly k: ChaChaKeys;
   constructor(key: Uint8Array) {
     this.k = new ChaChaKeys(key);

@@ -18,6 +18,11 @@ export interface PacketSealer {
    */
   seal(seq: number, packet: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /**
+   * True when the next seal() will have read all of `packet` by the time it returns (it keeps
+   * no view of it), so the transport may reuse the packet's buffer. Read before each call.
+   */
+  readonly releasesPacket?: boolean;
+  /**
    * Optional, used by the transport instead of `seal` when present: the same wire bytes as
    * parts to be written back to back (the transport copies them into its write buffer, so the
    * sealer need not join them into a new one per packet).

@@ -21,6 +21,8 @@ function u32(b: Uint8Array, off = 0): number {
 
 export class StreamMacSealer implements PacketSealer {
   readonly lengthExcluded: boolean;
+  /** seal() reads the packet synchronously; its output is a new buffer. */
+  readonly releasesPacket = true;
   constructor(
     private readonly stream: StreamCipher,
     readonly blockSize: number,

@@ -20,17 +20,46 @@ const HEAD_ROOM = 5;
 const SPARE_AFTER = MIN_PADDING + 32 + PACKET_TAIL_ROOM;
 /** Payloads from allocPayload whose buffer's spare bytes have not been used yet. */
 const roomy = new WeakSet<Uint8Array>();
+/** allocPayload's buffers not yet handed back through recyclePacket. */
+const lent = new WeakSet<ArrayBuffer>();
+/**
+ * Buffers handed back, all of `spareSize` bytes: bulk data packets all have the same size, so
+ * a few buffers go round instead of one fresh 32 KiB allocation (zeroing, page faults, GC) per
+ * packet.
+ */
+const spare: ArrayBuffer[] = [];
+let spareSize = 0;
+const SPARE_MAX = 4;
 
 /**
- * A zeroed payload buffer of `n` bytes with unused room before and after it in the same
- * ArrayBuffer, so buildPacket can frame it in place instead of copying (bulk channel data).
- * The room belongs to the packet: nobody else may hold views of it. Any transport accepts the
- * result like any other payload.
+ * A payload buffer of `n` bytes with unused room before and after it in the same ArrayBuffer,
+ * so buildPacket can frame it in place instead of copying (bulk channel data). The room
+ * belongs to the packet: nobody else may hold views of it. The bytes are not necessarily zero
+ * (buffers are reused): the caller fills all `n`. Any transport accepts the result like any
+ * other payload.
  */
 export function allocPayload(n: number): Uint8Array {
-  const p = new Uint8Array(HEAD_ROOM + n + SPARE_AFTER).subarray(HEAD_ROOM, HEAD_ROOM + n);
+  const size = HEAD_ROOM + n + SPARE_AFTER;
+  const buf = size === spareSize && spare.length > 0 ? spare.pop()! : new ArrayBuffer(size);
+  lent.add(buf);
+  const p = new Uint8Array(buf, HEAD_ROOM, n);
   roomy.add(p);
   return p;
+}
+
+/**
+ * Takes back the buffer of a packet buildPacket framed in place around an allocPayload payload,
+ * once nothing reads it any more (the sealer has released it and the payload was consumed by
+ * the transport). Other packets are left alone.
+ */
+export function recyclePacket(packet: Uint8Array): void {
+  const buf = packet.buffer as ArrayBuffer;
+  if (!lent.delete(buf)) return;
+  if (buf.byteLength !== spareSize) {
+    spareSize = buf.byteLength;
+    spare.length = 0;
+  }
+  if (spare.length < SPARE_MAX) spare.push(buf);
 }
 
 /** The protection used before the first NEWKEYS: no cipher, no MAC, 8-byte alignment. */

@@ -15,7 +15,7 @@ import { parseExtInfo } from "./ext_info.ts";
 import { InputBuffer } from "./input_buffer.ts";
 import { clientKexInit, encodeKexInit, type Negotiated } from "./kexinit.ts";
 import { KexRound } from "./kex_round.ts";
-import { buildPacket, noneSealer } from "./packet_codec.ts";
+import { buildPacket, noneSealer, recyclePacket } from "./packet_codec.ts";
 import { PacketReader } from "./packet_reader.ts";
 import { RekeyPolicy } from "./rekey_policy.ts";
 import { readServerVersion } from "./version.ts";
@@ -164,12 +164,15 @@ export class SshTransport implements PacketTransport {
   private sendNow(payload: Uint8Array): void {
     const seq = this.seqOut;
     this.seqOut = (seq + 1) >>> 0;
-    const packet = buildPacket(payload, this.sealer);
     const sealer = this.sealer;
+    const packet = buildPacket(payload, sealer);
+    const release = sealer.releasesPacket === true;
     this.outbox.push(
       sealer.sealParts ? sealer.sealParts(seq, packet) : sealer.seal(seq, packet),
       packet.length,
     );
+    // The payload was ours alone (send() callers hand it over); the sealer is done with it.
+    if (release) recyclePacket(packet);
     this.stats.packetsOut++;
   }
 
