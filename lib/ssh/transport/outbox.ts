@@ -15,11 +15,11 @@ const BATCH = 64;
 const DIRECT_WRITE = 16 * 1024;
 /**
  * The write stage: sealed packets that come in parts (AES-GCM: length, then ciphertext and tag)
- * and small packets are copied into one reused buffer, written once this much is in it or the
- * queue is drained.
+ * and small packets are copied into one reused buffer, written when the next part does not fit
+ * or the queue is drained (so a lone packet is never held back). Fuller writes measured less
+ * CPU than writing every 64 KiB.
  */
 const STAGE_SIZE = 256 * 1024;
-const STAGE_FLUSH = 64 * 1024;
 
 /** What a sealer produced: the wire bytes, whole or as parts to be written back to back. */
 export type Sealed = Uint8Array | Uint8Array[];
@@ -127,7 +127,6 @@ export class Outbox {
               await this.put(part);
             }
           }
-          if (this.staged >= STAGE_FLUSH) await this.flush();
         }
         await this.flush();
         this.onWritten(total);
