@@ -41,6 +41,63 @@ export function chachaXor(
   return chachaStream(key, seq, counter)(data);
 }
 
+const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
+const st = new Uint32Array(16);
+
+function quarter(x: Uint32Array, a: number, b: number, c: number, d: number): void {
+  let t: number;
+  x[a] += x[b];
+  t = x[d] ^ x[a];
+  x[d] = (t << 16) | (t >>> 16);
+  x[c] += x[d];
+  t = x[b] ^ x[c];
+  x[b] = (t << 12) | (t >>> 20);
+  x[a] += x[b];
+  t = x[d] ^ x[a];
+  x[d] = (t << 8) | (t >>> 24);
+  x[c] += x[d];
+  t = x[b] ^ x[c];
+  x[b] = (t << 7) | (t >>> 25);
+}
+
+/**
+ * The first 4 keystream bytes of DJB ChaCha20 block 0 (key as 8 little-endian words, nonce the
+ * big-endian 64-bit `seq`), as a little-endian word: all the packet length field needs. One
+ * block in JS costs less than setting up a node:crypto cipher for it.
+ */
+function headerWord(k: Uint32Array, seq: number): number {
+  st[0] = SIGMA[0];
+  st[1] = SIGMA[1];
+  st[2] = SIGMA[2];
+  st[3] = SIGMA[3];
+  st.set(k, 4);
+  st[12] = 0;
+  st[13] = 0;
+  st[14] = 0;
+  // Nonce bytes 4..7 are seq big-endian; read as a little-endian word that is bswap(seq).
+  st[15] = ((seq & 0xff) << 24) | ((seq & 0xff00) << 8) | ((seq >>> 8) & 0xff00) | (seq >>> 24);
+  for (let i = 0; i < 10; i++) {
+    quarter(st, 0, 4, 8, 12);
+    quarter(st, 1, 5, 9, 13);
+    quarter(st, 2, 6, 10, 14);
+    quarter(st, 3, 7, 11, 15);
+    quarter(st, 0, 5, 10, 15);
+    quarter(st, 1, 6, 11, 12);
+    quarter(st, 2, 7, 8, 13);
+    quarter(st, 3, 4, 9, 14);
+  }
+  return (st[0] + SIGMA[0]) >>> 0;
+}
+
+/** XORs the 4-byte length field at `to[0..4)` from `from[0..4)` with K_header's keystream. */
+function xorHeader(k: Uint32Array, seq: number, from: Uint8Array, to: Uint8Array): void {
+  const w = headerWord(k, seq);
+  to[0] = from[0] ^ (w & 0xff);
+  to[1] = from[1] ^ ((w >>> 8) & 0xff);
+  to[2] = from[2] ^ ((w >>> 16) & 0xff);
+  to[3] = from[3] ^ (w >>> 24);
+}
+
 /** K_main's block 0 gives the Poly1305 key; the same stream continues at block 1 for the body. */
 function mainStream(
   key: Uint8Array,
@@ -53,10 +110,15 @@ function mainStream(
 class ChaChaKeys {
   readonly main: Uint8Array;
   readonly header: Uint8Array;
+  /** K_header as little-endian words (headerWord). */
+  readonly headerWords: Uint32Array;
   constructor(key: Uint8Array) {
     if (key.length !== 64) throw new Error("chacha20-poly1305 needs a 64-byte key");
     this.main = key.slice(0, 32);
     this.header = key.slice(32, 64);
+    const v = new DataView(this.header.buffer);
+    this.headerWords = new Uint32Array(8);
+    for (let i = 0; i < 8; i++) this.headerWords[i] = v.getUint32(4 * i, true);
   }
 }
 
@@ -80,12 +142,12 @@ export class ChaChaPolySealer implements PacketSealer {
       const xor = chachaStream(this.k.main, seq, 0);
       const polyKey = xor(ZERO60).subarray(0, 32);
       const out = xor(new Uint8Array(packet.buffer, packet.byteOffset, len + 16));
-      out.set(chachaXor(this.k.header, seq, 0, packet.subarray(0, 4)));
+      xorHeader(this.k.headerWords, seq, packet, out);
       out.set(poly1305Tag(polyKey, out.subarray(0, len)), len);
       return out;
     }
     const out = new Uint8Array(packet.length + 16);
-    out.set(chachaXor(this.k.header, seq, 0, packet.subarray(0, 4)));
+    xorHeader(this.k.headerWords, seq, packet, out);
     const main = mainStream(this.k.main, seq);
     out.set(main.xor(packet.subarray(4)), 4);
     out.set(poly1305Tag(main.polyKey, out.subarray(0, packet.length)), packet.length);
@@ -104,8 +166,10 @@ export class ChaChaPolyOpener implements PacketOpener {
   }
 
   packetLength(seq: number, head: Uint8Array): number {
-    const l = chachaXor(this.k.header, seq, 0, head.subarray(0, 4));
-    return ((l[0] << 24) | (l[1] << 16) | (l[2] << 8) | l[3]) >>> 0;
+    const w = headerWord(this.k.headerWords, seq);
+    const l0 = head[0] ^ (w & 0xff), l1 = head[1] ^ ((w >>> 8) & 0xff);
+    const l2 = head[2] ^ ((w >>> 16) & 0xff), l3 = head[3] ^ (w >>> 24);
+    return ((l0 << 24) | (l1 << 16) | (l2 << 8) | l3) >>> 0;
   }
 
   open(seq: number, wire: Uint8Array): Uint8Array {
