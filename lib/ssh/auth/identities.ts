@@ -39,11 +39,6 @@ export interface IdentitySources {
   prompter: Prompter;
 }
 
-function expandTilde(path: string): string {
-  const home = Deno.env.get("HOME");
-  return path.startsWith("~/") && home ? home + path.slice(1) : path;
-}
-
 /** ssh ignores private key files others can read (when we own them), loudly. */
 async function tooOpen(path: string): Promise<boolean> {
   try {
@@ -158,7 +153,8 @@ function agentIdentity(s: Signer, label: string): Identity {
 export async function collectIdentities(opts: Options, src: IdentitySources): Promise<Identity[]> {
   const files: (FileKey & { blob: Uint8Array })[] = [];
   for (const path of opts.identityFiles) {
-    const f = await readFileKey(expandTilde(path));
+    // Options.identityFiles arrive tilde- and %-expanded from lib/config.
+    const f = await readFileKey(path);
     if (f?.blob) files.push(f as FileKey & { blob: Uint8Array });
   }
   let agentSigners: Signer[] = [];

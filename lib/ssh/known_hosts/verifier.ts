@@ -3,6 +3,7 @@
 // Deliberate difference: a CHANGED key is refused in every mode (ssh continues under "no").
 
 import type { Options } from "../../config/options.ts";
+import { tildeExpand } from "../../config/tokens.ts";
 import { FatalError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { Prompter } from "../auth/prompter.ts";
@@ -28,8 +29,12 @@ const VERIFICATION_FAILED = "Host key verification failed.";
 /** Characters ssh refuses to record in a known_hosts name (sshconnect.c). */
 const UNRECORDABLE = /[@?*#[\]|'\\"]/;
 
+/**
+ * UserKnownHostsFile arrives expanded from lib/config; GlobalKnownHostsFile and RevokedHostKeys
+ * (kept raw) may still start with `~`: expanded with the config's own tilde rules.
+ */
 export function expandTilde(path: string, home: string | undefined): string {
-  return path.startsWith("~/") && home ? home + path.slice(1) : path;
+  return home === undefined ? path : tildeExpand(path, home);
 }
 
 export async function loadAll(files: readonly string[], home?: string): Promise<KnownHostEntry[]> {

@@ -9,6 +9,7 @@ import type { PacketOpener, PacketSealer } from "../crypto/cipher.ts";
 import { cipherByName } from "../crypto/ciphers.ts";
 import { macByName } from "../crypto/mac.ts";
 import { fingerprintSha256 } from "../keys/public_key.ts";
+import { sameBytes } from "../keys/signer.ts";
 import { KEX_STRICT_S, SSH_MSG_KEX_ECDH_INIT } from "./constants.ts";
 import { kexByName } from "./kex/registry.ts";
 import type { KexClient, KexMethod } from "./kex/kex_method.ts";
@@ -134,10 +135,4 @@ export class KexRound {
     );
     return { h, hostKey: reply.hostKey, sealer, opener };
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
