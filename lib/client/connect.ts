@@ -8,7 +8,6 @@ import { FatalError } from "../errors.ts";
 import { log } from "../log.ts";
 import { MuxFallback } from "./errors.ts";
 import { MuxClient } from "./mux_client.ts";
-import { strerror } from "./strerror.ts";
 
 /** ssh truncates the path in these messages to 100 characters (%.100s). */
 function shown(path: string): string {
@@ -44,7 +43,7 @@ export async function openControl(opts: Options): Promise<MuxClient> {
     if (e.code === "ENAMETOOLONG") {
       throw new FatalError(`ControlPath too long ('${path}' >= ${MAX_SUN_PATH + 1} bytes)`);
     }
-    const msg = `Control socket connect(${shown(path)}): ${strerror(e.code)}`;
+    const msg = `Control socket connect(${shown(path)}): ${e.description}`;
     if (fatalFailures) throw new FatalError(msg);
     if (
       e.code === "ECONNREFUSED" &&
