@@ -3,7 +3,7 @@
 import { parseArgs, resolveOptionsWithWarnings } from "./lib/config/resolve.ts";
 import { formatConfig } from "./lib/config/dump.ts";
 import type { Options } from "./lib/config/options.ts";
-import { FatalError } from "./lib/errors.ts";
+import { FatalError, reportedAtInfo } from "./lib/errors.ts";
 import { log, LogLevel, logToFile, setLogLevel } from "./lib/log.ts";
 import {
   MuxFallback,
@@ -92,8 +92,9 @@ if (import.meta.main) {
     restoreAllTerminals();
     const msg = e instanceof Error ? e.message : String(e);
     // Fatal messages obey -q like ssh's fatal(); FatalError from argv parsing precedes the
-    // logger set-up and is printed at the default level.
-    if (log.enabled(LogLevel.FATAL)) writeErr(`${msg}\r\n`);
+    // logger set-up and is printed at the default level. A connection ended inside the
+    // packet layer is reported at INFO, like ssh's sshpkt_fatal (LogLevel ERROR hides it).
+    if (log.enabled(reportedAtInfo(e) ? LogLevel.INFO : LogLevel.FATAL)) writeErr(`${msg}\r\n`);
     if (!(e instanceof FatalError) && log.enabled(LogLevel.DEBUG1) && e instanceof Error) {
       writeErr(`${e.stack ?? ""}\r\n`);
     }

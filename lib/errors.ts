@@ -30,3 +30,26 @@ export class FatalError extends Error {
     super(message);
   }
 }
+
+/**
+ * Errors that ended the SSH connection the way ssh's sshpkt_fatal() does ("Connection closed
+ * by H port P", "Unable to negotiate ...", "Received disconnect ..."). ssh logs those at INFO
+ * before exiting 255, so `-o LogLevel=ERROR` hides them; other fatal errors print at ERROR.
+ * A WeakSet rather than a class, because the same errors are also thrown as their own types.
+ */
+const connectionEnds = new WeakSet<object>();
+
+/** Marks `e` as reported at LogLevel INFO; returns it. */
+export function reportAtInfo<E extends Error>(e: E): E {
+  connectionEnds.add(e);
+  return e;
+}
+
+/** True when `e`, or an error it wraps (`cause`), was marked by reportAtInfo. */
+export function reportedAtInfo(e: unknown): boolean {
+  for (let depth = 0; depth < 8 && typeof e === "object" && e !== null; depth++) {
+    if (connectionEnds.has(e)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -3,7 +3,7 @@
 // raw tty while a pty session runs (restored on every exit path), window-change on SIGWINCH,
 // ServerAlive probes. Returns the exit code ssh would return.
 
-import { DisconnectError } from "../../errors.ts";
+import { DisconnectError, reportedAtInfo } from "../../errors.ts";
 import { log, LogLevel } from "../../log.ts";
 import type { Channel } from "../connection/channel.ts";
 import type { SshConnection } from "../connection/connection.ts";
@@ -143,8 +143,10 @@ export async function runSession(
 function reportConnectionEnd(err: Error | null, endedByUs: boolean, host: string): number {
   if (endedByUs) return 255;
   // A server's DISCONNECT already reads like ssh's "Received disconnect from H port P:N: ...".
-  if (err instanceof DisconnectError) log.error(err.message);
-  else if (err) log.error(`Connection to ${host} closed: ${err.message}`);
+  // Ends inside the packet layer are INFO in ssh (sshpkt_fatal), others ERROR.
+  const report = reportedAtInfo(err) ? log.info : log.error;
+  if (err instanceof DisconnectError) report(err.message);
+  else if (err) report(`Connection to ${host} closed: ${err.message}`);
   else log.error(`Connection to ${host} closed by remote host.`);
   return 255;
 }

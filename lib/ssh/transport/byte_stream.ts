@@ -14,7 +14,12 @@ export interface ByteStream {
   close(): void;
   readonly local: { host: string; port: number } | undefined;
   readonly remote: { host: string; port: number };
+  /** How ssh names the peer in messages (its remote_id): "ADDR port N". */
+  readonly peerId?: string;
 }
+
+/** ssh's remote_id when the transport is not a socket (ProxyCommand's pipes). */
+const NOT_A_SOCKET = "UNKNOWN port 65535";
 
 class TcpStream implements ByteStream {
   private closed = false;
@@ -26,7 +31,7 @@ class TcpStream implements ByteStream {
     this.local = { host: l.hostname, port: l.port };
     this.remote = { host: r.hostname, port: r.port };
   }
-  private get where(): string {
+  get peerId(): string {
     return `${this.remote.host} port ${this.remote.port}`;
   }
   async read(buf: Uint8Array): Promise<number | null> {
@@ -35,7 +40,7 @@ class TcpStream implements ByteStream {
       return await this.conn.read(buf);
     } catch (e) {
       if (this.closed) return null;
-      throw ioError(e, this.where, "read");
+      throw ioError(e, this.peerId, "read");
     }
   }
   async write(data: Uint8Array): Promise<void> {
@@ -43,7 +48,7 @@ class TcpStream implements ByteStream {
     try {
       while (off < data.length) off += await this.conn.write(data.subarray(off));
     } catch (e) {
-      throw ioError(e, this.where, "write");
+      throw ioError(e, this.peerId, "write");
     }
   }
   close(): void {
@@ -61,7 +66,8 @@ function ioError(e: unknown, where: string, op: "read" | "write"): DisconnectErr
     return new DisconnectError(`Connection reset by ${where}`);
   }
   if (e instanceof Deno.errors.BrokenPipe) {
-    return new DisconnectError(`${op} to ${where}: Broken pipe`);
+    // ssh's sshpkt_fatal wording for a failed packet write (EPIPE).
+    return new DisconnectError(`ssh_dispatch_run_fatal: Connection to ${where}: Broken pipe`);
   }
   const msg = e instanceof Error ? e.message.replace(/\s*\(os error \d+\)$/, "") : String(e);
   return new DisconnectError(`${op} ${where}: ${msg}`);
@@ -118,6 +124,7 @@ class ProxyCommandStream implements ByteStream {
   private leftover: Uint8Array | undefined;
   private closed = false;
   readonly local = undefined;
+  readonly peerId = NOT_A_SOCKET;
   constructor(
     private readonly child: Deno.ChildProcess,
     readonly remote: { host: string; port: number },
@@ -143,7 +150,11 @@ class ProxyCommandStream implements ByteStream {
   }
   async write(data: Uint8Array): Promise<void> {
     // The writer may keep a reference to the chunk, so hand it a copy it owns.
-    await this.writer.write(Uint8Array.from(data));
+    try {
+      await this.writer.write(Uint8Array.from(data));
+    } catch (e) {
+      throw ioError(e, this.peerId, "write");
+    }
   }
   close(): void {
     if (this.closed) return;

@@ -4,7 +4,7 @@
 // sealed in order with their sequence number and written in batches; while a key exchange is in
 // progress, non-kex payloads are held and sent under the new keys (nothing is lost or reordered).
 
-import { DisconnectError, ProtocolError } from "../../errors.ts";
+import { DisconnectError, ProtocolError, reportAtInfo } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { PacketTransport } from "../packet_transport.ts";
 import type { PacketSealer } from "../crypto/cipher.ts";
@@ -89,7 +89,7 @@ export class SshTransport implements PacketTransport {
     this.remote = stream.remote;
     this.input = new InputBuffer(stream);
     this.rekeyPolicy = new RekeyPolicy(opts.rekeyLimitBytes, opts.rekeyLimitSeconds);
-    this.reader = new PacketReader(this.input, `${opts.host} port ${opts.port}`);
+    this.reader = new PacketReader(this.input, this.where);
     this.outbox = new Outbox(stream, (e) => this.fail(e, false), (n) => (this.stats.bytesOut += n));
   }
 
@@ -119,8 +119,9 @@ export class SshTransport implements PacketTransport {
     return this.strict;
   }
 
+  /** ssh's remote_id: "ADDR port N", or "UNKNOWN port 65535" through a ProxyCommand. */
   private get where(): string {
-    return `${this.opts.host} port ${this.opts.port}`;
+    return this.stream.peerId ?? `${this.opts.host} port ${this.opts.port}`;
   }
 
   /** Version exchange and the first key exchange; resolves after both NEWKEYS. */
@@ -404,6 +405,8 @@ export class SshTransport implements PacketTransport {
   /** Ends the transport with an error, telling the peer why when that still makes sense. */
   private fail(err: Error, tellPeer = true): void {
     if (this.closed) return;
+    // What ends the connection from inside the packet layer is ssh's sshpkt_fatal: INFO.
+    if (err instanceof ProtocolError || err instanceof DisconnectError) reportAtInfo(err);
     this.failure = err;
     log.debug(`transport failed: ${err.message}`);
     if (tellPeer && err instanceof ProtocolError) {
