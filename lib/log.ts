@@ -51,6 +51,14 @@ export function setLogLevel(l: LogLevel): void {
 export function getLogLevel(): LogLevel {
   return level;
 }
+/** ssh's name for a level ("DEBUG1", "INFO"), as `~v` prints it. */
+export function logLevelName(l: LogLevel): string {
+  return Object.entries(LogLevel).find(([, v]) => v === l)?.[0] ?? String(l);
+}
+/** False once `-E file` redirected the log (ssh's log_is_on_stderr). */
+export function logIsOnStderr(): boolean {
+  return sink === stderrSink;
+}
 /** Prefix for every line, e.g. "mux master: " in a background master's log file. */
 export function setLogPrefix(p: string): void {
   prefix = p;

@@ -12,4 +12,6 @@ export interface PacketTransport {
   receive(): Promise<Uint8Array | null>;
   /** Closes the transport. Pending receive() resolves null; later send() rejects. */
   close(): void;
+  /** Starts a key exchange now, where there are keys of our own to renew (not over mux proxy). */
+  rekey?(): void;
 }

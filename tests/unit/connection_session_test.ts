@@ -274,7 +274,7 @@ Deno.test("SendEnv patterns and SetEnv", () => {
   assertEquals(sessionEnv([], [], { A: "b" }), []);
 });
 
-Deno.test("escape filter: ~. ~? ~~ ~B ~# only at line start, split across chunks", () => {
+Deno.test("escape filter: ~. ~? ~~ ~B ~# ~R ~v ~V ~^Z ~C only at line start, split across chunks", () => {
   const f = new EscapeFilter("~");
   const r1 = f.process(enc.encode("ls ~/x\n~"));
   assertEquals(dec.decode(r1.forward), "ls ~/x\n");
@@ -289,6 +289,9 @@ Deno.test("escape filter: ~. ~? ~~ ~B ~# only at line start, split across chunks
   const r5 = f.process(enc.encode("\n~#\n~.ignored"));
   assertEquals(dec.decode(r5.forward), "\n\n");
   assertEquals(r5.actions, ["list", "disconnect"]);
+  const r6 = new EscapeFilter("~").process(enc.encode("~R\r~v\r~V\r~\x1a\r~C\r~&"));
+  assertEquals(r6.actions, ["rekey", "louder", "quieter", "suspend", "cmdline"]);
+  assertEquals(dec.decode(r6.forward), "\r\r\r\r\r~&", "~& is not offered: sent as typed");
   const plain = enc.encode("no escapes here ~ ~. at all");
   const f2 = new EscapeFilter("~");
   f2.process(enc.encode("x"));

@@ -149,6 +149,11 @@ export class SshConnection {
     return n;
   }
 
+  /** Starts a key exchange now (ssh's `~R`) when the transport can; otherwise nothing. */
+  requestRekey(): void {
+    this.transport.rekey?.();
+  }
+
   listChannels(): ChannelInfo[] {
     const out: ChannelInfo[] = [];
     for (const [, s] of this.table.entries()) if (s instanceof Channel) out.push(s.info());

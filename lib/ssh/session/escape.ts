@@ -1,10 +1,22 @@
 // ssh's escape sequences on a tty session (clientloop.c process_escapes): the escape character
-// (default `~`) is special only right after a newline (or at the very start). Supported:
-//   ~.  disconnect          ~?  help            ~~  send one ~
-//   ~B  send BREAK          ~#  list channels
-// Anything else after the escape char is sent as typed (both bytes), like ssh.
+// (default `~`) is special only right after a newline (or at the very start). Recognised:
+//   ~.  disconnect          ~B  send BREAK          ~R  rekey
+//   ~V  less verbose        ~v  more verbose        ~^Z suspend
+//   ~#  list channels       ~?  help                ~C  command line (answered "disabled")
+//   ~~  send one ~
+// Anything else after the escape char is sent as typed (both bytes), like ssh. `~&` (fork into
+// the background) is not offered: a Deno process cannot fork.
 
-export type EscapeAction = "disconnect" | "help" | "break" | "list";
+export type EscapeAction =
+  | "disconnect"
+  | "help"
+  | "break"
+  | "list"
+  | "rekey"
+  | "quieter"
+  | "louder"
+  | "suspend"
+  | "cmdline";
 
 export interface EscapeResult {
   /** Bytes to send to the server. */
@@ -12,6 +24,19 @@ export interface EscapeResult {
   /** Commands recognised in this chunk, in order. */
   actions: EscapeAction[];
 }
+
+/** The command bytes after the escape char; ^Z is 0x1a. */
+const COMMANDS: Record<number, EscapeAction> = {
+  0x2e: "disconnect", // .
+  0x3f: "help", // ?
+  0x42: "break", // B
+  0x23: "list", // #
+  0x52: "rekey", // R
+  0x56: "quieter", // V
+  0x76: "louder", // v
+  0x1a: "suspend", // ^Z
+  0x43: "cmdline", // C
+};
 
 export class EscapeFilter {
   private readonly esc: number;
@@ -33,25 +58,17 @@ export class EscapeFilter {
       if (this.pending) {
         touched = true;
         this.pending = false;
-        switch (b) {
-          case 0x2e: // .
-            actions.push("disconnect");
-            return { forward: Uint8Array.from(out), actions };
-          case 0x3f: // ?
-            actions.push("help");
-            continue;
-          case 0x42: // B
-            actions.push("break");
-            continue;
-          case 0x23: // #
-            actions.push("list");
-            continue;
-          default:
-            if (b !== this.esc) out.push(this.esc);
-            out.push(b);
-            this.lineStart = b === 0x0d || b === 0x0a;
-            continue;
+        const action = COMMANDS[b];
+        if (action) {
+          actions.push(action);
+          // Nothing typed after ~. is sent: the connection is going away.
+          if (action === "disconnect") return { forward: Uint8Array.from(out), actions };
+          continue;
         }
+        if (b !== this.esc) out.push(this.esc);
+        out.push(b);
+        this.lineStart = b === 0x0d || b === 0x0a;
+        continue;
       }
       if (this.lineStart && b === this.esc) {
         this.pending = true;
@@ -65,13 +82,19 @@ export class EscapeFilter {
   }
 }
 
+/** ssh's `~?` text for a session it owns (not a mux client), logging to stderr. */
 export function escapeHelp(esc: string): string {
+  const line = (cmd: string, text: string) => ` ${esc}${cmd.padEnd(3)} - ${text}`;
   return [
+    `${esc}?`,
     "Supported escape sequences:",
-    ` ${esc}.   - terminate connection`,
-    ` ${esc}B   - send a BREAK to the remote system`,
-    ` ${esc}#   - list forwarded connections`,
-    ` ${esc}?   - this message`,
+    line(".", "terminate connection (and any multiplexed sessions)"),
+    line("B", "send a BREAK to the remote system"),
+    line("R", "request rekey"),
+    line("V/v", "decrease/increase verbosity (LogLevel)"),
+    line("^Z", "suspend ssh"),
+    line("#", "list forwarded connections"),
+    line("?", "this message"),
     ` ${esc}${esc}   - send the escape character by typing it twice`,
     "(Note that escapes are only recognized immediately after newline.)",
     "",

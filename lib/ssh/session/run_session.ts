@@ -11,7 +11,8 @@ import { pumpToChannel } from "../connection/bridge.ts";
 import type { ByteEndpoint } from "../connection/bridge.ts";
 import { ChannelOpenError } from "../connection/errors.ts";
 import { serveAgentChannels } from "./agent_forward.ts";
-import { EscapeFilter, escapeHelp } from "./escape.ts";
+import { EscapeFilter } from "./escape.ts";
+import { runEscape, sayTo } from "./escape_commands.ts";
 import { startServerAlive } from "./keepalive.ts";
 import { Session, type SessionKind, SessionStartError } from "./session.ts";
 import type { LocalStdio } from "./stdio.ts";
@@ -63,27 +64,6 @@ async function pumpOut(
       }
     }
   } catch { /* connection lost: reported by the caller */ }
-}
-
-/** The escape commands other than disconnect (which the caller handles). */
-async function runEscape(
-  action: "help" | "break" | "list",
-  esc: string,
-  conn: SshConnection,
-  ch: Channel,
-  stdio: LocalStdio,
-): Promise<void> {
-  const say = (text: string) => stdio.stderr.write(enc.encode(text)).catch(() => {});
-  if (action === "help") return say(`${esc}?\r\n${escapeHelp(esc)}`);
-  if (action === "break") {
-    // RFC 4335: break-length in ms; ssh sends 1000.
-    await ch.request("break", Uint8Array.of(0, 0, 0x03, 0xe8), false).catch(() => false);
-    return;
-  }
-  const lines = conn.listChannels().map((c) =>
-    `  #${c.localId} ${c.type} (remote ${c.remoteId}, ${c.state})\r\n`
-  );
-  return say(`${esc}#\r\nThe following connections are open:\r\n${lines.join("")}`);
 }
 
 function errorMessage(e: unknown): string {
@@ -191,9 +171,8 @@ async function runChannel(
   const ch = session.channel;
   // Raw mode only when the server gave us a pty, as ssh does; restored in finally.
   // -n means stdin is /dev/null for ssh: no raw mode on the terminal we do not read.
-  const restoreTty = session.ptyAllocated && !o.stdinNull && term.isTty()
-    ? term.enterRaw()
-    : () => {};
+  const rawWanted = session.ptyAllocated && !o.stdinNull && term.isTty();
+  let restoreTty = rawWanted ? term.enterRaw() : () => {};
   const stopResize = session.ptyAllocated
     ? term.onResize(() => {
       const s = term.size();
@@ -214,7 +193,21 @@ async function runChannel(
           conn.close("disconnected by user");
           throw new Error("escape: disconnect");
         }
-        await runEscape(a, o.escapeChar!, conn, ch, stdio);
+        await runEscape(a, {
+          esc: o.escapeChar!,
+          conn,
+          channel: ch,
+          say: sayTo(stdio.stderr),
+          suspend: async () => {
+            // ssh's client_suspend_self: cooked tty while stopped, raw again and the
+            // (maybe changed) size sent once we run again.
+            restoreTty();
+            term.suspend?.();
+            if (rawWanted) restoreTty = term.enterRaw();
+            const s = session.ptyAllocated ? term.size() : null;
+            if (s) await session.windowChange(s).catch(() => {});
+          },
+        });
       }
     }
     : undefined;

@@ -17,6 +17,17 @@ export interface LocalTerminal {
   enterRaw(): () => void;
   /** Calls `cb` on SIGWINCH; returns the unsubscribe function. */
   onResize(cb: () => void): () => void;
+  /** Stops this process like ^Z (SIGTSTP); returns once it was continued. Absent: no job control. */
+  suspend?(): void;
+}
+
+/** Job-control stop of our own process (ssh's `~^Z`); kill() to ourselves returns after SIGCONT. */
+function suspendSelf(): void {
+  try {
+    Deno.kill(Deno.pid, "SIGTSTP");
+  } catch (e) {
+    log.debug(`suspend: ${e instanceof Error ? e.message : e}`);
+  }
 }
 
 export interface LocalStdio {
@@ -90,6 +101,7 @@ function ffiStdio(): LocalStdio {
       modes: () => ttyModes(in0),
       enterRaw: () => enterRawMode(in0),
       onResize,
+      suspend: suspendSelf,
     },
     close: () => {
       if (closed) return;
@@ -171,6 +183,7 @@ export function denoStdio(): LocalStdio {
         };
       },
       onResize,
+      suspend: suspendSelf,
     },
   };
 }
