@@ -1,7 +1,10 @@
 // Micro-benchmark: seal and open MB/s per cipher (× MAC) for 32 KiB payloads, as the
-// transport uses them (GCM with several packets in flight). Not part of the test suite.
+// transport uses them (GCM with several packets in flight), and the CPU seconds (all threads:
+// WebCrypto runs on Deno's pool) per 100 MiB — on a 2-core machine shared with sshd, CPU is
+// what bounds throughput. Not part of the test suite.
 // Run: .tools/deno run -A scripts/bench-ciphers.ts [seconds-per-case]
 
+import process from "node:process";
 import { CIPHERS } from "../lib/ssh/crypto/ciphers.ts";
 import { macByName } from "../lib/ssh/crypto/mac.ts";
 import { buildPacket, checkPacketLength } from "../lib/ssh/transport/packet_codec.ts";
@@ -16,6 +19,11 @@ function rnd(n: number): Uint8Array {
   return b;
 }
 
+function cpuPer100MiB(u: { user: number; system: number }, bytes: number): string {
+  return (((u.user + u.system) / 1e6) * (100 * 1048576 / bytes)).toFixed(3);
+}
+
+console.log("cipher".padEnd(52) + " seal MB/s, CPU s/100 MiB   open MB/s, CPU s/100 MiB");
 for (const c of CIPHERS) {
   const macNames = c.aead ? [undefined] : ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256"];
   for (const macName of macNames) {
@@ -27,6 +35,7 @@ for (const c of CIPHERS) {
     const wires: Uint8Array[] = [];
     let n = 0;
     let t0 = performance.now();
+    let cpu0 = process.cpuUsage();
     while (performance.now() - t0 < seconds * 1000) {
       const batch = [];
       for (let i = 0; i < IN_FLIGHT; i++) {
@@ -37,9 +46,11 @@ for (const c of CIPHERS) {
       n += IN_FLIGHT;
     }
     const sealMBs = (n * PAYLOAD) / ((performance.now() - t0) / 1000) / 1e6;
+    const sealCpu = cpuPer100MiB(process.cpuUsage(cpu0), n * PAYLOAD);
     // Open what was sealed, in order, with the same in-flight depth for async openers.
     let m = 0;
     t0 = performance.now();
+    cpu0 = process.cpuUsage();
     const count = Math.min(wires.length, n);
     for (let i = 0; i < count; i += IN_FLIGHT) {
       const batch = [];
@@ -52,10 +63,11 @@ for (const c of CIPHERS) {
       m += batch.length;
     }
     const openMBs = (m * PAYLOAD) / ((performance.now() - t0) / 1000) / 1e6;
+    const openCpu = cpuPer100MiB(process.cpuUsage(cpu0), m * PAYLOAD);
     console.log(
       `${(c.name + (macName ? " + " + macName : "")).padEnd(52)} seal ${
         sealMBs.toFixed(0).padStart(5)
-      } MB/s   open ${openMBs.toFixed(0).padStart(5)} MB/s`,
+      } MB/s ${sealCpu} s   open ${openMBs.toFixed(0).padStart(5)} MB/s ${openCpu} s`,
     );
   }
 }
