@@ -244,3 +244,15 @@ Deno.test("poly1305: the key must be 32 bytes", () => {
   assertThrows(() => poly1305Tag(new Uint8Array(31), new Uint8Array(16)), Error, "32-byte key");
   assertThrows(() => poly1305Tag(new Uint8Array(33), new Uint8Array(16)), Error, "32-byte key");
 });
+
+Deno.test("poly1305: tags are fresh copies and the message is left untouched", () => {
+  const key = rnd(32), m1 = rnd(1000), m2 = rnd(33);
+  const m1Before = Uint8Array.from(m1);
+  const t1 = poly1305Tag(key, m1);
+  const t1Before = toHex(t1);
+  poly1305Tag(key, m2); // reuses the WASM memory the first tag was computed in
+  assertEquals(toHex(t1), t1Before);
+  assertEquals(toHex(m1), toHex(m1Before)); // the 0x01 pad goes to WASM scratch, not here
+  assertEquals(t1.length, 16);
+  assertEquals(t1.buffer.byteLength, 16); // not a view into the WASM memory
+});

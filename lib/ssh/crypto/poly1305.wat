@@ -100,6 +100,14 @@
       (i32.load offset=160 (local.get $k4)))
       (i32.load offset=128 (local.get $k4))))
 
+  ;; The sum of the four u32 lanes of $v, as an i64.
+  (func $lanesum (param $v v128) (result i64)
+    (i64.add
+      (i64.add (i64.extend_i32_u (i32x4.extract_lane 0 (local.get $v)))
+               (i64.extend_i32_u (i32x4.extract_lane 1 (local.get $v))))
+      (i64.add (i64.extend_i32_u (i32x4.extract_lane 2 (local.get $v)))
+               (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $v))))))
+
   (func (export "auth") (param $len i32)
     (local $r0 i64) (local $r1 i64) (local $r2 i64) (local $r3 i64) (local $r4 i64)
     (local $h0 i64) (local $h1 i64) (local $h2 i64) (local $h3 i64) (local $h4 i64)
@@ -331,31 +339,11 @@
           (local.set $p (i32.add (local.get $p) (i32.const 64)))
           (br_if $steps (i32.lt_u (local.get $p) (local.get $simdEnd))))
         ;; h = the sum of the four lanes (limbs at most 4 * (2^26 + 2^9), just over 2^28)
-        (local.set $h0 (i64.add (i64.add
-          (i64.extend_i32_u (i32x4.extract_lane 0 (local.get $H0)))
-          (i64.extend_i32_u (i32x4.extract_lane 1 (local.get $H0))))
-          (i64.add (i64.extend_i32_u (i32x4.extract_lane 2 (local.get $H0)))
-          (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $H0))))))
-        (local.set $h1 (i64.add (i64.add
-          (i64.extend_i32_u (i32x4.extract_lane 0 (local.get $H1)))
-          (i64.extend_i32_u (i32x4.extract_lane 1 (local.get $H1))))
-          (i64.add (i64.extend_i32_u (i32x4.extract_lane 2 (local.get $H1)))
-          (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $H1))))))
-        (local.set $h2 (i64.add (i64.add
-          (i64.extend_i32_u (i32x4.extract_lane 0 (local.get $H2)))
-          (i64.extend_i32_u (i32x4.extract_lane 1 (local.get $H2))))
-          (i64.add (i64.extend_i32_u (i32x4.extract_lane 2 (local.get $H2)))
-          (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $H2))))))
-        (local.set $h3 (i64.add (i64.add
-          (i64.extend_i32_u (i32x4.extract_lane 0 (local.get $H3)))
-          (i64.extend_i32_u (i32x4.extract_lane 1 (local.get $H3))))
-          (i64.add (i64.extend_i32_u (i32x4.extract_lane 2 (local.get $H3)))
-          (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $H3))))))
-        (local.set $h4 (i64.add (i64.add
-          (i64.extend_i32_u (i32x4.extract_lane 0 (local.get $H4)))
-          (i64.extend_i32_u (i32x4.extract_lane 1 (local.get $H4))))
-          (i64.add (i64.extend_i32_u (i32x4.extract_lane 2 (local.get $H4)))
-          (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $H4))))))))
+        (local.set $h0 (call $lanesum (local.get $H0)))
+        (local.set $h1 (call $lanesum (local.get $H1)))
+        (local.set $h2 (call $lanesum (local.get $H2)))
+        (local.set $h3 (call $lanesum (local.get $H3)))
+        (local.set $h4 (call $lanesum (local.get $H4)))))
 
     ;; The scalar loop: h = (h + block) * r for the blocks SIMD left over (or all of them).
     (block $out
