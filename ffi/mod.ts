@@ -25,3 +25,4 @@ export {
 } from "./tty.ts";
 export { decodeTtyModes } from "./ttymodes.ts";
 export { POLLIN, POLLOUT, reactorIdle, waitFd } from "./reactor.ts";
+export { LibcryptoGcm, libcryptoUnavailable } from "./libcrypto_gcm.ts";

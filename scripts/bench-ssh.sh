@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Plain-mode benchmark: sshmux vs OpenSSH's ssh as the SSH client, against the same throwaway
 # sshd on 127.0.0.1, same cipher, one run each. Reports the wall time of `true`, the MB/s of a
-# download and an upload of N MiB for chacha20-poly1305 and aes128-gcm, the client's CPU seconds
+# download and an upload of N MiB for chacha20-poly1305 and aes128-gcm (WebCrypto, and libcrypto
+# with SSHMUX_CRYPTO=libcrypto), the client's CPU seconds
 # (user+sys), and sshmux/ssh ratios (throughput: higher is better; time/CPU: lower is better).
 # Usage: scripts/bench-ssh.sh [MiB=500]
 set -euo pipefail
@@ -46,15 +47,23 @@ measure "$sshmux" -F "$dir/ssh_config" x true
 printf '%-44s %9ss %9ss %8s %8ss %8ss\n' "wall time of 'true' (lower is better)" "$ssh_wall" "$WALL" \
   "$(ratio "$WALL" "$ssh_wall")" "$ssh_cpu" "$CPU"
 
-for cipher in chacha20-poly1305@openssh.com aes128-gcm@openssh.com; do
+# Each case is "cipher[+libcrypto]": +libcrypto runs sshmux with SSHMUX_CRYPTO=libcrypto (AES-GCM
+# on the system's OpenSSL through FFI, opt-in) against the same ssh numbers.
+for case in chacha20-poly1305@openssh.com aes128-gcm@openssh.com aes128-gcm@openssh.com+libcrypto; do
+  cipher=${case%%+*}
   short=${cipher%%@*}
+  env=""
+  if [ "$case" != "$cipher" ]; then
+    env="SSHMUX_CRYPTO=${case##*+}"
+    short="$short (${case##*+})"
+  fi
   for dirn in down up; do
     if [ "$dirn" = down ]; then
       cmd_ssh=(bash -c "ssh -F '$dir/ssh_config' -o Ciphers=$cipher x 'head -c $bytes /dev/zero' >/dev/null")
-      cmd_mux=(bash -c "'$sshmux' -F '$dir/ssh_config' -o Ciphers=$cipher x 'head -c $bytes /dev/zero' >/dev/null")
+      cmd_mux=(bash -c "$env '$sshmux' -F '$dir/ssh_config' -o Ciphers=$cipher x 'head -c $bytes /dev/zero' >/dev/null")
     else
       cmd_ssh=(bash -c "head -c $bytes /dev/zero | ssh -F '$dir/ssh_config' -o Ciphers=$cipher x 'cat >/dev/null'")
-      cmd_mux=(bash -c "head -c $bytes /dev/zero | '$sshmux' -F '$dir/ssh_config' -o Ciphers=$cipher x 'cat >/dev/null'")
+      cmd_mux=(bash -c "head -c $bytes /dev/zero | $env '$sshmux' -F '$dir/ssh_config' -o Ciphers=$cipher x 'cat >/dev/null'")
     fi
     measure "${cmd_ssh[@]}"
     ssh_mb=$(mbps "$WALL") ssh_cpu=$CPU

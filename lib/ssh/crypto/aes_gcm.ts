@@ -7,6 +7,8 @@
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { ProtocolError } from "../../errors.ts";
 import type { CipherSpec, PacketOpener, PacketSealer } from "./cipher.ts";
+import { LibcryptoGcmOpener, LibcryptoGcmSealer } from "./aes_gcm_libcrypto.ts";
+import { gcmBackend } from "./crypto_backend.ts";
 
 /** Increments the 64-bit big-endian invocation counter in iv[4..12], wrapping at 2^64. */
 export function incrementGcmIv(iv: Uint8Array): void {
@@ -168,8 +170,10 @@ function gcmSpec(bits: number): CipherSpec {
     ivLength: 12,
     blockSize: 16,
     aead: true,
-    sealer: (key, iv) => new GcmSealer(key, iv),
-    opener: (key, iv) => new GcmOpener(key, iv),
+    sealer: (key, iv) =>
+      gcmBackend() === "libcrypto" ? new LibcryptoGcmSealer(key, iv) : new GcmSealer(key, iv),
+    opener: (key, iv) =>
+      gcmBackend() === "libcrypto" ? new LibcryptoGcmOpener(key, iv) : new GcmOpener(key, iv),
   };
 }
 

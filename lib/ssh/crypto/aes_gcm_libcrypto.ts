@@ -1,0 +1,53 @@
+// aes128-gcm@openssh.com / aes256-gcm@openssh.com on the system's OpenSSL (ffi/libcrypto_gcm.ts)
+// instead of WebCrypto, when SSHMUX_CRYPTO=libcrypto asks for it (crypto_backend.ts). Same wire
+// format as aes_gcm.ts; synchronous, so packets are sealed in place (the transport leaves 16
+// bytes after each packet for the tag) and written without another copy.
+
+import { LibcryptoGcm } from "../../../ffi/mod.ts";
+import { ProtocolError } from "../../errors.ts";
+import type { PacketOpener, PacketSealer } from "./cipher.ts";
+
+const TAG = 16;
+
+export class LibcryptoGcmSealer implements PacketSealer {
+  readonly blockSize = 16;
+  readonly lengthExcluded = true;
+  /** The wire bytes are the packet's own buffer, sealed in place: never reuse it. */
+  readonly releasesPacket = false;
+  private readonly gcm: LibcryptoGcm;
+  constructor(key: Uint8Array, iv: Uint8Array) {
+    this.gcm = new LibcryptoGcm(key, iv, true);
+  }
+  seal(_seq: number, packet: Uint8Array): Uint8Array {
+    const len = packet.length;
+    let wire: Uint8Array;
+    if (packet.byteOffset + len + TAG <= packet.buffer.byteLength) {
+      wire = new Uint8Array(packet.buffer, packet.byteOffset, len + TAG);
+    } else {
+      wire = new Uint8Array(len + TAG);
+      wire.set(packet);
+    }
+    this.gcm.sealInPlace(wire, len);
+    return wire;
+  }
+}
+
+export class LibcryptoGcmOpener implements PacketOpener {
+  readonly blockSize = 16;
+  readonly lengthExcluded = true;
+  readonly headLength = 4;
+  readonly tagLength = TAG;
+  private readonly gcm: LibcryptoGcm;
+  constructor(key: Uint8Array, iv: Uint8Array) {
+    this.gcm = new LibcryptoGcm(key, iv, false);
+  }
+  packetLength(_seq: number, head: Uint8Array): number {
+    return ((head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3]) >>> 0;
+  }
+  /** Decrypts into a new buffer: `wire` is a view of the reader's input, reused afterwards. */
+  open(_seq: number, wire: Uint8Array): Uint8Array {
+    const out = new Uint8Array(wire.length - 4 - TAG);
+    if (!this.gcm.open(wire, out)) throw new ProtocolError("Corrupted MAC on input.");
+    return out;
+  }
+}
