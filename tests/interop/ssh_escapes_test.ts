@@ -7,11 +7,23 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { sh, sshmuxPath } from "../helpers/run.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 
+/**
+ * Shell lines that wait until the remote side of the session runs (sshd is local: the remote
+ * command's `touch` shows up here), so keys are typed only once the client reads the tty raw.
+ */
+function waitReady(marker: string): string {
+  return `i=0; while [ ! -e ${marker} ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; sleep 0.3`;
+}
+
 /** A pty session under `script` whose keystrokes come from `keys` (a shell snippet of printf/sleep). */
 function typed(sshd: Sshd, client: string, keys: string, extra = ""): Promise<string> {
   const dir = sshd.dir;
-  Deno.writeTextFileSync(`${dir}/keys.sh`, `sleep 1.5\n${keys}\nprintf 'exit\\r'\nsleep 1\n`);
-  const remote = `'PS1="$ " exec sh'`;
+  const marker = `${dir}/ready-${crypto.randomUUID()}`;
+  Deno.writeTextFileSync(
+    `${dir}/keys.sh`,
+    `${waitReady(marker)}\n${keys}\nprintf 'exit\\r'\nsleep 1\n`,
+  );
+  const remote = `'touch ${marker}; PS1="$ " exec sh'`;
   return sh(
     `sh ${dir}/keys.sh | script -qec "${client} -F ${sshd.config} ${extra} -tt x ${
       remote.replaceAll('"', '\\"')
@@ -59,13 +71,14 @@ Deno.test("escape commands: same output as ssh; ~R rekeys; ~^Z stops and resumes
         const dir = sshd.dir;
         // Job control needs an interactive shell on the pty (a stop signal sent to an orphaned
         // process group is discarded), so the session runs as a job of `bash -i`.
-        const cmd = `${sshmuxPath()} -F ${sshd.config} -tt x`;
+        const marker = `${dir}/ready-suspend`;
+        const cmd = `${sshmuxPath()} -F ${sshd.config} -tt x 'touch ${marker}; exec sh'`;
         Deno.writeTextFileSync(
           `${dir}/keys.sh`,
           [
             "sleep 0.5",
             `printf '%s\\r' "${cmd}"`,
-            "sleep 2.5",
+            waitReady(marker),
             "printf '\\r~\\032'",
             "sleep 1",
             `for p in $(pgrep -f 'main.ts -F ${sshd.config}'); do`,
