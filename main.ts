@@ -4,6 +4,7 @@ import { parseArgs, resolveOptionsWithWarnings } from "./lib/config/resolve.ts";
 import { formatConfig } from "./lib/config/dump.ts";
 import type { Options } from "./lib/config/options.ts";
 import { FatalError, reportedAtInfo } from "./lib/errors.ts";
+import { isBackgroundChild, runInBackground } from "./lib/background.ts";
 import { log, LogLevel, logToFile, setLogLevel } from "./lib/log.ts";
 import {
   MuxFallback,
@@ -61,6 +62,10 @@ async function main(args: string[]): Promise<number> {
 
   if (opts.muxCommand !== undefined && !usesControlPath(opts)) {
     throw new FatalError(`No ControlPath specified for "-O" command`);
+  }
+  // -f: a background copy of us connects; this one waits until it is ready (no fork in Deno).
+  if (opts.forkAfterAuthentication && opts.muxCommand === undefined && !isBackgroundChild()) {
+    return await runInBackground(args);
   }
   if (usesControlPath(opts)) {
     // ssh never acts as a mux client with ControlMaster yes/ask: it becomes the master.

@@ -2,6 +2,7 @@
 // (mux.c mux_client_request_session) — forwards, ALIVE, NEW_SESSION with our stdio fds, then
 // raw tty, signal relay and the wait for EXIT_MESSAGE and EOF.
 
+import { backgroundReady } from "../background.ts";
 import { isatty, openDevNull, RawFd } from "../../ffi/mod.ts";
 import type { Options } from "../config/options.ts";
 import { wantTtyDecision } from "../config/resolve.ts";
@@ -46,7 +47,7 @@ export async function runMuxSession(
   }
 
   const stdin0 = RawFd.std(0);
-  // -f and StdinNull imply -n for a mux client too (we cannot fork, so -f only does that).
+  // -f and StdinNull imply -n for a mux client too.
   const stdinNull = opts.stdinNull || opts.forkAfterAuthentication;
   const decision = wantTtyDecision({ ...opts, stdinNull }, isatty(stdin0));
   const tty = decision.tty;
@@ -87,6 +88,8 @@ export async function runMuxSession(
     if (stdinFd !== stdin0) stdinFd.close();
   }
   log.debug(`mux session opened, id ${sid}, master pid ${masterPid}`);
+  // Where ssh -f goes to the background for a mux session.
+  backgroundReady();
 
   const signals = installSessionSignals(() => client.close(), masterPid);
   // Raw mode only on a real tty stdin (ssh's enter_raw_mode fails quietly otherwise).

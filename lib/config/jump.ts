@@ -2,6 +2,7 @@
 // destination, through the remaining hops.
 import type { Options } from "./options.ts";
 import { parseJump } from "./values.ts";
+import { selfExecutable } from "../self_exec.ts";
 
 /**
  * The command ssh would use for `opts.proxyJump`, or undefined without a jump. `sshCommand`
@@ -30,12 +31,7 @@ function shellWord(w: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
 }
 
-/**
- * How to run sshmux itself for a jump hop: the compiled binary, or the launcher script next
- * to this source tree when running under `deno run` (ssh likewise re-runs its own argv[0]).
- */
+/** How to run sshmux itself for a jump hop, as a shell word (ssh re-runs its own argv[0]). */
 export function selfCommand(): string {
-  const exe = Deno.execPath();
-  if (!/(^|\/)deno(\.exe)?$/.test(exe)) return shellWord(exe);
-  return shellWord(new URL("../../scripts/sshmux", import.meta.url).pathname);
+  return shellWord(selfExecutable());
 }

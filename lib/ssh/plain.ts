@@ -5,6 +5,7 @@
 
 import type { Options } from "../config/options.ts";
 import { wantTtyDecision } from "../config/tty.ts";
+import { backgroundReady } from "../background.ts";
 import { FatalError } from "../errors.ts";
 import { log } from "../log.ts";
 import { connectSsh } from "./client.ts";
@@ -55,6 +56,8 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
   const stdio = processStdio();
   try {
     await setupConfiguredForwards(forwards, opts);
+    // Where ssh -f forks: authenticated, forwards in place, before the session starts.
+    backgroundReady();
     if (opts.stdioForward) {
       let timedOut = false;
       const stopAlive = startServerAlive(
@@ -87,7 +90,8 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
       tty: decideTty(opts, stdio.terminal.isTty()),
       term: Deno.env.get("TERM") ?? "",
       env: sessionEnv(opts.sendEnv, opts.setEnv, Deno.env.toObject()),
-      stdinNull: opts.stdinNull,
+      // -f implies -n (ssh.c).
+      stdinNull: opts.stdinNull || opts.forkAfterAuthentication,
       host: opts.hostName,
       serverAliveInterval: opts.serverAliveInterval,
       serverAliveCountMax: opts.serverAliveCountMax,
