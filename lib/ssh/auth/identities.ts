@@ -1,6 +1,7 @@
 // The keys publickey auth will offer, in ssh's order (sshconnect2.c pubkey_prepare):
 // agent keys that are also configured IdentityFiles, then the agent's other keys (unless
-// IdentitiesOnly), then keys only in files. File keys are opened lazily: the public half is
+// IdentitiesOnly), then keys only in files; an IdentityFile's user certificate
+// (`<file>-cert.pub`, as ssh loads it) right after its key. File keys are opened lazily: the public half is
 // offered first and the private key (maybe with a passphrase) is loaded only after PK_OK.
 
 import type { Options } from "../../config/options.ts";
@@ -14,7 +15,8 @@ import {
   parsePublicKeyLine,
   readKeyFile,
 } from "../keys/private_key.ts";
-import { keyTypeOfBlob, sameBytes, type Signer } from "../keys/signer.ts";
+import { parseCertificate, SSH2_CERT_TYPE_USER } from "../keys/certificate.ts";
+import { certificateSigner, keyTypeOfBlob, sameBytes, type Signer } from "../keys/signer.ts";
 import type { Prompter } from "./prompter.ts";
 
 export interface Identity {
@@ -149,6 +151,57 @@ function agentIdentity(s: Signer, label: string): Identity {
   };
 }
 
+/**
+ * ssh's implicit `<identity>-cert.pub`: the blob of a user certificate, or undefined (none,
+ * unreadable, or a host certificate: skipped).
+ */
+async function readCertificateFor(
+  f: FileKey & { blob: Uint8Array },
+): Promise<Uint8Array | undefined> {
+  const path = `${f.path}-cert.pub`;
+  let line: string;
+  try {
+    line = await readKeyFile(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    const pub = parsePublicKeyLine(line);
+    const cert = parseCertificate(pub.blob);
+    if (cert.type !== SSH2_CERT_TYPE_USER) {
+      log.debug(`ignoring certificate ${path}: not a user certificate`);
+      return undefined;
+    }
+    // One for another key is still offered, as ssh does; signing then fails (see below).
+    return pub.blob;
+  } catch (e) {
+    log.debug(`certificate ${path}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * The certificate as an identity of its own, offered right after its key (ssh's order): the
+ * server sees the certificate, the signature comes from the key's own signer.
+ */
+function certificateIdentity(key: Identity, certBlob: Uint8Array): Identity {
+  return {
+    publicKeyBlob: certBlob,
+    keyType: keyTypeOfBlob(certBlob),
+    label: key.label,
+    fromAgent: false,
+    signer: async () => {
+      const s = await key.signer();
+      if (!s) return null;
+      if (!sameBytes(parseCertificate(certBlob).keyBlob, s.publicKeyBlob)) {
+        log.error(`identity_sign: private key ${key.label} contents do not match public`);
+        return null;
+      }
+      return certificateSigner(s, certBlob);
+    },
+  };
+}
+
 /** Builds the ordered identity list. The agent is asked once; a dead agent is just skipped. */
 export async function collectIdentities(opts: Options, src: IdentitySources): Promise<Identity[]> {
   const files: (FileKey & { blob: Uint8Array })[] = [];
@@ -165,6 +218,10 @@ export async function collectIdentities(opts: Options, src: IdentitySources): Pr
       log.debug(`agent: ${(e as Error).message}`);
     }
   }
+  const certs = await Promise.all(files.map(readCertificateFor));
+  /** A file's identity, then its certificate's when it has one. */
+  const withCert = (id: Identity, i: number) =>
+    certs[i] ? [id, certificateIdentity(id, certs[i]!)] : [id];
   const inConfig: Identity[] = [];
   const otherAgent: Identity[] = [];
   const usedFiles = new Set<number>();
@@ -172,13 +229,13 @@ export async function collectIdentities(opts: Options, src: IdentitySources): Pr
     const i = files.findIndex((f) => sameBytes(f.blob, s.publicKeyBlob));
     if (i >= 0) {
       usedFiles.add(i);
-      inConfig.push(agentIdentity(s, files[i].path));
+      inConfig.push(...withCert(agentIdentity(s, files[i].path), i));
     } else if (!opts.identitiesOnly) {
       otherAgent.push(agentIdentity(s, s.comment || "agent key"));
     }
   }
-  const fileOnly = files.filter((_, i) => !usedFiles.has(i)).map((f) =>
-    fileIdentity(f, opts, src.prompter)
+  const fileOnly = files.flatMap((f, i) =>
+    usedFiles.has(i) ? [] : withCert(fileIdentity(f, opts, src.prompter), i)
   );
   return [...inConfig, ...otherAgent, ...fileOnly];
 }

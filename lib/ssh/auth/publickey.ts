@@ -5,6 +5,7 @@
 import { ProtocolError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { sameBytes } from "../keys/signer.ts";
+import { certAlgorithm, certBaseType, isCertType } from "../keys/certificate.ts";
 import { fingerprintSha256 } from "../keys/public_key.ts";
 import { matchPattern } from "../known_hosts/match.ts";
 import type { Identity } from "./identities.ts";
@@ -17,8 +18,16 @@ import {
 } from "./messages.ts";
 import type { AuthSession, Outcome } from "./session.ts";
 
-/** ssh 9.x's default PubkeyAcceptedAlgorithms (plain names; we hold no certificates). */
+/** ssh 9.x's default PubkeyAcceptedAlgorithms. */
 export const DEFAULT_PUBKEY_ALGORITHMS = [
+  "ssh-ed25519-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+  "sk-ssh-ed25519-cert-v01@openssh.com",
+  "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+  "rsa-sha2-512-cert-v01@openssh.com",
+  "rsa-sha2-256-cert-v01@openssh.com",
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",
   "ecdsa-sha2-nistp384",
@@ -49,6 +58,15 @@ export function chooseAlgorithm(
   serverSigAlgs: readonly string[] | undefined,
   accepted: string[],
 ): string | undefined {
+  if (isCertType(keyType)) {
+    // A certificate signs like its key; the accepted list names the certificate forms.
+    const base = chooseAlgorithm(
+      certBaseType(keyType),
+      serverSigAlgs,
+      accepted.filter(isCertType).map(certBaseType),
+    );
+    return base && certAlgorithm(base);
+  }
   const ok = (a: string) => matchesAny(a, accepted);
   if (keyType === "ssh-rsa") {
     const sha2 = ["rsa-sha2-512", "rsa-sha2-256"].filter(ok);
@@ -95,7 +113,7 @@ export async function tryPublickey(
     if (!signer) continue;
     if (!sameBytes(signer.publicKeyBlob, id.publicKeyBlob)) {
       // A stale .pub next to a replaced private key: ssh refuses to sign with the mismatch too.
-      log.error(`Key ${id.label} does not match its public key file; skipped`);
+      log.error(`identity_sign: private key ${id.label} contents do not match public`);
       continue;
     }
     let signature: Uint8Array;

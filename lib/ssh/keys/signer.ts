@@ -3,6 +3,7 @@
 
 import { WireReader } from "../../wire/reader.ts";
 import { KeyFormatError } from "./key_errors.ts";
+import { certAlgorithm, certBaseType } from "./certificate.ts";
 
 export interface Signer {
   /** The SSH public key blob (RFC 4253 §6.6 encoding). */
@@ -54,6 +55,21 @@ export function displayKeyType(keyType: string): string {
   if (keyType.startsWith("sk-ssh-ed25519")) return "ED25519-SK";
   if (keyType.startsWith("sk-ecdsa-")) return "ECDSA-SK";
   return keyType;
+}
+
+/**
+ * A certificate in front of `key`'s signer: the server is shown `certBlob` and the
+ * "<alg>-cert-v01@openssh.com" algorithms; the signature itself is the key's plain one.
+ */
+export function certificateSigner(key: Signer, certBlob: Uint8Array): Signer {
+  return {
+    publicKeyBlob: certBlob,
+    keyType: keyTypeOfBlob(certBlob),
+    algorithms: key.algorithms.map(certAlgorithm),
+    comment: key.comment,
+    source: key.source,
+    sign: (alg, data) => key.sign(certBaseType(alg), data),
+  };
 }
 
 /** Byte equality for public blobs (public data: no constant-time need). */
