@@ -31,6 +31,8 @@ import {
 } from "./values.ts";
 
 const SSH_MAX_IDENTITY_FILES = 100;
+/** ssh's SSH_MAX_CERTIFICATE_FILES. */
+const SSH_MAX_CERTIFICATE_FILES = 100;
 const SSH_MAX_HOSTS_FILES = 32;
 
 export interface LineContext {
@@ -294,6 +296,17 @@ export function applyOption(
           return `${where}: Too many identity files specified (max ${SSH_MAX_IDENTITY_FILES}).`;
         }
         if (!st.identityFiles.includes(a)) st.identityFiles.push(a);
+      }
+      break;
+    }
+    case "certificatefile": {
+      const a = next();
+      if (a === undefined || a === "") return missing;
+      if (on) {
+        if (st.certificateFiles.length >= SSH_MAX_CERTIFICATE_FILES) {
+          return `${where}: Too many certificate files specified (max ${SSH_MAX_CERTIFICATE_FILES}).`;
+        }
+        if (!st.certificateFiles.includes(a)) st.certificateFiles.push(a);
       }
       break;
     }

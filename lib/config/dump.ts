@@ -82,6 +82,7 @@ export function formatConfig(o: Options): string {
   add("preferredauthentications", o.preferredAuthentications);
   add("remotecommand", o.remoteCommand);
   for (const f of o.identityFiles) add("identityfile", f);
+  for (const f of o.certificateFiles) add("certificatefile", f);
   add("globalknownhostsfile", o.globalKnownHostsFiles.join(" ") || "none");
   add("userknownhostsfile", o.userKnownHostsFiles.join(" ") || "none");
   // ssh -G lists a forward under DynamicForward unless it has a connect host other than

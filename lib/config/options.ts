@@ -74,6 +74,7 @@ export interface Options {
 
   // --- transport / auth (lib/ssh) ---
   identityFiles: string[]; // expanded paths; -i first, then IdentityFile, then defaults
+  certificateFiles: string[]; // CertificateFile, expanded; when set, no implicit <key>-cert.pub
   identitiesOnly: boolean;
   identityAgent?: string; // SSH_AUTH_SOCK unless set; "none" disables
   batchMode: boolean;

@@ -264,6 +264,7 @@ export function resolveOptionsWithWarnings(
 
   const identityFiles = (st.identityFiles.length > 0 ? st.identityFiles : DEFAULT_IDENTITIES)
     .map(expandPathish);
+  const certificateFiles = st.certificateFiles.map(expandPathish);
 
   const setEnv = (st.setEnv ?? []).map((kv) => {
     const eq = kv.indexOf("=");
@@ -313,6 +314,7 @@ export function resolveOptionsWithWarnings(
     gatewayPorts: st.gatewayPorts ?? false,
     stdioForward: cmd.stdioForward,
     identityFiles,
+    certificateFiles,
     identitiesOnly: st.identitiesOnly ?? false,
     identityAgent,
     batchMode: st.batchMode ?? false,

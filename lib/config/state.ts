@@ -40,6 +40,7 @@ export interface ConfigState {
   forkAfterAuthentication?: boolean;
   remoteCommand?: string;
   identityFiles: string[];
+  certificateFiles: string[];
   identitiesOnly?: boolean;
   identityAgent?: string;
   batchMode?: boolean;
@@ -87,6 +88,7 @@ export function emptyState(): ConfigState {
     localForwards: [],
     remoteForwards: [],
     identityFiles: [],
+    certificateFiles: [],
     raw: new Map(),
   };
 }

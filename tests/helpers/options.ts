@@ -26,6 +26,7 @@ export function testOptions(over: Partial<Options> = {}): Options {
     exitOnForwardFailure: false,
     gatewayPorts: false,
     identityFiles: [],
+    certificateFiles: [],
     identitiesOnly: false,
     batchMode: false,
     strictHostKeyChecking: "ask",

@@ -1,11 +1,11 @@
 // User certificates against a real sshd that trusts only a CA (TrustedUserCAKeys, no
 // authorized_keys): `-i key` with `key-cert.pub` beside it logs in for ed25519, ecdsa and rsa
-// keys (sshd logs the "-CERT" login), and a host certificate, a certificate of another key, an
-// expired one or one for another principal are refused with the same stderr and status as
-// the stock ssh.
+// keys (sshd logs the "-CERT" login), so do a CertificateFile kept elsewhere and a certificate
+// held only by ssh-agent; a host certificate, a certificate of another key, an expired one or
+// one for another principal are refused with the same stderr and status as the stock ssh.
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { run, sshmuxPath } from "../helpers/run.ts";
+import { run, sshmuxPath, waitFor } from "../helpers/run.ts";
 import { startSshd } from "../helpers/sshd.ts";
 
 const USER = Deno.env.get("USER") ?? "root";
@@ -47,6 +47,64 @@ Deno.test("user certificates: CA-only sshd accepts them; wrong ones fail like ss
         assertStringIncludes(Deno.readTextFileSync(sshd.logFile), `ID u_${type} (serial 0)`);
       });
     }
+
+    await t.step(
+      "CertificateFile kept elsewhere: -G shows it like ssh, and it logs in",
+      async () => {
+        const key = await certified("cf_key", "ed25519", ["-n", USER]);
+        const moved = `${dir}/elsewhere-cert.pub`;
+        Deno.renameSync(`${key}-cert.pub`, moved);
+        const args = ["-F", config, "-i", key, "-o", `CertificateFile=${moved}`, "x"];
+        const g = (out: string) => out.split("\n").filter((l) => l.startsWith("certificatefile "));
+        const ourG = await run(sshmuxPath(), ["-G", ...args]);
+        const theirG = await run("ssh", ["-G", ...args]);
+        assertEquals(g(ourG.out), g(theirG.out));
+        assertEquals(g(ourG.out), [`certificatefile ${moved}`]);
+        const r = await run(sshmuxPath(), [...args, "echo cert-login"], { timeoutMs: 20_000 });
+        assertEquals([r.code, r.out], [0, "cert-login\n"], r.err);
+        assertStringIncludes(Deno.readTextFileSync(sshd.logFile), "ID cf_key (serial 0)");
+      },
+    );
+
+    await t.step("a key and its certificate held by ssh-agent log in", async () => {
+      const key = await certified("ag_key", "ecdsa", ["-n", USER]);
+      const sock = `${dir}/agent.sock`;
+      const agent = new Deno.Command("ssh-agent", {
+        args: ["-D", "-a", sock],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        await waitFor("agent socket", () => {
+          try {
+            return Deno.statSync(sock).isSocket === true;
+          } catch {
+            return false;
+          }
+        });
+        const add = await run("ssh-add", [key], { env: { SSH_AUTH_SOCK: sock } });
+        assertEquals(add.code, 0, add.err);
+        assertStringIncludes(add.err, "Certificate added");
+        Deno.removeSync(`${key}-cert.pub`); // only the agent has it now
+        const r = await run(sshmuxPath(), [
+          "-F",
+          config,
+          "-o",
+          "IdentitiesOnly=no",
+          "-o",
+          `IdentityAgent=${sock}`,
+          "-o",
+          `IdentityFile=${dir}/no-such-key`,
+          "x",
+          "echo cert-login",
+        ], { timeoutMs: 20_000 });
+        assertEquals([r.code, r.out], [0, "cert-login\n"], r.err);
+        assertStringIncludes(Deno.readTextFileSync(sshd.logFile), "ID ag_key (serial 0)");
+      } finally {
+        agent.kill("SIGTERM");
+        await agent.status;
+      }
+    });
 
     await t.step(
       "refused like ssh: host cert, other key's cert, expired, wrong principal",

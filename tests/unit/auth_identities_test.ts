@@ -12,6 +12,7 @@ function opts(identityFiles: string[], identitiesOnly: boolean): Options {
   // Only the fields identity collection reads; the rest is irrelevant here.
   return {
     identityFiles,
+    certificateFiles: [] as string[],
     identitiesOnly,
     batchMode: true,
     numberOfPasswordPrompts: 3,

@@ -152,19 +152,18 @@ function agentIdentity(s: Signer, label: string): Identity {
 }
 
 /**
- * ssh's implicit `<identity>-cert.pub`: the blob of a user certificate, or undefined (none,
- * unreadable, or a host certificate: skipped).
+ * A user certificate file (`<key>-cert.pub`, or a CertificateFile; ssh also tries the name
+ * plus ".pub"): its blob, or undefined (none, unreadable, or a host certificate: skipped).
  */
-async function readCertificateFor(
-  f: FileKey & { blob: Uint8Array },
-): Promise<Uint8Array | undefined> {
-  const path = `${f.path}-cert.pub`;
-  let line: string;
-  try {
-    line = await readKeyFile(path);
-  } catch {
-    return undefined;
+async function readUserCertificate(path: string): Promise<Uint8Array | undefined> {
+  let line: string | undefined;
+  for (const p of [path, `${path}.pub`]) {
+    try {
+      line = await readKeyFile(p);
+      break;
+    } catch { /* next name */ }
   }
+  if (line === undefined) return undefined;
   try {
     const pub = parsePublicKeyLine(line);
     const cert = parseCertificate(pub.blob);
@@ -218,7 +217,12 @@ export async function collectIdentities(opts: Options, src: IdentitySources): Pr
       log.debug(`agent: ${(e as Error).message}`);
     }
   }
-  const certs = await Promise.all(files.map(readCertificateFor));
+  // ssh loads `<key>-cert.pub` beside each key only when no CertificateFile is given.
+  const certs = await Promise.all(
+    files.map((f) =>
+      opts.certificateFiles.length === 0 ? readUserCertificate(`${f.path}-cert.pub`) : undefined
+    ),
+  );
   /** A file's identity, then its certificate's when it has one. */
   const withCert = (id: Identity, i: number) =>
     certs[i] ? [id, certificateIdentity(id, certs[i]!)] : [id];
@@ -237,7 +241,34 @@ export async function collectIdentities(opts: Options, src: IdentitySources): Pr
   const fileOnly = files.flatMap((f, i) =>
     usedFiles.has(i) ? [] : withCert(fileIdentity(f, opts, src.prompter), i)
   );
-  return [...inConfig, ...otherAgent, ...fileOnly];
+  const all = [...inConfig, ...otherAgent, ...fileOnly];
+  // A certificate both beside its key and in the agent (ssh-add loads both) is offered once:
+  // every offer counts against the server's MaxAuthTries.
+  const listed: Identity[] = [];
+  for (const id of [...await explicitCertificates(opts, all), ...all]) {
+    if (!listed.some((l) => sameBytes(l.publicKeyBlob, id.publicKeyBlob))) listed.push(id);
+  }
+  return listed;
+}
+
+/**
+ * CertificateFile entries, offered before everything else (ssh's "preferred" list), each
+ * signed for by the identity holding the key it certifies; with no such key it is skipped.
+ */
+async function explicitCertificates(opts: Options, keys: Identity[]): Promise<Identity[]> {
+  const out: Identity[] = [];
+  for (const path of opts.certificateFiles) {
+    const blob = await readUserCertificate(path);
+    if (!blob) continue;
+    const certified = parseCertificate(blob).keyBlob;
+    const key = keys.find((k) => sameBytes(k.publicKeyBlob, certified));
+    if (!key) {
+      log.debug(`certificate ${path}: no identity holds its private key`);
+      continue;
+    }
+    out.push(certificateIdentity(key, blob));
+  }
+  return out;
 }
 
 /** The agent to use for these options, if any (IdentityAgent none disables it). */

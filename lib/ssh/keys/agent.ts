@@ -13,6 +13,7 @@ import {
   parseSignResponse,
 } from "./agent_protocol.ts";
 import { keyTypeOfBlob, signatureAlgorithmsFor, type Signer } from "./signer.ts";
+import { certAlgorithm, certBaseType, isCertType } from "./certificate.ts";
 
 export class AgentError extends Error {
   override name = "AgentError";
@@ -51,9 +52,14 @@ export class AgentClient {
       } catch {
         continue;
       }
-      const algorithms = signatureAlgorithmsFor(keyType).filter((a) => a !== "ssh-rsa");
+      // A certificate (ssh-add loads `<key>-cert.pub` too) signs like its key, under the
+      // "-cert-v01" names of its algorithms.
+      const cert = isCertType(keyType);
+      const algorithms = signatureAlgorithmsFor(certBaseType(keyType))
+        .filter((a) => a !== "ssh-rsa")
+        .map((a) => cert ? certAlgorithm(a) : a);
       const usable = algorithms.length ? algorithms : keyType.startsWith("sk-") ? [keyType] : [];
-      if (usable.length === 0) continue; // certificates and other types: not offered
+      if (usable.length === 0) continue; // other types: not offered
       out.push(this.signerFor(id, keyType, usable));
     }
     return out;
@@ -67,11 +73,15 @@ export class AgentClient {
       comment: id.comment,
       source: "agent",
       sign: async (alg, data) => {
-        const sig = parseSignResponse(await this.request(encodeSignRequest(id.blob, data, alg)));
+        // For a certificate the signature is its key's: flags and name of the plain algorithm.
+        const plain = certBaseType(alg);
+        const sig = parseSignResponse(await this.request(encodeSignRequest(id.blob, data, plain)));
         if (!sig) throw new AgentError("agent refused operation");
         // An old agent may ignore the RSA flags and answer with SHA-1: never send that as SHA-2.
         const got = new WireReader(sig).cstring();
-        if (got !== alg) throw new AgentError(`agent returned a ${got} signature, wanted ${alg}`);
+        if (got !== plain) {
+          throw new AgentError(`agent returned a ${got} signature, wanted ${plain}`);
+        }
         return sig;
       },
     };
