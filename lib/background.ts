@@ -27,6 +27,7 @@ export async function runInBackground(args: string[]): Promise<number> {
   const ready = new Promise<"ready">((res) => onReady = () => res("ready"));
   // Installed before the child exists: SIGUSR1's default action would end this process.
   Deno.addSignalListener("SIGUSR1", onReady);
+  const passed: [Deno.Signal, () => void][] = [];
   try {
     const child = new Deno.Command(selfExecutable(), {
       args,
@@ -36,6 +37,17 @@ export async function runInBackground(args: string[]): Promise<number> {
       stderr: "inherit",
       env: { [PARENT_ENV]: String(Deno.pid) },
     }).spawn();
+    // ^C, a hangup or a kill before the child is ready go to the child, and this process
+    // ends with its status (255), as ssh does when they come before its fork.
+    for (const sig of ["SIGINT", "SIGHUP", "SIGTERM"] as const) {
+      const pass = () => {
+        try {
+          child.kill(sig);
+        } catch { /* already gone */ }
+      };
+      Deno.addSignalListener(sig, pass);
+      passed.push([sig, pass]);
+    }
     const first = await Promise.race([ready, child.status]);
     if (first === "ready") {
       child.unref();
@@ -44,6 +56,7 @@ export async function runInBackground(args: string[]): Promise<number> {
     return first.signal ? 255 : first.code;
   } finally {
     Deno.removeSignalListener("SIGUSR1", onReady);
+    for (const [sig, pass] of passed) Deno.removeSignalListener(sig, pass);
   }
 }
 

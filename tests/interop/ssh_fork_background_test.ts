@@ -96,6 +96,24 @@ Deno.test("-f: background after authentication; tunnel idiom, output, failures, 
       },
     );
 
+    await t.step("-f: SIGTERM before the background one is ready ends both, 255", async () => {
+      // A ProxyCommand that never answers keeps the background sshmux before its "fork".
+      const marker = `sleep ${30 + Math.floor(Math.random() * 1000)}`;
+      const fg = new Deno.Command(sshmuxPath(), {
+        args: ["-F", sshd.config, "-f", "-o", `ProxyCommand=${marker}`, "x", "true"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        await waitFor("background sshmux", async () => (await pidsWith(marker)).length === 2);
+        fg.kill("SIGTERM");
+        assertEquals((await fg.status).code, 255);
+        await waitFor("background sshmux gone", async () => (await pidsWith(marker)).length === 0);
+      } finally {
+        await sh(`pkill -f '^${marker}$' || true`);
+      }
+    });
+
     await t.step("-f through a stock master: returns 0, the session runs on", async () => {
       const master = await startStockMaster(sshd);
       try {
