@@ -5,7 +5,8 @@
 // one for another principal are refused with the same stderr and status as the stock ssh.
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { run, sshmuxPath, waitFor } from "../helpers/run.ts";
+import { startAgent } from "../helpers/agent.ts";
+import { run, sshmuxPath } from "../helpers/run.ts";
 import { startSshd } from "../helpers/sshd.ts";
 
 const USER = Deno.env.get("USER") ?? "root";
@@ -68,20 +69,9 @@ Deno.test("user certificates: CA-only sshd accepts them; wrong ones fail like ss
 
     await t.step("a key and its certificate held by ssh-agent log in", async () => {
       const key = await certified("ag_key", "ecdsa", ["-n", USER]);
-      const sock = `${dir}/agent.sock`;
-      const agent = new Deno.Command("ssh-agent", {
-        args: ["-D", "-a", sock],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const agent = await startAgent(`${dir}/agent.sock`);
+      const sock = agent.sock;
       try {
-        await waitFor("agent socket", () => {
-          try {
-            return Deno.statSync(sock).isSocket === true;
-          } catch {
-            return false;
-          }
-        });
         const add = await run("ssh-add", [key], { env: { SSH_AUTH_SOCK: sock } });
         assertEquals(add.code, 0, add.err);
         assertStringIncludes(add.err, "Certificate added");
@@ -101,8 +91,7 @@ Deno.test("user certificates: CA-only sshd accepts them; wrong ones fail like ss
         assertEquals([r.code, r.out], [0, "cert-login\n"], r.err);
         assertStringIncludes(Deno.readTextFileSync(sshd.logFile), "ID ag_key (serial 0)");
       } finally {
-        agent.kill("SIGTERM");
-        await agent.status;
+        await agent.stop();
       }
     });
 

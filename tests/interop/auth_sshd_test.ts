@@ -12,6 +12,7 @@ import { authenticate, ScriptedPrompter } from "../../lib/ssh/auth/mod.ts";
 import { AgentClient } from "../../lib/ssh/keys/agent.ts";
 import { makeHostKeyVerifier } from "../../lib/ssh/known_hosts/verifier.ts";
 import { connectTransport } from "../../lib/ssh/transport/mod.ts";
+import { startAgent } from "../helpers/agent.ts";
 import { run, waitFor } from "../helpers/run.ts";
 import { testOptions } from "../helpers/options.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
@@ -167,19 +168,8 @@ Deno.test("interop auth: encrypted key unlocked through a scripted prompter", as
 Deno.test("interop auth: keys held by ssh-agent (ed25519, rsa) and IdentitiesOnly", async () => {
   const sshd = await startSshd();
   const sock = `${sshd.dir}/agent.sock`;
-  const agentProc = new Deno.Command("ssh-agent", {
-    args: ["-D", "-a", sock],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const agentProc = await startAgent(sock);
   try {
-    await waitFor("agent socket", () => {
-      try {
-        return Deno.statSync(sock).isSocket === true;
-      } catch {
-        return false;
-      }
-    });
     const rsa = await addKey(sshd, "k_agent_rsa", ["-t", "rsa", "-b", "2048", "-N", ""]);
     for (const k of [sshd.clientKey, rsa]) {
       const add = await run("ssh-add", ["-q", k], { env: { SSH_AUTH_SOCK: sock } });
@@ -213,8 +203,7 @@ Deno.test("interop auth: keys held by ssh-agent (ed25519, rsa) and IdentitiesOnl
     assert(only.error instanceof FatalError);
     await waitForLog(sshd, /Accepted publickey/g, 2);
   } finally {
-    agentProc.kill("SIGTERM");
-    await agentProc.status;
+    await agentProc.stop();
     await sshd.stop();
   }
 });

@@ -6,7 +6,8 @@ import type { Options } from "../../lib/config/options.ts";
 import { ScriptedPrompter } from "../../lib/ssh/auth/prompter.ts";
 import { collectIdentities } from "../../lib/ssh/auth/identities.ts";
 import { AgentClient } from "../../lib/ssh/keys/agent.ts";
-import { run, waitFor } from "../helpers/run.ts";
+import { startAgent } from "../helpers/agent.ts";
+import { run } from "../helpers/run.ts";
 
 function opts(identityFiles: string[], identitiesOnly: boolean): Options {
   // Only the fields identity collection reads; the rest is irrelevant here.
@@ -22,20 +23,9 @@ function opts(identityFiles: string[], identitiesOnly: boolean): Options {
 Deno.test("auth identities: agent-and-file, agent-only, file-only order; IdentitiesOnly", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "sshmux-ids-" });
   const sock = `${dir}/agent.sock`;
-  const agentProc = new Deno.Command("ssh-agent", {
-    args: ["-D", "-a", sock],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const agentProc = await startAgent(sock);
   const agent = new AgentClient(sock);
   try {
-    await waitFor("agent socket", () => {
-      try {
-        return Deno.statSync(sock).isSocket === true;
-      } catch {
-        return false;
-      }
-    });
     for (const k of ["both", "agentonly", "fileonly", "both2"]) {
       const r = await run("ssh-keygen", [
         "-q",
@@ -84,8 +74,7 @@ Deno.test("auth identities: agent-and-file, agent-only, file-only order; Identit
     assertEquals(signer?.publicKeyBlob, noAgent[1].publicKeyBlob);
   } finally {
     agent.close();
-    agentProc.kill("SIGTERM");
-    await agentProc.status;
+    await agentProc.stop();
     Deno.removeSync(dir, { recursive: true });
   }
 });

@@ -17,7 +17,8 @@ import { parsePublicKeyLine } from "../../lib/ssh/keys/private_key.ts";
 import { verifySignature } from "../../lib/ssh/keys/public_key.ts";
 import { WireReader } from "../../lib/wire/reader.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
-import { run, waitFor } from "../helpers/run.ts";
+import { startAgent } from "../helpers/agent.ts";
+import { run } from "../helpers/run.ts";
 
 Deno.test("agent codec: requests are framed as the protocol says", () => {
   assertEquals(encodeRequestIdentities(), Uint8Array.from([0, 0, 0, 1, 11]));
@@ -103,21 +104,9 @@ Deno.test("agent: a missing socket is an AgentError", async () => {
 Deno.test("agent: real ssh-agent lists keys and signs (ed25519, ecdsa, rsa-sha2-256/512)", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "sshmux-agent-" });
   const sock = `${dir}/agent.sock`;
-  const agent = new Deno.Command("ssh-agent", {
-    args: ["-D", "-a", sock],
-    stdout: "null",
-    stderr: "null",
-  })
-    .spawn();
+  const agent = await startAgent(sock);
   const client = new AgentClient(sock);
   try {
-    await waitFor("agent socket", () => {
-      try {
-        return Deno.statSync(sock).isSocket === true;
-      } catch {
-        return false;
-      }
-    });
     const pubs: Uint8Array[] = [];
     for (
       const [name, args] of [["e", ["-t", "ed25519"]], ["p", ["-t", "ecdsa", "-b", "384"]], ["r", [
@@ -167,8 +156,7 @@ Deno.test("agent: real ssh-agent lists keys and signs (ed25519, ecdsa, rsa-sha2-
     await assertRejects(() => fake.sign("ssh-ed25519", data), AgentError, "agent refused");
   } finally {
     client.close();
-    agent.kill("SIGTERM");
-    await agent.status;
+    await agent.stop();
     Deno.removeSync(dir, { recursive: true });
   }
 });

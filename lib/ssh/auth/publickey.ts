@@ -5,7 +5,12 @@
 import { ProtocolError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { sameBytes } from "../keys/signer.ts";
-import { certAlgorithm, certBaseType, isCertType } from "../keys/certificate.ts";
+import {
+  CERT_SIGNATURE_ALGORITHMS,
+  certAlgorithm,
+  certBaseType,
+  isCertType,
+} from "../keys/certificate.ts";
 import { fingerprintSha256 } from "../keys/public_key.ts";
 import { matchPattern } from "../known_hosts/match.ts";
 import type { Identity } from "./identities.ts";
@@ -20,14 +25,7 @@ import type { AuthSession, Outcome } from "./session.ts";
 
 /** ssh 9.x's default PubkeyAcceptedAlgorithms. */
 export const DEFAULT_PUBKEY_ALGORITHMS = [
-  "ssh-ed25519-cert-v01@openssh.com",
-  "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-  "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-  "ecdsa-sha2-nistp521-cert-v01@openssh.com",
-  "sk-ssh-ed25519-cert-v01@openssh.com",
-  "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
-  "rsa-sha2-512-cert-v01@openssh.com",
-  "rsa-sha2-256-cert-v01@openssh.com",
+  ...CERT_SIGNATURE_ALGORITHMS,
   "ssh-ed25519",
   "ecdsa-sha2-nistp256",
   "ecdsa-sha2-nistp384",

@@ -11,6 +11,18 @@ import { KeyFormatError } from "./key_errors.ts";
 
 const SUFFIX = "-cert-v01@openssh.com";
 
+/** Certificate signature algorithms in the order ssh's defaults list them. */
+export const CERT_SIGNATURE_ALGORITHMS = [
+  "ssh-ed25519-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+  "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+  "sk-ssh-ed25519-cert-v01@openssh.com",
+  "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+  "rsa-sha2-512-cert-v01@openssh.com",
+  "rsa-sha2-256-cert-v01@openssh.com",
+] as const;
+
 /** PROTOCOL.certkeys certificate types. */
 export const SSH2_CERT_TYPE_USER = 1;
 export const SSH2_CERT_TYPE_HOST = 2;

@@ -3,6 +3,7 @@
 // `?` match against the supported list) and RFC 4253 §7.1 negotiation (first client choice the
 // server also lists).
 
+import { CERT_SIGNATURE_ALGORITHMS } from "../keys/certificate.ts";
 import { CIPHERS } from "../crypto/ciphers.ts";
 import { DEFAULT_MACS, MACS } from "../crypto/mac.ts";
 import { DEFAULT_KEX, KEX_METHODS } from "./kex/registry.ts";
@@ -43,14 +44,7 @@ const LABEL: Record<AlgorithmCategory, string> = {
 };
 
 const CERT_TYPES = [
-  "ssh-ed25519-cert-v01@openssh.com",
-  "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-  "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-  "ecdsa-sha2-nistp521-cert-v01@openssh.com",
-  "sk-ssh-ed25519-cert-v01@openssh.com",
-  "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
-  "rsa-sha2-512-cert-v01@openssh.com",
-  "rsa-sha2-256-cert-v01@openssh.com",
+  ...CERT_SIGNATURE_ALGORITHMS,
   "ssh-rsa-cert-v01@openssh.com",
   "ssh-dss-cert-v01@openssh.com",
 ];
