@@ -163,7 +163,7 @@ export class LibcryptoGcm {
     ) {
       return false;
     }
-    // SET_TAG copies the tag; the (empty) final output goes to a scratch area of `out`'s size 0.
+    // The expected tag goes in before the final step, which verifies it and writes nothing.
     if (s.EVP_CIPHER_CTX_ctrl(this.ctx, EVP_CTRL_GCM_SET_TAG, TAG, wire.subarray(4 + n)) !== 1) {
       return false;
     }

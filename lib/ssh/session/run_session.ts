@@ -39,8 +39,6 @@ export interface RunSessionOptions {
   handleSignals?: boolean;
 }
 
-const enc = new TextEncoder();
-
 /** Channel stream → local endpoint; if the endpoint breaks, tell the peer (eow) and drain. */
 async function pumpOut(
   channel: Channel,
@@ -179,6 +177,12 @@ async function runChannel(
       if (s) session.windowChange(s).catch(() => {});
     })
     : () => {};
+  const say = sayTo(stdio.stderr);
+  // ssh prints this straight to stderr (not through the log), \r\n for a raw-ish tty.
+  const sayClosed = () =>
+    session.ptyAllocated && log.enabled(LogLevel.INFO)
+      ? say(`Connection to ${o.host} closed.\r\n`)
+      : Promise.resolve();
   let userQuit = false;
   const escapes = o.tty && o.escapeChar && o.escapeChar !== "none"
     ? new EscapeFilter(o.escapeChar)
@@ -197,7 +201,7 @@ async function runChannel(
           esc: o.escapeChar!,
           conn,
           channel: ch,
-          say: sayTo(stdio.stderr),
+          say,
           suspend: async () => {
             // ssh's client_suspend_self: cooked tty while stopped, raw again and the
             // (maybe changed) size sent once we run again.
@@ -223,10 +227,7 @@ async function runChannel(
     restoreTty();
     const lost = ch.connectionError;
     if (userQuit) {
-      restoreTty();
-      if (session.ptyAllocated && log.enabled(LogLevel.INFO)) {
-        await stdio.stderr.write(enc.encode(`Connection to ${o.host} closed.\r\n`)).catch(() => {});
-      }
+      await sayClosed();
       return 255;
     }
     if (lost && exit.status === null) {
@@ -236,10 +237,7 @@ async function runChannel(
       }
       return 255;
     }
-    if (session.ptyAllocated && log.enabled(LogLevel.INFO)) {
-      // ssh prints this straight to stderr (not through the log), \r\n for a raw-ish tty.
-      await stdio.stderr.write(enc.encode(`Connection to ${o.host} closed.\r\n`)).catch(() => {});
-    }
+    await sayClosed();
     if (exit.signal) {
       log.verbose(
         `Remote command killed by signal ${exit.signal.name}${
