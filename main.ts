@@ -4,7 +4,13 @@ import { parseArgs, resolveOptionsWithWarnings } from "./lib/config/resolve.ts";
 import { formatConfig } from "./lib/config/dump.ts";
 import type { Options } from "./lib/config/options.ts";
 import { FatalError, reportedAtInfo } from "./lib/errors.ts";
-import { isBackgroundChild, runInBackground } from "./lib/background.ts";
+import {
+  isBackgroundChild,
+  isPersistMasterChild,
+  MASTER_LOST_RACE,
+  runInBackground,
+  startPersistentMaster,
+} from "./lib/background.ts";
 import { log, LogLevel, logToFile, setLogLevel } from "./lib/log.ts";
 import {
   MuxFallback,
@@ -67,21 +73,59 @@ async function main(args: string[]): Promise<number> {
   if (opts.forkAfterAuthentication && opts.muxCommand === undefined && !isBackgroundChild()) {
     return await runInBackground(args);
   }
-  if (usesControlPath(opts)) {
-    // ssh never acts as a mux client with ControlMaster yes/ask: it becomes the master.
-    if (opts.controlMaster === "yes" || opts.controlMaster === "ask") {
-      throw new FatalError("sshmux: acting as a master is not implemented yet");
-    }
+  if (usesControlPath(opts)) return await runWithControlPath(opts, args);
+  return await runPlainSsh(opts);
+}
+
+/** ControlMaster decides: a client of a running master, the master itself, or both (persist). */
+async function runWithControlPath(opts: Options, args: string[]): Promise<number> {
+  if (isPersistMasterChild()) return await runMasterHere(opts, true);
+  const mode = opts.controlMaster;
+  // ssh never acts as a mux client with ControlMaster yes/ask: it becomes the master (-O
+  // commands always talk to the socket).
+  if (opts.muxCommand !== undefined || (mode !== "yes" && mode !== "ask")) {
     try {
       return await runMuxClient(opts, runPlainSsh);
     } catch (e) {
       if (!(e instanceof MuxFallback)) throw e;
-      // ssh connects directly when there is no usable master (and with ControlMaster
-      // auto/autoask would become one: not implemented yet, so a plain connection it is).
       log.debug(`mux client: ${e.message}; connecting directly`);
     }
+    if (mode !== "auto" && mode !== "autoask") return await runPlainSsh(opts);
   }
-  return await runPlainSsh(opts);
+  if (opts.controlPersist !== undefined) return await runPersistentMaster(opts, args);
+  return await runMasterHere(opts, false);
+}
+
+/** This process is the master (-M, or auto with no master to use and no ControlPersist). */
+async function runMasterHere(opts: Options, persistChild: boolean): Promise<number> {
+  const { runMaster } = await import("./lib/master/mod.ts");
+  return await runMaster(opts, {
+    background: persistChild || (opts.forkAfterAuthentication && isBackgroundChild()),
+    ownSession: !persistChild && opts.sessionType !== "none" && opts.stdioForward === undefined,
+    persistSeconds: persistChild ? opts.controlPersist ?? 0 : undefined,
+  });
+}
+
+/**
+ * ControlPersist, like ssh's control_persist_detach: the master goes to the background (a
+ * copy of us) and this process becomes an ordinary mux client of it for the command line's
+ * session, or just returns once the master is ready when there is none (-N).
+ */
+async function runPersistentMaster(opts: Options, args: string[]): Promise<number> {
+  const started = await startPersistentMaster(args);
+  if (started !== "ready" && started !== MASTER_LOST_RACE) return started;
+  if (started === "ready" && opts.sessionType === "none" && opts.stdioForward === undefined) {
+    return 0;
+  }
+  const asClient: Options = { ...opts, controlMaster: "no" };
+  try {
+    return await runMuxClient(asClient, runPlainSsh);
+  } catch (e) {
+    if (!(e instanceof MuxFallback)) throw e;
+    if (started === "ready") throw new FatalError("Failed to connect to new control master");
+    // Another master took the path first and is gone again: connect directly, like ssh.
+    return await runPlainSsh(opts);
+  }
 }
 
 function writeOut(text: string): void {

@@ -6,10 +6,10 @@
 //  - seekable fds (regular files, /dev/null) are always ready: plain synchronous I/O.
 import { abi } from "./abi/mod.ts";
 import { E, errno, SysError, sysErrorNamed } from "./errors.ts";
-import { setNonblocking, setStatusFlags } from "./fd_flags.ts";
 import { libc } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
 import { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
+import { borrowNonblocking, releaseNonblocking } from "./shared_flags.ts";
 import { newWriteQueue, queueWrite, type WriteQueue } from "./write_queue.ts";
 
 /** Largest single write to a (blocking) tty, so a write after POLLOUT cannot stall for long. */
@@ -54,7 +54,8 @@ export function fdKind(num: number): FdKind {
 export class FdIo {
   readonly kind: FdKind;
   #fd: RawFd;
-  #savedFlags: number | null = null;
+  /** The shared_flags key while we hold O_NONBLOCK on a stream fd. */
+  #borrowKey: string | null = null;
   #closed = false;
   #reading = false;
   /** Writes run one after another in call order. */
@@ -69,7 +70,7 @@ export class FdIo {
     this.#fd = fd;
     this.kind = fdKind(num);
     if (this.kind === "stream") {
-      this.#savedFlags = setNonblocking(num);
+      this.#borrowKey = borrowNonblocking(num);
       flagsToRestore.add(this);
       hookUnload();
     }
@@ -153,12 +154,12 @@ export class FdIo {
   /** Puts back the status flags saved by the constructor (close() does this first). */
   #restoreFlags(): void {
     flagsToRestore.delete(this);
-    if (this.#savedFlags === null || this.#fd.closed) return;
+    if (this.#borrowKey === null || this.#fd.closed) return;
     try {
-      setStatusFlags(liveFd(this.#fd, "restoreFlags"), this.#savedFlags);
+      releaseNonblocking(liveFd(this.#fd, "restoreFlags"), this.#borrowKey);
     } catch {
       // The fd may be broken (peer gone); closing it is still the right thing.
     }
-    this.#savedFlags = null;
+    this.#borrowKey = null;
   }
 }

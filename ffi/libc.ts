@@ -11,6 +11,7 @@ type Ptr = Deno.PointerValue;
 /** The libc functions ffi/ calls, with the argument types our wrappers pass. */
 export interface Libc {
   close(fd: number): number;
+  dup2(from: number, to: number): number;
   read(fd: number, buf: Buf, n: Num): Num;
   write(fd: number, buf: Buf, n: Num): Num;
   lseek(fd: number, off: Num, whence: number): Num;
@@ -36,6 +37,7 @@ export interface Libc {
   poll(fds: Buf, n: Num, timeout: number): number;
   poll_async(fds: Buf, n: Num, timeout: number): Promise<number>;
   isatty(fd: number): number;
+  fstat(fd: number, st: Buf): number;
   tcgetattr(fd: number, t: Buf): number;
   tcsetattr(fd: number, when: number, t: Buf): number;
   posix_openpt(flags: number): number;
@@ -61,6 +63,7 @@ const pad: "i64"[] = new Array(abi.variadicPad).fill("i64");
 
 const common = {
   close: { parameters: ["i32"], result: "i32" },
+  dup2: { parameters: ["i32", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
@@ -93,6 +96,8 @@ const common = {
     nonblocking: true,
   },
   isatty: { parameters: ["i32"], result: "i32" },
+  // glibc >= 2.33 and libSystem export fstat itself (no __fxstat indirection).
+  fstat: { parameters: ["i32", "buffer"], result: "i32" },
   tcgetattr: { parameters: ["i32", "buffer"], result: "i32" },
   tcsetattr: { parameters: ["i32", "i32", "buffer"], result: "i32" },
   posix_openpt: { parameters: ["i32"], result: "i32" },

@@ -1,7 +1,7 @@
 // Small process-level calls: pipes, /dev/null, unlink, setsid, getuid.
 import { abi } from "./abi/mod.ts";
 import { lastError } from "./errors.ts";
-import { setCloexec } from "./fd_flags.ts";
+import { getStatusFlags, setCloexec } from "./fd_flags.ts";
 import { cstr, fcntl, libc } from "./libc.ts";
 import { liveFd, RawFd } from "./raw_fd.ts";
 
@@ -78,4 +78,38 @@ export function dupFd(fd: RawFd): RawFd {
   const r = fcntl(liveFd(fd, "dup"), C.F_DUPFD_CLOEXEC, 0);
   if (r < 0) throw lastError("fcntl(F_DUPFD_CLOEXEC)");
   return RawFd.adopt(r);
+}
+
+export type AccessMode = "read" | "write" | "readwrite" | "path";
+
+/** How the open file behind `fd` may be used (F_GETFL's access mode; "path" = Linux O_PATH). */
+export function accessMode(fd: RawFd): AccessMode {
+  const flags = getStatusFlags(liveFd(fd, "accessMode"));
+  if (C.O_PATH && (flags & C.O_PATH)) return "path";
+  switch (flags & C.O_ACCMODE) {
+    case C.O_RDONLY:
+      return "read";
+    case C.O_WRONLY:
+      return "write";
+    default:
+      return "readwrite";
+  }
+}
+
+/**
+ * Points fds 0 and 1 (and 2 when `stderrToo`) at /dev/null, as ssh does when a master goes to
+ * the background: whoever started it (a `$(...)`, a pipe) must not wait for our copies of its
+ * stdio. The process keeps running with nothing attached.
+ */
+export function redirectStdioToDevNull(stderrToo: boolean): void {
+  const lib = libc();
+  const fd = lib.open(cstr("/dev/null"), C.O_RDWR);
+  if (fd < 0) throw lastError("open /dev/null");
+  try {
+    for (const target of stderrToo ? [0, 1, 2] : [0, 1]) {
+      if (lib.dup2(fd, target) < 0) throw lastError(`dup2 /dev/null -> ${target}`);
+    }
+  } finally {
+    if (fd > 2) lib.close(fd);
+  }
 }

@@ -11,7 +11,18 @@ export {
   socketpair,
   TEMP_SUFFIX_LEN,
 } from "./unix_sys.ts";
-export { dupFd, getuid, openDevNull, openTty, pipe, setsid, unlinkPath } from "./misc.ts";
+export {
+  type AccessMode,
+  accessMode,
+  dupFd,
+  getuid,
+  openDevNull,
+  openTty,
+  pipe,
+  redirectStdioToDevNull,
+  setsid,
+  unlinkPath,
+} from "./misc.ts";
 export { FdIo, type FdKind } from "./fd_io.ts";
 export { UnixListener, UnixSocket } from "./unix_socket.ts";
 export {

@@ -13,9 +13,50 @@ import { selfExecutable } from "./self_exec.ts";
 /** Set in the child: the pid of the foreground sshmux waiting for it. */
 const PARENT_ENV = "SSHMUX_FORK_PARENT";
 
+/** Set in the ControlPersist master a client starts (ssh's control_persist_detach). */
+const PERSIST_ENV = "SSHMUX_PERSIST_MASTER";
+
+/**
+ * Exit status of a ControlPersist master that could not take the ControlPath because another
+ * master got there first: the client that started it then uses that one.
+ */
+export const MASTER_LOST_RACE = 254;
+
+/**
+ * What our parent told us through the environment, read once and removed at start-up: programs
+ * we start ourselves (ProxyCommand, ProxyJump hops, which may be sshmux again) must not
+ * believe they are the background copy and signal our parent.
+ */
+const inherited = takeInherited();
+
+function takeInherited(): { parent?: number; persist: boolean } {
+  try {
+    const parent = Number(Deno.env.get(PARENT_ENV)) || undefined;
+    const persist = Deno.env.get(PERSIST_ENV) !== undefined;
+    Deno.env.delete(PARENT_ENV);
+    Deno.env.delete(PERSIST_ENV);
+    return { parent, persist };
+  } catch {
+    return { persist: false }; // no --allow-env (tests): nothing was passed
+  }
+}
+
+/** True in the ControlPersist master started by startPersistentMaster. */
+export function isPersistMasterChild(): boolean {
+  return inherited.persist;
+}
+
+/**
+ * ControlPersist: starts the master as a background copy of us (same arguments) and resolves
+ * "ready" once it listens, or with its exit status if it ended first.
+ */
+export function startPersistentMaster(args: string[]): Promise<"ready" | number> {
+  return startInBackground(args, { [PERSIST_ENV]: "1" });
+}
+
 /** True in the child a `-f` parent started: it must not go to the background again. */
 export function isBackgroundChild(): boolean {
-  return Deno.env.get(PARENT_ENV) !== undefined;
+  return inherited.parent !== undefined;
 }
 
 /**
@@ -23,6 +64,14 @@ export function isBackgroundChild(): boolean {
  * exit status for this process once it is ready (0) or has ended (its status).
  */
 export async function runInBackground(args: string[]): Promise<number> {
+  const r = await startInBackground(args, {});
+  return r === "ready" ? 0 : r;
+}
+
+async function startInBackground(
+  args: string[],
+  extraEnv: Record<string, string>,
+): Promise<"ready" | number> {
   let onReady!: () => void;
   const ready = new Promise<"ready">((res) => onReady = () => res("ready"));
   // Installed before the child exists: SIGUSR1's default action would end this process.
@@ -35,7 +84,7 @@ export async function runInBackground(args: string[]): Promise<number> {
       stdin: "null",
       stdout: "inherit",
       stderr: "inherit",
-      env: { [PARENT_ENV]: String(Deno.pid) },
+      env: { ...extraEnv, [PARENT_ENV]: String(Deno.pid) },
     }).spawn();
     // ^C, a hangup or a kill before the child is ready go to the child, and this process
     // ends with its status (255), as ssh does when they come before its fork.
@@ -51,7 +100,7 @@ export async function runInBackground(args: string[]): Promise<number> {
     const first = await Promise.race([ready, child.status]);
     if (first === "ready") {
       child.unref();
-      return 0;
+      return "ready";
     }
     return first.signal ? 255 : first.code;
   } finally {
@@ -65,9 +114,9 @@ export async function runInBackground(args: string[]): Promise<number> {
  * the terminal's session and releases the waiting parent. A no-op outside a -f child; once.
  */
 export function backgroundReady(): void {
-  const parent = Number(Deno.env.get(PARENT_ENV));
+  const parent = inherited.parent;
   if (!parent) return;
-  Deno.env.delete(PARENT_ENV);
+  inherited.parent = undefined;
   try {
     setsid();
   } catch (e) {

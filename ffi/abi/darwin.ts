@@ -118,6 +118,8 @@ export const darwinAbi: Abi = {
     O_RDONLY: 0,
     O_WRONLY: 1,
     O_RDWR: 2,
+    O_ACCMODE: 3,
+    O_PATH: 0, // none on macOS
     O_NONBLOCK: 0x4,
     O_CLOEXEC: 0x1000000,
     O_NOCTTY: 0x20000,
@@ -169,6 +171,8 @@ export const darwinAbi: Abi = {
     pathOffset: 2,
     pathSize: 104,
   },
+  // 64-bit-inode struct stat: dev_t is an i32 at 0, then mode and nlink, ino_t u64 at 8.
+  stat: { size: 256, dev: 0, devWidth: 4, ino: 8 },
   termios: {
     size: 72,
     flagWidth: 8, // tcflag_t is unsigned long

@@ -112,6 +112,8 @@ export const linuxAbi: Abi = {
     O_RDONLY: 0,
     O_WRONLY: 1,
     O_RDWR: 2,
+    O_ACCMODE: 3,
+    O_PATH: 0o10000000,
     O_NONBLOCK: 0o4000,
     O_CLOEXEC: 0o2000000,
     O_NOCTTY: 0o400,
@@ -162,6 +164,8 @@ export const linuxAbi: Abi = {
     pathOffset: 2,
     pathSize: 108,
   },
+  // x86_64 (144 bytes) and the generic aarch64 layout (128) both start dev_t, ino_t as u64.
+  stat: { size: 256, dev: 0, devWidth: 8, ino: 8 },
   termios: {
     size: 60,
     flagWidth: 4,

@@ -138,6 +138,9 @@ export interface Abi {
     O_RDONLY: number;
     O_WRONLY: number;
     O_RDWR: number;
+    O_ACCMODE: number;
+    /** Linux's O_PATH (an fd that can be neither read nor written); 0 where there is none. */
+    O_PATH: number;
     O_NONBLOCK: number;
     O_CLOEXEC: number;
     O_NOCTTY: number;
@@ -171,6 +174,8 @@ export interface Abi {
   cmsg: CmsgLayout;
   sockaddrUn: SockaddrUnLayout;
   termios: TermiosLayout;
+  /** `struct stat` as far as fstat() callers need it: identity of the open file. */
+  stat: StatLayout;
   cc: Partial<Record<CcName, number>>;
   iflag: Partial<Record<IflagName, number>>;
   lflag: Partial<Record<LflagName, number>>;
@@ -181,6 +186,14 @@ export interface Abi {
    * (B38400 = 15); macOS stores the rate itself (identity map over the known rates).
    */
   speedToBaud: Map<number, number>;
+}
+
+/** `struct stat`: buffer size (at least sizeof) and where st_dev / st_ino live. */
+export interface StatLayout {
+  size: number;
+  dev: number;
+  devWidth: 4 | 8;
+  ino: number;
 }
 
 /** CMSG_ALIGN for this ABI. */

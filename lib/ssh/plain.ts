@@ -19,7 +19,7 @@ import type { PacketTransport } from "./packet_transport.ts";
 import { sessionEnv } from "./session/env.ts";
 import { startServerAlive } from "./session/keepalive.ts";
 import { runSession, type RunSessionOptions } from "./session/run_session.ts";
-import { processStdio } from "./session/stdio.ts";
+import { type LocalStdio, processStdio } from "./session/stdio.ts";
 import type { SessionKind } from "./session/session.ts";
 
 /** ssh.c's tty_flag (lib/config's rules), with ssh's notice when stdin is not a terminal. */
@@ -47,6 +47,29 @@ function agentSocket(): string | undefined {
   const path = Deno.env.get("SSH_AUTH_SOCK");
   if (!path) log.debug("ForwardAgent: no SSH_AUTH_SOCK, not forwarding the agent");
   return path || undefined;
+}
+
+/**
+ * The session ssh runs for its own command line on its own stdio (plain mode, and a master
+ * with a session of its own).
+ */
+export function ownSessionOptions(opts: Options, stdio: LocalStdio): RunSessionOptions {
+  const command = opts.command !== "" ? opts.command : opts.remoteCommand ?? "";
+  return {
+    kind: sessionKind(opts, command),
+    command,
+    tty: decideTty(opts, stdio.terminal.isTty()),
+    term: Deno.env.get("TERM") ?? "",
+    env: sessionEnv(opts.sendEnv, opts.setEnv, Deno.env.toObject()),
+    // -f implies -n (ssh.c).
+    stdinNull: opts.stdinNull || opts.forkAfterAuthentication,
+    host: opts.hostName,
+    serverAliveInterval: opts.serverAliveInterval,
+    serverAliveCountMax: opts.serverAliveCountMax,
+    escapeChar: opts.escapeChar,
+    agentSocket: opts.forwardAgent ? agentSocket() : undefined,
+    handleSignals: true,
+  };
 }
 
 export async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<number> {
@@ -83,22 +106,7 @@ export async function runPlainSsh(opts: Options, transport?: PacketTransport): P
       }
       return timedOut ? 255 : 0;
     }
-    const command = opts.command !== "" ? opts.command : opts.remoteCommand ?? "";
-    const run: RunSessionOptions = {
-      kind: sessionKind(opts, command),
-      command,
-      tty: decideTty(opts, stdio.terminal.isTty()),
-      term: Deno.env.get("TERM") ?? "",
-      env: sessionEnv(opts.sendEnv, opts.setEnv, Deno.env.toObject()),
-      // -f implies -n (ssh.c).
-      stdinNull: opts.stdinNull || opts.forkAfterAuthentication,
-      host: opts.hostName,
-      serverAliveInterval: opts.serverAliveInterval,
-      serverAliveCountMax: opts.serverAliveCountMax,
-      escapeChar: opts.escapeChar,
-      agentSocket: opts.forwardAgent ? agentSocket() : undefined,
-      handleSignals: true,
-    };
+    const run = ownSessionOptions(opts, stdio);
     return await runSession(conn, run, stdio);
   } finally {
     stdio.close?.();

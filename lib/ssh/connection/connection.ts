@@ -123,7 +123,15 @@ export class SshConnection {
     });
   }
 
+  /**
+   * Installs the handler for server-opened channels of `type`. A second registration throws:
+   * two owners (forwards, agent forwarding, a mux master's relays) must never silently take
+   * each other's channels.
+   */
   onChannelOpen(type: string, handler: OpenHandler): void {
+    if (this.openHandlers.has(type)) {
+      throw new Error(`a handler for "${type}" channels is already installed`);
+    }
     this.openHandlers.set(type, handler);
   }
 

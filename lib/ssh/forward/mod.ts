@@ -18,7 +18,7 @@ export { ForwardError } from "./errors.ts";
 export type { ForwardErrorKind } from "./errors.ts";
 export { LocalForward } from "./local.ts";
 export { remoteBindHost, RemoteForwarder } from "./remote.ts";
-export { runStdioForward, stdioEndpoint } from "./stdio.ts";
+export { openStdioForwardChannel, runStdioForward, stdioEndpoint } from "./stdio.ts";
 export type { StdioStreams } from "./stdio.ts";
 export { localKind, setupConfiguredForwards } from "./startup.ts";
 export { describeForward, type ForwardKind, isDynamicTarget, sameForward } from "./spec.ts";

@@ -9,6 +9,7 @@ import {
   defaultBridge,
   type ForwardConnection,
 } from "./conn_api.ts";
+import type { Channel } from "../connection/channel.ts";
 import { ForwardError } from "./errors.ts";
 import {
   CHAN_DIRECT_STREAMLOCAL,
@@ -64,6 +65,21 @@ export function stdioEndpoint(io: StdioStreams): ByteEndpoint {
 }
 
 /**
+ * Opens the channel a -W forward uses: direct-tcpip, or direct-streamlocal@openssh.com for a
+ * path (port PORT_STREAMLOCAL). Rejects with ChannelOpenError when the server refuses. The mux
+ * master answers SESSION_OPENED between this and the bridging.
+ */
+export function openStdioForwardChannel(
+  conn: ForwardConnection,
+  target: { host: string; port: number },
+): Promise<Channel> {
+  const [type, data] = target.port === PORT_STREAMLOCAL
+    ? [CHAN_DIRECT_STREAMLOCAL, encodeDirectStreamlocal(target.host)]
+    : [CHAN_DIRECT_TCPIP, encodeDirectTcpip(target.host, target.port, "127.0.0.1", 65535)];
+  return conn.openChannel(type, data);
+}
+
+/**
  * Opens the -W channel and bridges it to stdio until both directions end. Rejects with
  * ForwardError when the server refuses the open (ssh then exits 255: "stdio forwarding failed").
  */
@@ -73,12 +89,9 @@ export async function runStdioForward(
   io: StdioStreams = { stdin: Deno.stdin, stdout: Deno.stdout },
   bridge: BridgeFn = defaultBridge,
 ): Promise<void> {
-  const [type, data] = target.port === PORT_STREAMLOCAL
-    ? [CHAN_DIRECT_STREAMLOCAL, encodeDirectStreamlocal(target.host)]
-    : [CHAN_DIRECT_TCPIP, encodeDirectTcpip(target.host, target.port, "127.0.0.1", 65535)];
   let channel;
   try {
-    channel = await conn.openChannel(type, data);
+    channel = await openStdioForwardChannel(conn, target);
   } catch (e) {
     // ssh logs the refusal (logit), then dies with "stdio forwarding failed".
     const line = describeOpenFailure(e);

@@ -5,10 +5,8 @@
 
 import { DisconnectError, reportedAtInfo } from "../../errors.ts";
 import { log, LogLevel } from "../../log.ts";
-import type { Channel } from "../connection/channel.ts";
 import type { SshConnection } from "../connection/connection.ts";
 import { pumpToChannel } from "../connection/bridge.ts";
-import type { ByteEndpoint } from "../connection/bridge.ts";
 import { ChannelOpenError } from "../connection/errors.ts";
 import { serveAgentChannels } from "./agent_forward.ts";
 import { EscapeFilter } from "./escape.ts";
@@ -16,6 +14,7 @@ import { runEscape, sayTo } from "./escape_commands.ts";
 import { startServerAlive } from "./keepalive.ts";
 import { Session, type SessionKind, SessionStartError } from "./session.ts";
 import type { LocalStdio } from "./stdio.ts";
+import { pumpOut } from "./pumps.ts";
 
 export interface RunSessionOptions {
   /** "none" = -N: no session, just keep the connection (forwards) until it ends. */
@@ -37,31 +36,6 @@ export interface RunSessionOptions {
   agentSocket?: string;
   /** Plain mode owns the process: SIGHUP/SIGINT/SIGTERM end the session with 255, like ssh. */
   handleSignals?: boolean;
-}
-
-/** Channel stream → local endpoint; if the endpoint breaks, tell the peer (eow) and drain. */
-async function pumpOut(
-  channel: Channel,
-  read: () => Promise<Uint8Array | null>,
-  out: ByteEndpoint,
-): Promise<void> {
-  let broken = false;
-  try {
-    for (;;) {
-      const chunk = await read();
-      if (chunk === null) break;
-      if (broken) continue;
-      try {
-        await out.write(chunk);
-      } catch (e) {
-        // Like ssh on EPIPE: the remote side must learn we take no more (eow), and the window
-        // must keep moving so stderr and exit-status still arrive.
-        log.debug(`channel ${channel.localId}: local output failed: ${e}`);
-        broken = true;
-        channel.request("eow@openssh.com", new Uint8Array(0), false).catch(() => {});
-      }
-    }
-  } catch { /* connection lost: reported by the caller */ }
 }
 
 function errorMessage(e: unknown): string {

@@ -3,6 +3,7 @@
 // replies come back in order. Byte streams are the caller's business (see run_session.ts).
 
 import { log } from "../../log.ts";
+import { AUTH_AGENT_REQUEST } from "./agent_forward.ts";
 import type { Channel } from "../connection/channel.ts";
 import type { SshConnection } from "../connection/connection.ts";
 import { DEFAULT_MAX_PACKET, DEFAULT_WINDOW } from "../connection/channel.ts";
@@ -36,6 +37,14 @@ export interface SessionExit {
   signal?: ExitSignal;
 }
 
+/** Replies to the requests sendRequests() sent: true = SUCCESS. */
+export interface SessionReplies {
+  /** pty-req's reply, when one was asked for. */
+  pty?: Promise<boolean>;
+  /** The exec / shell / subsystem reply. */
+  start: Promise<boolean>;
+}
+
 export class SessionStartError extends Error {
   override name = "SessionStartError";
 }
@@ -53,13 +62,38 @@ export class Session {
   }
 
   /**
-   * Opens the channel and starts the session. Rejects with SessionStartError if the server
-   * refuses exec/shell/subsystem (the channel is closed then), ChannelOpenError if it refuses
-   * the channel.
+   * Opens the channel and starts the session, waiting for every reply (plain mode). Rejects
+   * with SessionStartError if the server refuses exec/shell/subsystem (the channel is closed
+   * then), ChannelOpenError if it refuses the channel.
    */
   static async open(conn: SshConnection, setup: SessionSetup): Promise<Session> {
+    const session = await Session.openChannel(conn, { tty: setup.pty !== undefined });
+    const replies = session.sendRequests(setup);
+    const lost = () => session.channel.connectionError;
+    if (replies.pty) {
+      session.ptyAllocated = await replies.pty;
+      if (!session.ptyAllocated && !lost()) {
+        log.error(`PTY allocation request failed on channel ${session.channel.localId}`);
+      }
+    }
+    if (!(await replies.start)) {
+      const err = lost();
+      if (err) throw err;
+      const what = setup.kind === "shell" ? "shell" : setup.kind;
+      await session.channel.close();
+      throw new SessionStartError(`${what} request failed on channel ${session.channel.localId}`);
+    }
+    return session;
+  }
+
+  /**
+   * Only opens the session channel (resolves on the server's confirmation); the caller then
+   * sends the requests with sendRequests(). The mux master answers SESSION_OPENED between the
+   * two steps' replies, like OpenSSH. Rejects with ChannelOpenError if the server refuses.
+   */
+  static async openChannel(conn: SshConnection, o: { tty: boolean }): Promise<Session> {
     // OpenSSH halves window and packet for tty sessions: keystroke latency over bulk.
-    const shift = setup.pty ? 1 : 0;
+    const shift = o.tty ? 1 : 0;
     const ref: { session?: Session } = {};
     const early: Array<[string, Uint8Array]> = [];
     const channel = await conn.openChannel("session", new Uint8Array(0), {
@@ -73,37 +107,29 @@ export class Session {
     });
     const session = ref.session = new Session(channel);
     for (const [n, d] of early) session.handleRequest(n, d);
-    await session.start(setup);
     return session;
   }
 
-  private async start(setup: SessionSetup): Promise<void> {
+  /**
+   * Sends agent, pty-req, env and the command request in ssh's order without waiting; returns
+   * the replies that matter (pty-req and the command). A lost connection settles them false.
+   */
+  sendRequests(setup: SessionSetup): SessionReplies {
     const ch = this.channel;
-    const replies: Promise<boolean>[] = [];
-    // Same order as ssh: agent, pty, env, then the command.
+    const settle = (p: Promise<boolean>) => p.catch(() => false);
     if (setup.agentForwarding) {
-      replies.push(ch.request("auth-agent-req@openssh.com", new Uint8Array(0), false));
+      settle(ch.request(AUTH_AGENT_REQUEST, new Uint8Array(0), false));
     }
-    const ptyReply = setup.pty ? ch.request("pty-req", encodePtyReq(setup.pty), true) : undefined;
+    const pty = setup.pty
+      ? settle(ch.request("pty-req", encodePtyReq(setup.pty), true))
+      : undefined;
     for (const [name, value] of setup.env ?? []) {
       log.debug(`channel ${ch.localId}: setting env ${name}`);
-      replies.push(ch.request("env", encodeEnv(name, value), false));
+      settle(ch.request("env", encodeEnv(name, value), false));
     }
     const payload = setup.kind === "shell" ? new Uint8Array(0) : encodeString(setup.command ?? "");
-    const startReply = ch.request(setup.kind, payload, true);
-    // All are in flight: if the connection dies, the first await throws and the others must
-    // not turn into unhandled rejections.
-    for (const p of [...replies, ptyReply, startReply]) p?.catch(() => {});
-    await Promise.all(replies);
-    if (ptyReply) {
-      this.ptyAllocated = await ptyReply;
-      if (!this.ptyAllocated) log.error(`PTY allocation request failed on channel ${ch.localId}`);
-    }
-    if (!(await startReply)) {
-      const what = setup.kind === "shell" ? "shell" : setup.kind;
-      await ch.close();
-      throw new SessionStartError(`${what} request failed on channel ${ch.localId}`);
-    }
+    const start = settle(ch.request(setup.kind, payload, true));
+    return { pty, start };
   }
 
   /** Tells the server the terminal size changed (no reply, like ssh). */

@@ -1,0 +1,28 @@
+// What the request handlers of a master may use: the shared SSH connection, its forwards, the
+// master's policy and the few master-wide actions a mux client can ask for. An interface, so
+// handlers are testable without a socket or a server.
+
+import type { SshConnection } from "../ssh/connection/connection.ts";
+import type { ForwardManager } from "../ssh/forward/manager.ts";
+import type { MasterPolicy } from "./policy.ts";
+import type { Passenger } from "./passenger.ts";
+
+export interface MasterContext {
+  readonly conn: SshConnection;
+  readonly forwards: ForwardManager;
+  readonly policy: MasterPolicy;
+  /** The pid mux clients send SIGWINCH to (MUX_S_ALIVE). */
+  readonly pid: number;
+  /** MUX_C_TERMINATE: end every session and the master. */
+  terminate(): void;
+  /** MUX_C_STOP_LISTENING: close the listener, remove the socket, let sessions finish. */
+  stopListening(): void;
+  /** Sessions with a tty register here to get window changes (SIGWINCH). */
+  trackTty(p: Passenger): () => void;
+  /** "Connection information for H pid N" text (MUX_C_EXT_INFO "connection"). */
+  connectionInfo(): string;
+  /** "The following connections are open:" text (MUX_C_EXT_INFO "channels"). */
+  channelsInfo(): string;
+  /** ask/autoask: resolves true if the user allows `prompt` (always true otherwise). */
+  confirm(prompt: string): Promise<boolean>;
+}

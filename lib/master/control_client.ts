@@ -1,0 +1,153 @@
+// One control connection, from accept to close: HELLO first (ours is sent at once, theirs must
+// be the first thing read, version 4), then one request at a time through the router, reading
+// exactly one frame and never past it (the fds of NEW_SESSION / NEW_STDIO_FWD ride on their own
+// bytes after the frame). While a request is being answered nothing more is read from this
+// client, like OpenSSH's mux_pause, but other clients are never held up: a client that sends a
+// request and then withholds its fds is dropped after FD_WAIT_MS, costing nobody else anything.
+
+import { EofError, type RawFd, type UnixSocket } from "../../ffi/mod.ts";
+import { errorMessage } from "./errors.ts";
+import { log } from "../log.ts";
+import { MUX_EXT_INFO_NAME, SSHMUX_VER } from "../mux/constants.ts";
+import { decodeMux } from "../mux/decode.ts";
+import { encodeMux } from "../mux/encode.ts";
+import { frameHeaderLength, parseFrameLength } from "../mux/framer.ts";
+import type { MuxReply, MuxRequest } from "../mux/messages.ts";
+
+/** How long a client may take to pass the fds that must follow its request. */
+export const FD_WAIT_MS = 10_000;
+
+/** A running session (passenger or -W) tied to this connection. */
+export interface AttachedSession {
+  /** The client went away: end the session without an exit message. */
+  abandon(): void;
+  readonly done: Promise<void>;
+}
+
+/** What a handler asks the connection to do after its reply (if any) is queued. */
+export interface HandlerResult {
+  reply?: MuxReply;
+  /** Close this control connection (after the reply). */
+  drop?: boolean;
+  /** Runs once the reply is queued (a session's background part). */
+  after?: () => void;
+}
+
+export type Dispatch = (client: ControlClient, msg: MuxRequest) => Promise<HandlerResult>;
+
+export class ControlClient {
+  session: AttachedSession | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  readonly closedPromise: Promise<void>;
+  #resolveClosed!: () => void;
+
+  constructor(readonly id: number, private readonly sock: UnixSocket) {
+    this.closedPromise = new Promise((r) => this.#resolveClosed = r);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues one message; rejects if the client is gone. */
+  send(msg: MuxReply): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("control connection closed"));
+    return this.sock.write(encodeMux(msg));
+  }
+
+  /** Receives `n` passed fds in order, each bounded by FD_WAIT_MS; closes them all on failure. */
+  async receiveFds(n: number): Promise<RawFd[]> {
+    const fds: RawFd[] = [];
+    try {
+      for (let i = 0; i < n; i++) fds.push(await this.#withDeadline(this.sock.recvFd()));
+      return fds;
+    } catch (e) {
+      for (const fd of fds) fd.close();
+      throw e;
+    }
+  }
+
+  async #withDeadline<T>(p: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Closing settles the pending receive with EBADF; the timeout is the reason.
+        reject(new Error(`no file descriptor within ${FD_WAIT_MS / 1000} s`));
+        this.sock.close();
+      }, FD_WAIT_MS);
+    });
+    try {
+      return await Promise.race([p, deadline]);
+    } finally {
+      clearTimeout(timer);
+      p.catch(() => {});
+    }
+  }
+
+  /** Serves requests until the client hangs up, breaks a rule, or is closed. */
+  async serve(dispatch: Dispatch): Promise<void> {
+    try {
+      await this.send({
+        kind: "Hello",
+        version: SSHMUX_VER,
+        extensions: [[MUX_EXT_INFO_NAME, "0"]],
+      });
+      let hello = false;
+      for (;;) {
+        const msg = await this.#readRequest();
+        if (msg === null) break;
+        if (!hello) {
+          if (msg.kind !== "Hello") {
+            log.error(`mux client ${this.id}: expected MUX_MSG_HELLO, dropping it`);
+            break;
+          }
+          if (msg.version !== SSHMUX_VER) {
+            log.error(
+              `mux client ${this.id}: unsupported multiplexing protocol version ${msg.version}` +
+                ` (expected ${SSHMUX_VER})`,
+            );
+            break;
+          }
+          hello = true;
+          continue;
+        }
+        if (msg.kind === "Hello") {
+          log.error(`mux client ${this.id}: HELLO received twice, dropping it`);
+          break;
+        }
+        const result = await dispatch(this, msg);
+        if (result.reply) await this.send(result.reply);
+        result.after?.();
+        if (result.drop) break;
+      }
+    } catch (e) {
+      if (!this.#closed) log.debug(`mux client ${this.id}: ${errorMessage(e)}`);
+    }
+    // The client hung up (or was dropped): a session still running loses its client.
+    this.session?.abandon();
+    if (this.session) await this.session.done;
+    await this.close();
+  }
+
+  /** One request, reading exactly one frame; null at a clean EOF. Throws on a bad frame. */
+  async #readRequest(): Promise<MuxRequest | null> {
+    const header = await this.sock.readExact(frameHeaderLength);
+    if (header === null) return null;
+    const body = await this.sock.readExact(parseFrameLength(header));
+    if (body === null) throw new EofError("connection closed inside a frame");
+    return decodeMux(body, "toMaster");
+  }
+
+  /** Closes the socket once queued replies are written. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      // An empty write waits for every queued message ahead of it.
+      await this.sock.write(new Uint8Array(0)).catch(() => {});
+      this.#closed = true;
+      this.sock.close();
+      this.#resolveClosed();
+    })();
+    return this.#closing;
+  }
+}

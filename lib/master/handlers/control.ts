@@ -1,0 +1,71 @@
+// The small requests: ALIVE_CHECK (our pid), TERMINATE, STOP_LISTENING, EXT_INFO, and the ones
+// refused with FAILURE (PROXY until proxy mode lands, and unknown types).
+
+import type {
+  MuxAliveCheck,
+  MuxExtInfoRequest,
+  MuxProxy,
+  MuxStopListening,
+  MuxTerminate,
+  MuxUnknown,
+} from "../../mux/messages.ts";
+import { muxTypeName } from "../../mux/constants.ts";
+import {
+  REASON_INFO_NOT_SUPPORTED,
+  REASON_PERMISSION_DENIED,
+  REASON_UNSUPPORTED_REQUEST,
+} from "../../mux/reasons.ts";
+import { log } from "../../log.ts";
+import type { MasterContext } from "../context.ts";
+import type { HandlerResult } from "../control_client.ts";
+
+const denied = (rid: number): HandlerResult => ({
+  reply: { kind: "PermissionDenied", rid, reason: REASON_PERMISSION_DENIED },
+});
+
+export function aliveCheck(ctx: MasterContext, msg: MuxAliveCheck): HandlerResult {
+  return { reply: { kind: "Alive", rid: msg.rid, pid: ctx.pid } };
+}
+
+export async function terminate(ctx: MasterContext, msg: MuxTerminate): Promise<HandlerResult> {
+  if (!await ctx.confirm(`Terminate shared connection to ${ctx.policy.host}? `)) {
+    return denied(msg.rid);
+  }
+  // Unlike OpenSSH (whose OK rarely makes it out), the OK is queued before the master ends.
+  return { reply: { kind: "Ok", rid: msg.rid }, after: () => ctx.terminate() };
+}
+
+export async function stopListening(
+  ctx: MasterContext,
+  msg: MuxStopListening,
+): Promise<HandlerResult> {
+  const prompt = `Disable further multiplexing on shared connection to ${ctx.policy.host}? `;
+  if (!await ctx.confirm(prompt)) return denied(msg.rid);
+  ctx.stopListening();
+  return { reply: { kind: "Ok", rid: msg.rid } };
+}
+
+export function extInfo(ctx: MasterContext, msg: MuxExtInfoRequest): HandlerResult {
+  const text = msg.name === "connection"
+    ? ctx.connectionInfo()
+    : msg.name === "channels"
+    ? ctx.channelsInfo()
+    : undefined;
+  return {
+    reply: text === undefined
+      ? { kind: "ExtInfoReply", rid: msg.rid, status: 0, message: REASON_INFO_NOT_SUPPORTED }
+      : { kind: "ExtInfoReply", rid: msg.rid, status: 1, message: text },
+  };
+}
+
+export function proxy(_ctx: MasterContext, msg: MuxProxy): HandlerResult {
+  log.debug("mux: proxy mode requested; not supported by this master yet");
+  return { reply: { kind: "Failure", rid: msg.rid, reason: REASON_UNSUPPORTED_REQUEST } };
+}
+
+export function unknown(_ctx: MasterContext, msg: MuxUnknown): HandlerResult {
+  log.debug(`mux: unsupported request ${muxTypeName(msg.type)}`);
+  // Too short to hold a request id: malformed, and OpenSSH drops such a client.
+  if (msg.rid === undefined) return { drop: true };
+  return { reply: { kind: "Failure", rid: msg.rid, reason: REASON_UNSUPPORTED_REQUEST } };
+}

@@ -1,0 +1,82 @@
+// MUX_C_NEW_SESSION (mux.c mux_master_process_new_session + mux_session_confirm): receive the
+// three fds, refuse a second session on the same connection, open the channel, and answer
+// SESSION_OPENED once the server confirmed it and the requests are on their way.
+
+import { fdStdio } from "../../ssh/session/stdio.ts";
+import { ChannelOpenError } from "../../ssh/connection/errors.ts";
+import { log } from "../../log.ts";
+import type { MuxNewSession } from "../../mux/messages.ts";
+import {
+  REASON_MULTIPLE_SESSIONS,
+  REASON_NO_FDS,
+  REASON_PERMISSION_DENIED,
+  REASON_SESSION_OPEN_REFUSED,
+} from "../../mux/reasons.ts";
+import type { MasterContext } from "../context.ts";
+import type { ControlClient, HandlerResult } from "../control_client.ts";
+import { errorMessage } from "../errors.ts";
+import { checkPassedFds } from "../passed_fds.ts";
+import { Passenger } from "../passenger.ts";
+
+export async function newSession(
+  ctx: MasterContext,
+  client: ControlClient,
+  msg: MuxNewSession,
+): Promise<HandlerResult> {
+  const { rid } = msg;
+  let fds;
+  try {
+    fds = await client.receiveFds(3);
+  } catch (e) {
+    log.error(`mux client ${client.id}: did not receive file descriptors: ${errorMessage(e)}`);
+    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
+  }
+  const closeAll = () => fds.forEach((fd) => fd.close());
+  if (client.session) {
+    closeAll();
+    return { reply: { kind: "Failure", rid, reason: REASON_MULTIPLE_SESSIONS } };
+  }
+  const bad = checkPassedFds(fds, ["read", "write", "write"]);
+  if (bad) {
+    closeAll();
+    log.error(`mux client ${client.id}: ${bad}`);
+    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
+  }
+  if (!await ctx.confirm(`Allow shared connection to ${ctx.policy.host}? `)) {
+    closeAll();
+    return { reply: { kind: "PermissionDenied", rid, reason: REASON_PERMISSION_DENIED } };
+  }
+  const stdio = fdStdio(fds[0], fds[1], fds[2]);
+  let p: Passenger;
+  try {
+    p = await Passenger.open(
+      {
+        conn: ctx.conn,
+        policy: ctx.policy,
+        send: (m) => client.send(m),
+      },
+      msg,
+      stdio,
+    );
+  } catch (e) {
+    stdio.close?.();
+    if (e instanceof ChannelOpenError) {
+      log.debug(`mux client ${client.id}: session open refused: ${e.description}`);
+      return { reply: { kind: "Failure", rid, reason: REASON_SESSION_OPEN_REFUSED }, drop: true };
+    }
+    log.debug(`mux client ${client.id}: session open failed: ${errorMessage(e)}`);
+    return { drop: true };
+  }
+  client.session = p;
+  const untrack = p.tracksWindowSize ? ctx.trackTty(p) : () => {};
+  log.debug(`mux client ${client.id}: session ${p.sid} opened (${msg.command || "shell"})`);
+  return {
+    reply: { kind: "SessionOpened", rid, sid: p.sid },
+    after: () => {
+      p.run().finally(() => {
+        untrack();
+        client.close();
+      });
+    },
+  };
+}

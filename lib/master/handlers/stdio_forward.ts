@@ -1,0 +1,114 @@
+// MUX_C_NEW_STDIO_FWD (`ssh -W` over mux; mux.c mux_master_process_stdio_fwd and
+// mux_stdio_confirm): two fds, a direct-tcpip (or direct-streamlocal) channel, SESSION_OPENED
+// with the channel number once the server confirmed it, never an EXIT_MESSAGE; the control
+// socket closes when the forwarded stream ends.
+
+import { FdIo } from "../../../ffi/mod.ts";
+import { log } from "../../log.ts";
+import type { MuxNewStdioFwd } from "../../mux/messages.ts";
+import {
+  REASON_MULTIPLE_SESSIONS,
+  REASON_NO_FDS,
+  REASON_PERMISSION_DENIED,
+  REASON_SESSION_OPEN_REFUSED,
+} from "../../mux/reasons.ts";
+import { PORT_STREAMLOCAL } from "../../mux/constants.ts";
+import { bridge, type ByteEndpoint } from "../../ssh/connection/bridge.ts";
+import { openStdioForwardChannel } from "../../ssh/forward/stdio.ts";
+import type { MasterContext } from "../context.ts";
+import type { ControlClient, HandlerResult } from "../control_client.ts";
+import { errorMessage } from "../errors.ts";
+import { checkPassedFds } from "../passed_fds.ts";
+
+/** The client's stdin/stdout as one endpoint; our copies closed once each side is done. */
+function fdEndpoint(input: FdIo, output: FdIo): ByteEndpoint {
+  return {
+    read: async (buf) => {
+      if (input.closed) return 0;
+      try {
+        return await input.read(buf);
+      } catch (e) {
+        log.debug(`stdio forward: stdin read failed, treating as EOF: ${errorMessage(e)}`);
+        return 0;
+      }
+    },
+    write: (d) => output.write(d),
+    closeWrite: () => output.close(),
+    close: () => {
+      input.close();
+      output.close();
+    },
+  };
+}
+
+export async function newStdioForward(
+  ctx: MasterContext,
+  client: ControlClient,
+  msg: MuxNewStdioFwd,
+): Promise<HandlerResult> {
+  const { rid } = msg;
+  let fds;
+  try {
+    fds = await client.receiveFds(2);
+  } catch (e) {
+    log.error(`mux client ${client.id}: did not receive file descriptors: ${errorMessage(e)}`);
+    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
+  }
+  const closeAll = () => fds.forEach((fd) => fd.close());
+  if (client.session) {
+    closeAll();
+    return { reply: { kind: "Failure", rid, reason: REASON_MULTIPLE_SESSIONS } };
+  }
+  const bad = checkPassedFds(fds, ["read", "write"]);
+  if (bad) {
+    closeAll();
+    log.error(`mux client ${client.id}: ${bad}`);
+    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
+  }
+  const target = msg.connectPort === PORT_STREAMLOCAL
+    ? `path ${msg.connectHost}`
+    : `[${msg.connectHost}]:${msg.connectPort}`;
+  if (!await ctx.confirm(`Allow forward to ${target}? `)) {
+    closeAll();
+    return { reply: { kind: "PermissionDenied", rid, reason: REASON_PERMISSION_DENIED } };
+  }
+  let endpoint: ByteEndpoint;
+  try {
+    endpoint = fdEndpoint(new FdIo(fds[0]), new FdIo(fds[1]));
+  } catch (e) {
+    closeAll();
+    log.error(`mux client ${client.id}: passed fds unusable: ${errorMessage(e)}`);
+    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
+  }
+  let channel;
+  try {
+    channel = await openStdioForwardChannel(ctx.conn, {
+      host: msg.connectHost,
+      port: msg.connectPort,
+    });
+  } catch (e) {
+    endpoint.close!();
+    log.debug(`mux client ${client.id}: stdio forward to ${target} refused: ${errorMessage(e)}`);
+    return { reply: { kind: "Failure", rid, reason: REASON_SESSION_OPEN_REFUSED }, drop: true };
+  }
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => resolveDone = r);
+  client.session = {
+    abandon: () => {
+      channel.sendEof().catch(() => {});
+      channel.close().catch(() => {});
+    },
+    done,
+  };
+  return {
+    reply: { kind: "SessionOpened", rid, sid: channel.localId },
+    after: () => {
+      bridge(channel, endpoint).catch((e) => log.debug(`stdio forward: ${errorMessage(e)}`))
+        .finally(() => {
+          endpoint.close!();
+          resolveDone();
+          client.close();
+        });
+    },
+  };
+}

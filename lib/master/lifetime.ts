@@ -1,0 +1,36 @@
+// When a master ends (clientloop.c's rules, evaluated on a short tick): ControlPersist's idle
+// timeout (no mux client and no channel for that long), `-O stop` once idle when the master has
+// no session of its own or persists, and a master whose own session finished once idle. Each
+// returns the exit code to end with, or undefined to keep running.
+
+export interface LifetimeState {
+  idle: boolean;
+  stopped: boolean;
+  /** The master's own session's exit code once it finished; undefined while it runs or if none. */
+  ownSessionCode?: number;
+  hasOwnSession: boolean;
+}
+
+export class Lifetime {
+  #idleSince: number | undefined;
+
+  /** persistSeconds: undefined = no ControlPersist, 0 = forever, N = idle timeout in seconds. */
+  constructor(private readonly persistSeconds: number | undefined) {}
+
+  /** The exit code if the master should end now. */
+  check(s: LifetimeState, now = Date.now()): number | undefined {
+    if (!s.idle) {
+      this.#idleSince = undefined;
+      return undefined;
+    }
+    this.#idleSince ??= now;
+    if (s.hasOwnSession) {
+      // ssh -M host cmd: the master ends with its session's status once nothing else runs.
+      return s.ownSessionCode;
+    }
+    if (s.stopped) return 0;
+    const p = this.persistSeconds;
+    if (p !== undefined && p > 0 && now - this.#idleSince >= p * 1000) return 0;
+    return undefined;
+  }
+}

@@ -1,0 +1,173 @@
+// A mux master as an object: one SSH connection, its forwards, a listening ControlPath and the
+// control connections it serves. Nothing here is process-wide (no exit, no process signals
+// other than the SIGWINCH relay its tty sessions need), so a process could hold several.
+
+import { getuid, peerUid, type RawFd, type UnixListener, UnixSocket } from "../../ffi/mod.ts";
+import { log } from "../log.ts";
+import type { SshConnection } from "../ssh/connection/connection.ts";
+import type { ForwardManager } from "../ssh/forward/manager.ts";
+import { askPermission } from "./confirm.ts";
+import type { MasterContext } from "./context.ts";
+import { listenControl, removeControl } from "./control_socket.ts";
+import { ControlClient } from "./control_client.ts";
+import { errorMessage } from "./errors.ts";
+import { channelsText, type ConnectionFacts, connectionInfoText } from "./info_text.ts";
+import type { Passenger } from "./passenger.ts";
+import type { MasterPolicy } from "./policy.ts";
+import { router } from "./router.ts";
+import { TtySessions } from "./tty_sessions.ts";
+
+export interface MuxMasterOptions {
+  conn: SshConnection;
+  forwards: ForwardManager;
+  policy: MasterPolicy;
+  /** What -O conninfo reports about the transport (algorithms, addresses). */
+  facts: () => ConnectionFacts;
+  /** Called for MUX_C_TERMINATE. */
+  onTerminate: () => void;
+  pid?: number;
+}
+
+export class MuxMaster implements MasterContext {
+  readonly conn: SshConnection;
+  readonly forwards: ForwardManager;
+  readonly policy: MasterPolicy;
+  readonly pid: number;
+  #listener: UnixListener | null = null;
+  #path: string | undefined;
+  #clients = new Set<ControlClient>();
+  #nextId = 1;
+  #ttys = new TtySessions();
+  #stopped = false;
+  #closed = false;
+  readonly #dispatch;
+
+  constructor(private readonly o: MuxMasterOptions) {
+    this.conn = o.conn;
+    this.forwards = o.forwards;
+    this.policy = o.policy;
+    this.pid = o.pid ?? Deno.pid;
+    this.#dispatch = router(this);
+  }
+
+  /** Listens at `path` and starts accepting. False if the path exists (no multiplexing). */
+  listen(path: string): boolean {
+    const l = listenControl(path);
+    if (!l) return false;
+    this.#listener = l;
+    this.#path = path;
+    log.verbose(`mux master listening on ${path}`);
+    this.#acceptLoop(l);
+    return true;
+  }
+
+  /** Whether the ControlPath is still served (not after -O stop or close). */
+  get listening(): boolean {
+    return this.#listener !== null;
+  }
+
+  /** True once -O stop was handled. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Connected control clients. */
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** OpenSSH's idle rule (channel_still_open): no mux client connected and no open channel. */
+  get idle(): boolean {
+    return this.#clients.size === 0 && this.conn.channelCount() === 0;
+  }
+
+  async #acceptLoop(l: UnixListener): Promise<void> {
+    const myUid = getuid();
+    for (;;) {
+      let fd: RawFd;
+      try {
+        fd = await l.accept();
+      } catch (e) {
+        if (this.#listener === l) log.error(`mux master: accept failed: ${errorMessage(e)}`);
+        return;
+      }
+      if (!this.#admit(fd, myUid)) continue;
+      const client = new ControlClient(this.#nextId++, new UnixSocket(fd));
+      this.#clients.add(client);
+      log.debug(`mux client ${client.id} connected`);
+      client.serve(this.#dispatch).finally(() => {
+        this.#clients.delete(client);
+        log.debug(`mux client ${client.id} gone`);
+      });
+    }
+  }
+
+  /** Peer uid must be ours or root (channels.c channel_post_mux_listener). */
+  #admit(fd: RawFd, myUid: number): boolean {
+    try {
+      const uid = peerUid(fd);
+      if (uid === 0 || uid === myUid) return true;
+      log.error(`multiplex uid mismatch: peer euid ${uid} != uid ${myUid}`);
+    } catch (e) {
+      log.error(`mux master: getpeereid failed: ${errorMessage(e)}`);
+    }
+    fd.close();
+    return false;
+  }
+
+  // ------------------------------------------------------------ MasterContext
+
+  terminate(): void {
+    this.o.onTerminate();
+  }
+
+  stopListening(): void {
+    this.#stopped = true;
+    this.#closeListener();
+  }
+
+  trackTty(p: Passenger): () => void {
+    return this.#ttys.track(p);
+  }
+
+  connectionInfo(): string {
+    return connectionInfoText(this.o.facts());
+  }
+
+  channelsInfo(): string {
+    return channelsText(this.conn.listChannels());
+  }
+
+  confirm(prompt: string): Promise<boolean> {
+    const mode = this.policy.controlMaster;
+    if (mode !== "ask" && mode !== "autoask") return Promise.resolve(true);
+    return askPermission(prompt);
+  }
+
+  // ------------------------------------------------------------ shutdown
+
+  #closeListener(): void {
+    const l = this.#listener;
+    if (!l) return;
+    this.#listener = null;
+    l.close();
+    if (this.#path) removeControl(this.#path);
+  }
+
+  /**
+   * Stops listening, removes the socket, and ends every control connection: sessions still
+   * running lose their client (no exit message: stock clients exit 255), our fd copies close.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeListener();
+    this.#ttys.close();
+    const clients = [...this.#clients];
+    for (const c of clients) {
+      c.session?.abandon();
+      c.close();
+    }
+    await Promise.allSettled(clients.map((c) => c.closedPromise));
+  }
+}

@@ -1,0 +1,41 @@
+// The master's request table: message kind → handler (mux.c's mux_master_handlers). Handlers
+// return the reply; the control connection sends it. Kinds not in the table (replies sent to
+// the master, unknown types) get "unsupported request", as in OpenSSH.
+
+import type { MuxRequest } from "../mux/messages.ts";
+import type { MasterContext } from "./context.ts";
+import type { ControlClient, Dispatch, HandlerResult } from "./control_client.ts";
+import * as control from "./handlers/control.ts";
+import { closeForward, openForward } from "./handlers/forward.ts";
+import { newSession } from "./handlers/session.ts";
+import { newStdioForward } from "./handlers/stdio_forward.ts";
+
+type Handler<K extends MuxRequest["kind"]> = (
+  ctx: MasterContext,
+  client: ControlClient,
+  msg: Extract<MuxRequest, { kind: K }>,
+) => HandlerResult | Promise<HandlerResult>;
+
+type Table = { [K in Exclude<MuxRequest["kind"], "Hello">]: Handler<K> };
+
+const TABLE: Table = {
+  NewSession: newSession,
+  NewStdioFwd: newStdioForward,
+  AliveCheck: (ctx, _c, m) => control.aliveCheck(ctx, m),
+  Terminate: (ctx, _c, m) => control.terminate(ctx, m),
+  StopListening: (ctx, _c, m) => control.stopListening(ctx, m),
+  OpenFwd: (ctx, _c, m) => openForward(ctx, m),
+  CloseFwd: (ctx, _c, m) => closeForward(ctx, m),
+  ExtInfoRequest: (ctx, _c, m) => control.extInfo(ctx, m),
+  Proxy: (ctx, _c, m) => control.proxy(ctx, m),
+  Unknown: (ctx, _c, m) => control.unknown(ctx, m),
+};
+
+/** The dispatch function a ControlClient serves with, bound to one master. */
+export function router(ctx: MasterContext): Dispatch {
+  return async (client, msg) => {
+    if (msg.kind === "Hello") return { drop: true }; // handled by the connection itself
+    const handler = TABLE[msg.kind] as Handler<typeof msg.kind>;
+    return await handler(ctx, client, msg as never);
+  };
+}

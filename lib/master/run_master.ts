@@ -1,0 +1,157 @@
+// `sshmux -M` as a process: connect and authenticate like plain mode, set up the command
+// line's forwards, listen on the ControlPath, go to the background if asked (-f, or the
+// ControlPersist master started by a client), run the master's own session if it has one, and
+// end by OpenSSH's rules: -O exit, -O stop when idle, ControlPersist's idle timeout, the own
+// session's end once idle, a fatal signal, or the server going away (every mux session then
+// ends: their clients exit 255). The socket is removed on every one of these paths.
+
+import { redirectStdioToDevNull } from "../../ffi/mod.ts";
+import { backgroundReady, MASTER_LOST_RACE } from "../background.ts";
+import type { Options } from "../config/options.ts";
+import { DisconnectError, reportedAtInfo } from "../errors.ts";
+import { getLogLevel, log, logIsOnStderr, LogLevel } from "../log.ts";
+import { connectSsh, type SshClient } from "../ssh/client.ts";
+import { ForwardManager, setupConfiguredForwards } from "../ssh/forward/mod.ts";
+import { ownSessionOptions } from "../ssh/plain.ts";
+import { serveAgentChannels } from "../ssh/session/agent_forward.ts";
+import { startServerAlive } from "../ssh/session/keepalive.ts";
+import { runSession } from "../ssh/session/run_session.ts";
+import { processStdio } from "../ssh/session/stdio.ts";
+import type { ConnectionFacts } from "./info_text.ts";
+import { Lifetime } from "./lifetime.ts";
+import { MuxMaster } from "./master.ts";
+import { masterPolicy } from "./policy.ts";
+
+export interface MasterLaunch {
+  /** -f, or the ControlPersist master a client started: detach once listening. */
+  background: boolean;
+  /** Run the command line's session too (not -N, not a ControlPersist master). */
+  ownSession: boolean;
+  /** ControlPersist seconds (0 = forever) for a persisting master, else undefined. */
+  persistSeconds?: number;
+}
+
+/** How often the idle rules are evaluated (ControlPersist is in whole seconds). */
+const TICK_MS = 250;
+
+const FATAL_SIGNALS: Array<[Deno.Signal, number]> = [["SIGHUP", 1], ["SIGINT", 2], ["SIGTERM", 15]];
+
+function factsOf(client: SshClient, host: string, startedAt: number): () => ConnectionFacts {
+  return () => ({
+    host,
+    pid: Deno.pid,
+    startedAt,
+    local: client.sshTransport?.local,
+    remote: client.sshTransport?.remote,
+    algorithms: client.sshTransport?.algorithms,
+  });
+}
+
+function reportConnectionEnd(err: Error | null, host: string): void {
+  const report = reportedAtInfo(err) ? log.info : log.error;
+  if (err instanceof DisconnectError) report(err.message);
+  else if (err) report(`Connection to ${host} closed: ${err.message}`);
+  else log.error(`Connection to ${host} closed by remote host.`);
+}
+
+export async function runMaster(opts: Options, launch: MasterLaunch): Promise<number> {
+  const startedAt = Date.now();
+  const client = await connectSsh(opts);
+  const conn = client.connection;
+  const forwards = new ForwardManager({ conn, gatewayPorts: opts.gatewayPorts });
+  let finish!: (code: number) => void;
+  const ended = new Promise<number>((r) => finish = r);
+  let master: MuxMaster | undefined;
+  let endedByUs = false;
+  let ownRunning = false;
+  let ownCode: number | undefined;
+  const signalHandlers = FATAL_SIGNALS.map(([sig, num]) => {
+    const h = () => {
+      endedByUs = true;
+      log.verbose(`Killed by signal ${num}.`);
+      finish(255);
+    };
+    Deno.addSignalListener(sig, h);
+    return [sig, h] as const;
+  });
+  let tick: ReturnType<typeof setInterval> | undefined;
+  try {
+    await setupConfiguredForwards(forwards, opts);
+    const policy = masterPolicy(opts, getLogLevel());
+    if (policy.agentSocket) serveAgentChannels(conn, policy.agentSocket);
+    master = new MuxMaster({
+      conn,
+      forwards,
+      policy,
+      facts: factsOf(client, opts.hostName, startedAt),
+      onTerminate: () => {
+        endedByUs = true;
+        log.debug("mux master: terminate requested");
+        finish(0);
+      },
+    });
+    if (!master.listen(opts.controlPath!)) {
+      master = undefined;
+      // A ControlPersist master that lost the race for the path: the client that started it
+      // uses whichever master won.
+      if (launch.persistSeconds !== undefined) return MASTER_LOST_RACE;
+    }
+    if (launch.background) {
+      backgroundReady();
+      // Keep stderr only where -v logs to it (ssh: stdfd_devnull unless debugging to stderr).
+      redirectStdioToDevNull(!(logIsOnStderr() && getLogLevel() >= LogLevel.DEBUG1));
+    }
+    startServerAlive(conn, opts.serverAliveInterval, opts.serverAliveCountMax, () => {
+      endedByUs = true;
+      log.error(`Timeout, server ${opts.hostName} not responding.`);
+      conn.close("server not responding");
+      finish(255);
+    });
+    conn.closed.then((err) => {
+      if (!endedByUs && !ownRunning) reportConnectionEnd(err, opts.hostName);
+      finish(255);
+    });
+    if (launch.ownSession) {
+      ownRunning = true;
+      const stdio = processStdio();
+      const run = {
+        ...ownSessionOptions(opts, stdio),
+        handleSignals: false,
+        serverAliveInterval: 0,
+      };
+      runSession(conn, run, stdio).then((code) => {
+        ownCode = code;
+      }, (e) => {
+        log.error(e instanceof Error ? e.message : String(e));
+        ownCode = 255;
+      }).finally(() => {
+        ownRunning = false;
+        stdio.close?.();
+      });
+    }
+    const lifetime = new Lifetime(launch.persistSeconds);
+    tick = setInterval(() => {
+      const code = lifetime.check({
+        idle: master ? master.idle : conn.channelCount() === 0,
+        stopped: master ? master.stopped : !launch.ownSession,
+        hasOwnSession: launch.ownSession,
+        ownSessionCode: ownRunning ? undefined : ownCode,
+      });
+      if (code !== undefined) {
+        if (!launch.ownSession && launch.persistSeconds) {
+          log.debug("ControlPersist timeout expired");
+        }
+        endedByUs = true;
+        finish(code);
+      }
+    }, TICK_MS);
+    return await ended;
+  } finally {
+    if (tick !== undefined) clearInterval(tick);
+    for (const [sig, h] of signalHandlers) Deno.removeSignalListener(sig, h);
+    endedByUs = true;
+    await master?.close();
+    await forwards.closeAll();
+    await client.close();
+  }
+}

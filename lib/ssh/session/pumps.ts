@@ -1,0 +1,31 @@
+// Channel → local output pumps shared by plain mode's session and the mux master's passenger
+// sessions: the output side of ssh's client loop, with its EPIPE rule.
+
+import { log } from "../../log.ts";
+import type { ByteEndpoint } from "../connection/bridge.ts";
+import type { Channel } from "../connection/channel.ts";
+
+/** Channel stream → local endpoint; if the endpoint breaks, tell the peer (eow) and drain. */
+export async function pumpOut(
+  channel: Channel,
+  read: () => Promise<Uint8Array | null>,
+  out: ByteEndpoint,
+): Promise<void> {
+  let broken = false;
+  try {
+    for (;;) {
+      const chunk = await read();
+      if (chunk === null) break;
+      if (broken) continue;
+      try {
+        await out.write(chunk);
+      } catch (e) {
+        // Like ssh on EPIPE: the remote side must learn we take no more (eow), and the window
+        // must keep moving so stderr and exit-status still arrive.
+        log.debug(`channel ${channel.localId}: local output failed: ${e}`);
+        broken = true;
+        channel.request("eow@openssh.com", new Uint8Array(0), false).catch(() => {});
+      }
+    }
+  } catch { /* connection lost: reported by the caller */ }
+}
