@@ -131,11 +131,24 @@ Deno.test("mux client control commands and failures against stock OpenSSH", asyn
         assertEquals(r.err, "mux server does not support info request\r\n");
       });
 
-      await t.step("-M: acting as a master is not implemented yet, 255", async () => {
-        const r = await mux(`${sshd.dir}/new-ctl`, ["-M", "-N", "x"]);
-        assertEquals(r.code, 255);
-        assertMatch(r.err, /acting as a master is not implemented yet/);
-      });
+      await t.step(
+        "-M on a path another master holds: ssh's message, then a direct session",
+        async () => {
+          const line = `ControlSocket ${m.ctl} already exists, disabling multiplexing\r\n`;
+          const stock = await run("ssh", [
+            "-F",
+            sshd.config,
+            "-M",
+            "-S",
+            m.ctl,
+            "x",
+            "echo direct; exit 3",
+          ]);
+          assertEquals([stock.code, stock.out, stock.err], [3, "direct\n", line]);
+          const r = await mux(m.ctl, ["-M", "x", "echo direct; exit 3"]);
+          assertEquals([r.code, r.out, r.err], [3, "direct\n", line]);
+        },
+      );
 
       await t.step("-O proxy: exit codes and a byte-exact download", async () => {
         for (const s of [0, 1, 4, 5, 44]) {
