@@ -41,6 +41,13 @@ export function openDevNull(write: boolean): RawFd {
   return RawFd.adopt(fd);
 }
 
+/** Opens `path` read-only, close-on-exec (a directory too, like a shell's `exec 3<dir`). */
+export function openReadOnly(path: string): RawFd {
+  const fd = libc().open(cstr(path), C.O_RDONLY | C.O_CLOEXEC);
+  if (fd < 0) throw lastError(`open ${path}`);
+  return RawFd.adopt(fd);
+}
+
 /** unlink(2); lets a master remove its ControlPath without --allow-write. */
 export function unlinkPath(path: string): void {
   if (libc().unlink(cstr(path)) < 0) throw lastError(`unlink ${path}`);

@@ -17,6 +17,7 @@ export {
   dupFd,
   getuid,
   openDevNull,
+  openReadOnly,
   openTty,
   pipe,
   redirectStdioToDevNull,

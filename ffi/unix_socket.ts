@@ -150,6 +150,23 @@ export class UnixSocket {
     });
   }
 
+  /**
+   * Reads and drops whatever the peer already sent (up to `limit` bytes), without waiting.
+   * Closing a socket with unread input makes the peer's next read fail with ECONNRESET, and
+   * it may then lose the last replies we sent: a master dropping a client calls this first.
+   */
+  discardPending(limit = 1024 * 1024): void {
+    const buf = new Uint8Array(64 * 1024);
+    let dropped = 0;
+    try {
+      while (dropped < limit && !this.#fd.closed) {
+        const r = this.#tryRecv(buf);
+        if (r === null || r === 0) return;
+        dropped += r;
+      }
+    } catch { /* the peer is gone already: nothing left to protect */ }
+  }
+
   /** shutdown(SHUT_WR): the peer reads EOF; we can still read. */
   shutdownWrite(): void {
     if (libc().shutdown(liveFd(this.#fd, "shutdown"), C.SHUT_WR) < 0) throw lastError("shutdown");

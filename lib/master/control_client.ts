@@ -14,8 +14,19 @@ import { encodeMux } from "../mux/encode.ts";
 import { frameHeaderLength, parseFrameLength } from "../mux/framer.ts";
 import type { MuxReply, MuxRequest } from "../mux/messages.ts";
 
-/** How long a client may take to pass the fds that must follow its request. */
-export const FD_WAIT_MS = 10_000;
+/**
+ * How long a client may take to pass the fds that must follow its request (10 s;
+ * SSHMUX_FD_WAIT_MS overrides it, e.g. for tests of clients that never send them).
+ */
+export const FD_WAIT_MS = fdWaitMs();
+
+function fdWaitMs(): number {
+  try {
+    const v = Number(Deno.env.get("SSHMUX_FD_WAIT_MS"));
+    if (Number.isInteger(v) && v > 0) return v;
+  } catch { /* no env permission */ }
+  return 10_000;
+}
 
 /** A running session (passenger or -W) tied to this connection. */
 export interface AttachedSession {
@@ -60,7 +71,7 @@ export class ControlClient {
   async receiveFds(n: number): Promise<RawFd[]> {
     const fds: RawFd[] = [];
     try {
-      for (let i = 0; i < n; i++) fds.push(await this.#withDeadline(this.sock.recvFd()));
+      for (let i = 0; i < n; i++) fds.push(await this.#recvFdBounded());
       return fds;
     } catch (e) {
       for (const fd of fds) fd.close();
@@ -68,20 +79,25 @@ export class ControlClient {
     }
   }
 
-  async #withDeadline<T>(p: Promise<T>): Promise<T> {
+  /**
+   * One fd, or a rejection after FD_WAIT_MS. The socket stays open so the FAILURE reply can
+   * still go out; the receive left pending ends when the connection closes, and an fd that
+   * arrives after the deadline is closed at once.
+   */
+  async #recvFdBounded(): Promise<RawFd> {
+    const pending = this.sock.recvFd();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        // Closing settles the pending receive with EBADF; the timeout is the reason.
+        pending.then((late) => late.close(), () => {});
         reject(new Error(`no file descriptor within ${FD_WAIT_MS / 1000} s`));
-        this.sock.close();
       }, FD_WAIT_MS);
     });
     try {
-      return await Promise.race([p, deadline]);
+      return await Promise.race([pending, deadline]);
     } finally {
       clearTimeout(timer);
-      p.catch(() => {});
+      pending.catch(() => {});
     }
   }
 
@@ -145,6 +161,7 @@ export class ControlClient {
       // An empty write waits for every queued message ahead of it.
       await this.sock.write(new Uint8Array(0)).catch(() => {});
       this.#closed = true;
+      this.sock.discardPending();
       this.sock.close();
       this.#resolveClosed();
     })();
