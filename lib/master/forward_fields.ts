@@ -23,7 +23,7 @@ export function forwardKind(fwdType: number): ForwardKind | undefined {
   return KINDS[fwdType];
 }
 
-export function forwardSpec(f: MuxForwardFields): ForwardSpec {
+export function forwardSpec(f: Omit<MuxForwardFields, "rid">): ForwardSpec {
   const spec: ForwardSpec = { listenPort: 0, connectPort: 0 };
   if (f.listenPort === PORT_STREAMLOCAL) spec.listenPath = f.listenHost;
   else {
