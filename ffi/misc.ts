@@ -4,6 +4,7 @@ import { lastError } from "./errors.ts";
 import { getStatusFlags, setCloexec } from "./fd_flags.ts";
 import { cstr, fcntl, libc } from "./libc.ts";
 import { liveFd, RawFd } from "./raw_fd.ts";
+import { fileIdentity } from "./shared_flags.ts";
 
 const C = abi.const;
 
@@ -106,17 +107,44 @@ export function accessMode(fd: RawFd): AccessMode {
 /**
  * Points fds 0 and 1 (and 2 when `stderrToo`) at /dev/null, as ssh does when a master goes to
  * the background: whoever started it (a `$(...)`, a pipe) must not wait for our copies of its
- * stdio. The process keeps running with nothing attached.
+ * stdio. Deno keeps private duplicates of the stdio fds; those get /dev/null too (dup2 over
+ * them, never close: the runtime still owns the numbers).
  */
 export function redirectStdioToDevNull(stderrToo: boolean): void {
   const lib = libc();
-  const fd = lib.open(cstr("/dev/null"), C.O_RDWR);
+  const targets = stderrToo ? [0, 1, 2] : [0, 1];
+  const wanted = new Set<string>();
+  for (const t of targets) {
+    try {
+      wanted.add(fileIdentity(t));
+    } catch { /* closed: nothing to hide */ }
+  }
+  const copies = openFds().filter((fd) => {
+    if (fd <= 2) return false;
+    try {
+      return wanted.has(fileIdentity(fd));
+    } catch {
+      return false;
+    }
+  });
+  const fd = lib.open(cstr("/dev/null"), C.O_RDWR | C.O_CLOEXEC);
   if (fd < 0) throw lastError("open /dev/null");
   try {
-    for (const target of stderrToo ? [0, 1, 2] : [0, 1]) {
+    for (const target of [...targets, ...copies]) {
+      if (target === fd) continue;
       if (lib.dup2(fd, target) < 0) throw lastError(`dup2 /dev/null -> ${target}`);
     }
   } finally {
     if (fd > 2) lib.close(fd);
   }
+}
+
+/**
+ * The fd numbers open in this process up to `limit`, probed with fcntl(F_GETFD): Deno refuses
+ * to read /proc/self/fd without --allow-all, and the runtime's own fds are low numbers.
+ */
+function openFds(limit = 1024): number[] {
+  const out: number[] = [];
+  for (let fd = 0; fd < limit; fd++) if (fcntl(fd, C.F_GETFD) >= 0) out.push(fd);
+  return out;
 }

@@ -15,6 +15,7 @@ StrictModes no
 UsePAM no
 PidFile $dir/sshd.pid
 PermitRootLogin yes
+Subsystem sftp /usr/lib/openssh/sftp-server
 CFG
 echo "bench-host $(cut -d' ' -f1,2 "$dir/host_key.pub")" >"$dir/known_hosts"
 cat >"$dir/ssh_config" <<CFG

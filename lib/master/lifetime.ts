@@ -11,6 +11,9 @@ export interface LifetimeState {
   hasOwnSession: boolean;
 }
 
+/** Exit status of a master that ran no session itself. */
+export const NO_SESSION_STATUS = 255;
+
 export class Lifetime {
   #idleSince: number | undefined;
 
@@ -28,9 +31,10 @@ export class Lifetime {
       // ssh -M host cmd: the master ends with its session's status once nothing else runs.
       return s.ownSessionCode;
     }
-    if (s.stopped) return 0;
+    // Without a session of its own ssh has no status to end with: 255, as OpenSSH 9.2 does.
+    if (s.stopped) return NO_SESSION_STATUS;
     const p = this.persistSeconds;
-    if (p !== undefined && p > 0 && now - this.#idleSince >= p * 1000) return 0;
+    if (p !== undefined && p > 0 && now - this.#idleSince >= p * 1000) return NO_SESSION_STATUS;
     return undefined;
   }
 }

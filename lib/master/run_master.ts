@@ -69,7 +69,8 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
     const h = () => {
       endedByUs = true;
       log.verbose(`Killed by signal ${num}.`);
-      finish(255);
+      // As measured with OpenSSH 9.2: a -N master ends 0 on a signal, one with a session 255.
+      finish(launch.ownSession ? 255 : 0);
     };
     Deno.addSignalListener(sig, h);
     return [sig, h] as const;
@@ -87,7 +88,8 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
       onTerminate: () => {
         endedByUs = true;
         log.debug("mux master: terminate requested");
-        finish(0);
+        // ssh -N exits 255 after -O exit (no session, so no status of its own).
+        finish(launch.ownSession ? ownCode ?? 255 : 255);
       },
     });
     if (!master.listen(opts.controlPath!)) {

@@ -37,12 +37,12 @@ Deno.test("master lifetime: ControlPersist idle timeout, -O stop, own session", 
   assertEquals(p.check(busy, 1600), undefined);
   assertEquals(p.check(idle, 1700), undefined);
   assertEquals(p.check(idle, 3600), undefined);
-  assertEquals(p.check(idle, 3700), 0);
+  assertEquals(p.check(idle, 3700), 255);
   // ControlPersist yes (0) and no ControlPersist: idle forever until -O stop.
   for (const forever of [new Lifetime(0), new Lifetime(undefined)]) {
     assertEquals(forever.check(idle, 0), undefined);
     assertEquals(forever.check(idle, 10_000_000), undefined);
-    assertEquals(forever.check({ ...idle, stopped: true }, 10_000_001), 0);
+    assertEquals(forever.check({ ...idle, stopped: true }, 10_000_001), 255);
     assertEquals(forever.check({ ...busy, stopped: true }, 10_000_002), undefined);
   }
   // A master with its own session ends with that session's code once nothing else runs.

@@ -130,7 +130,8 @@ export async function bridge(
     if (!ok && closeChannel) await channel.close();
   });
   // A channel closed by the peer ends the upload too: closing the endpoint wakes its read().
-  const stopOnClose = channel.closed.then(() => closeEndpoint());
+  // Not before the data that arrived ahead of the CLOSE has been written out, though.
+  const stopOnClose = channel.closed.then(() => down).then(() => closeEndpoint());
   await Promise.all([up, down]);
   closeEndpoint();
   // Without closeChannel the caller owns the channel's end: do not wait for it here.

@@ -88,8 +88,10 @@ export class RemoteForwarder {
       data = encodeTcpipForward(entry.bindHost, spec.listenPort);
       failure = `remote port forwarding failed for listen port ${spec.listenPort}`;
     }
-    // A fixed-port entry is live before the reply, so an open racing the reply finds it.
-    if (entry.port !== 0) this.#entries.push(entry);
+    // A path or fixed-port entry is live before the reply, so an open racing the reply finds
+    // it (only a port-0 entry must wait for the port the server allocates).
+    const allocates = spec.listenPath === undefined && spec.listenPort === 0;
+    if (!allocates) this.#entries.push(entry);
     let reply: { ok: boolean; data: Uint8Array };
     try {
       reply = await this.#withReplyTimeout(name, this.deps.conn.globalRequest(name, data, true));
@@ -101,7 +103,7 @@ export class RemoteForwarder {
       this.#remove(entry);
       throw new ForwardError("remote-failed", failure);
     }
-    if (spec.listenPath === undefined && spec.listenPort === 0) {
+    if (allocates) {
       try {
         entry.port = decodeAllocatedPort(reply.data);
       } catch (e) {
