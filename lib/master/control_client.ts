@@ -42,6 +42,11 @@ export interface HandlerResult {
   drop?: boolean;
   /** Runs once the reply is queued (a session's background part). */
   after?: () => void;
+  /**
+   * The socket stops carrying mux frames (MUX_S_PROXY): it is handed over, and the connection
+   * ends when this resolves.
+   */
+  takeover?: (sock: UnixSocket) => Promise<void>;
 }
 
 export type Dispatch = (client: ControlClient, msg: MuxRequest) => Promise<HandlerResult>;
@@ -135,6 +140,10 @@ export class ControlClient {
         const result = await dispatch(this, msg);
         if (result.reply) await this.send(result.reply);
         result.after?.();
+        if (result.takeover) {
+          await result.takeover(this.sock);
+          break;
+        }
         if (result.drop) break;
       }
     } catch (e) {

@@ -149,7 +149,8 @@ export class Passenger {
         if (r.forward.length > 0) await ch.write(r.forward);
         for (const a of r.actions) {
           if (a === "disconnect") {
-            await say(`${esc}.\r\n`);
+            // OpenSSH queues "~." for the client's stderr, then force-closes the channel, which
+            // drops it: the client sees nothing and exits 255 (observed with 9.2).
             this.abandon();
             throw new Error("escape: session terminated");
           }

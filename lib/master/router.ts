@@ -27,7 +27,7 @@ const TABLE: Table = {
   OpenFwd: (ctx, _c, m) => openForward(ctx, m),
   CloseFwd: (ctx, _c, m) => closeForward(ctx, m),
   ExtInfoRequest: (ctx, _c, m) => control.extInfo(ctx, m),
-  Proxy: (ctx, _c, m) => control.proxy(ctx, m),
+  Proxy: (ctx, c, m) => control.proxy(ctx, c, m),
   Unknown: (ctx, _c, m) => control.unknown(ctx, m),
 };
 

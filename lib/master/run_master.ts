@@ -36,6 +36,14 @@ const TICK_MS = 250;
 
 const FATAL_SIGNALS: Array<[Deno.Signal, number]> = [["SIGHUP", 1], ["SIGINT", 2], ["SIGTERM", 15]];
 
+/**
+ * Exit status after a fatal signal, as measured with OpenSSH 9.2: a -N master takes SIGTERM as
+ * a quit request (0) and HUP/INT as "killed by signal" (255); with a session of its own, 255.
+ */
+function signalStatus(sig: Deno.Signal, ownSession: boolean): number {
+  return sig === "SIGTERM" && !ownSession ? 0 : 255;
+}
+
 function factsOf(client: SshClient, host: string, startedAt: number): () => ConnectionFacts {
   return () => ({
     host,
@@ -69,8 +77,7 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
     const h = () => {
       endedByUs = true;
       log.verbose(`Killed by signal ${num}.`);
-      // As measured with OpenSSH 9.2: a -N master ends 0 on a signal, one with a session 255.
-      finish(launch.ownSession ? 255 : 0);
+      finish(signalStatus(sig, launch.ownSession));
     };
     Deno.addSignalListener(sig, h);
     return [sig, h] as const;
@@ -133,12 +140,18 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
     }
     const lifetime = new Lifetime(launch.persistSeconds);
     tick = setInterval(() => {
-      const code = lifetime.check({
-        idle: master ? master.idle : conn.channelCount() === 0,
-        stopped: master ? master.stopped : !launch.ownSession,
-        hasOwnSession: launch.ownSession,
-        ownSessionCode: ownRunning ? undefined : ownCode,
-      });
+      // Without a socket (another master holds the path) this is a plain connection: it ends
+      // with its session, or with -N when the connection or a signal ends it.
+      const code = master
+        ? lifetime.check({
+          idle: master.idle,
+          stopped: master.stopped,
+          hasOwnSession: launch.ownSession,
+          ownSessionCode: ownRunning ? undefined : ownCode,
+        })
+        : ownRunning
+        ? undefined
+        : ownCode;
       if (code !== undefined) {
         if (!launch.ownSession && launch.persistSeconds) {
           log.debug("ControlPersist timeout expired");

@@ -17,7 +17,8 @@ import {
 } from "../../mux/reasons.ts";
 import { log } from "../../log.ts";
 import type { MasterContext } from "../context.ts";
-import type { HandlerResult } from "../control_client.ts";
+import type { ControlClient, HandlerResult } from "../control_client.ts";
+import { ProxyRelay } from "../proxy_relay.ts";
 
 const denied = (rid: number): HandlerResult => ({
   reply: { kind: "PermissionDenied", rid, reason: REASON_PERMISSION_DENIED },
@@ -58,9 +59,18 @@ export function extInfo(ctx: MasterContext, msg: MuxExtInfoRequest): HandlerResu
   };
 }
 
-export function proxy(_ctx: MasterContext, msg: MuxProxy): HandlerResult {
-  log.debug("mux: proxy mode requested; not supported by this master yet");
-  return { reply: { kind: "Failure", rid: msg.rid, reason: REASON_UNSUPPORTED_REQUEST } };
+/** MUX_C_PROXY: answer MUX_S_PROXY, then the socket carries the client's SSH messages. */
+export async function proxy(
+  ctx: MasterContext,
+  client: ControlClient,
+  msg: MuxProxy,
+): Promise<HandlerResult> {
+  if (!await ctx.confirm("Allow multiplex proxy connection?")) return denied(msg.rid);
+  log.debug(`mux client ${client.id}: proxy mode`);
+  return {
+    reply: { kind: "ProxyOk", rid: msg.rid },
+    takeover: (sock) => new ProxyRelay(ctx.conn, sock, `proxy client ${client.id}`).run(),
+  };
 }
 
 export function unknown(_ctx: MasterContext, msg: MuxUnknown): HandlerResult {

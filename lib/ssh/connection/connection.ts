@@ -68,7 +68,28 @@ interface PendingOpen {
   resolve(c: Channel): void;
   reject(e: Error): void;
 }
-type Slot = PendingOpen | Channel;
+/**
+ * A channel id whose messages are passed on raw, not handled here: a mux master's proxy-mode
+ * client owns the channel and the relay renumbers its messages (lib/master/proxy_relay.ts).
+ */
+class RelaySlot {
+  constructor(readonly sink: RelaySink) {}
+}
+
+/** Receives the peer's messages for a relayed channel, whole (type byte first). */
+export type RelaySink = (payload: Uint8Array) => void;
+
+/**
+ * Offered every channel the peer opens before the type handlers: returns true if it took the
+ * open (and will answer it itself, e.g. by relaying it to a proxy client).
+ */
+export type OpenRouter = (type: string, data: Uint8Array, payload: Uint8Array) => boolean;
+
+type Slot = PendingOpen | Channel | RelaySlot;
+
+/** Channel messages whose first field is the recipient (our) channel id. */
+const FIRST_CHANNEL_MSG = 91;
+const LAST_CHANNEL_MSG = 100;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -80,6 +101,7 @@ export class SshConnection {
 
   private readonly table = new ChannelTable<Slot>();
   private readonly openHandlers = new Map<string, OpenHandler>();
+  private readonly openRouters = new Set<OpenRouter>();
   private readonly globalHandlers = new Map<string, GlobalRequestHandler>();
   private readonly globalWaiters: Array<{ resolve(r: GlobalReply): void; reject(e: Error): void }> =
     [];
@@ -151,6 +173,30 @@ export class SshConnection {
     this.finish(null, reason);
   }
 
+  /**
+   * Reserves a local channel id whose incoming messages go to `sink` raw (recipient still our
+   * id). undefined when the table is full. The owner releases it after both CLOSEs.
+   */
+  allocateRelay(sink: RelaySink): number | undefined {
+    if (this.ended) return undefined;
+    return this.table.allocate(new RelaySlot(sink));
+  }
+
+  releaseRelay(id: number): void {
+    if (this.table.get(id) instanceof RelaySlot) this.table.release(id);
+  }
+
+  /** Sends a connection-protocol message as it is (a relay's renumbered message). */
+  sendRaw(payload: Uint8Array): Promise<void> {
+    return this.send(payload);
+  }
+
+  /** Adds a router for peer-opened channels; returns the function that removes it. */
+  routeChannelOpens(router: OpenRouter): () => void {
+    this.openRouters.add(router);
+    return () => this.openRouters.delete(router);
+  }
+
   channelCount(): number {
     let n = 0;
     for (const [, s] of this.table.entries()) if (s instanceof Channel) n++;
@@ -194,12 +240,24 @@ export class SshConnection {
           log.debug3(`connection: ignoring message type ${payload[0]}`);
           continue;
         }
-        this.dispatch(decodeConnectionMessage(payload));
+        if (this.relayed(payload)) continue;
+        this.dispatch(decodeConnectionMessage(payload), payload);
       }
       this.finish(null, "connection closed by peer");
     } catch (e) {
       this.finish(e instanceof Error ? e : new Error(String(e)));
     }
+  }
+
+  /** Passes a message for a relayed channel to its sink; false if it is not one. */
+  private relayed(payload: Uint8Array): boolean {
+    const type = payload[0];
+    if (type < FIRST_CHANNEL_MSG || type > LAST_CHANNEL_MSG || payload.length < 5) return false;
+    const id = new DataView(payload.buffer, payload.byteOffset + 1, 4).getUint32(0);
+    const slot = this.table.get(id);
+    if (!(slot instanceof RelaySlot)) return false;
+    slot.sink(payload);
+    return true;
   }
 
   /** Ends the connection once: every channel and waiter learns why. */
@@ -210,7 +268,7 @@ export class SshConnection {
     const lost = this.lostError();
     for (const [id, s] of [...this.table.entries()]) {
       if (s instanceof Channel) s.connectionLost(lost);
-      else s.reject(lost);
+      else if (!(s instanceof RelaySlot)) s.reject(lost);
       this.table.release(id);
     }
     for (const w of this.globalWaiters.splice(0)) w.reject(lost);
@@ -226,7 +284,7 @@ export class SshConnection {
     throw new ProtocolError(`${what} for ${s ? "unconfirmed" : "unknown"} channel ${id}`);
   }
 
-  private dispatch(m: ConnectionMessage): void {
+  private dispatch(m: ConnectionMessage, payload: Uint8Array): void {
     switch (m.kind) {
       case "data":
         return this.channel(m.recipient, "data").handleData(m.data);
@@ -249,6 +307,7 @@ export class SshConnection {
       case "open-failure":
         return this.openReply(m);
       case "channel-open":
+        for (const route of this.openRouters) if (route(m.type, m.data, payload)) return;
         return this.incomingOpen(m);
       case "global-request":
         return this.incomingGlobalRequest(m.name, m.wantReply, m.data);
@@ -268,7 +327,7 @@ export class SshConnection {
     m: Extract<ConnectionMessage, { kind: "open-confirmation" | "open-failure" }>,
   ): void {
     const s = this.table.get(m.recipient);
-    if (!s || s instanceof Channel) {
+    if (!s || s instanceof Channel || s instanceof RelaySlot) {
       throw new ProtocolError(`open reply for channel ${m.recipient} that is not opening`);
     }
     if (m.kind === "open-failure") {
