@@ -91,15 +91,57 @@ async function runWithControlPath(opts: Options, args: string[]): Promise<number
       log.debug(`mux client: ${e.message}; connecting directly`);
     }
     if (mode !== "auto" && mode !== "autoask") return await runPlainSsh(opts);
+    return await startOrJoinMaster(opts, args);
   }
   if (opts.controlPersist !== undefined) return await runPersistentMaster(opts, args);
   return await runMasterHere(opts, false);
 }
 
+/** How long an auto invocation waits for a master another invocation is starting. */
+const JOIN_WAIT_MS = 60_000;
+
+/**
+ * ControlMaster auto with no master to use: start one, unless another invocation is starting
+ * it right now (its start lock is held): then wait for that master and be its client, so a
+ * burst of commands makes one SSH connection (OpenSSH lets each of them connect).
+ */
+async function startOrJoinMaster(opts: Options, args: string[]): Promise<number> {
+  const { startLockHeld, tryStartLock } = await import("./lib/master/start_lock.ts");
+  const path = opts.controlPath!;
+  const deadline = Date.now() + JOIN_WAIT_MS;
+  for (;;) {
+    const lock = tryStartLock(path);
+    if (lock) {
+      try {
+        return opts.controlPersist !== undefined
+          ? await runPersistentMaster(opts, args, () => lock.release())
+          : await runMasterHere(opts, false, () => lock.release());
+      } finally {
+        lock.release();
+      }
+    }
+    log.debug(`auto-mux: another invocation is starting the master for ${path}; waiting`);
+    while (startLockHeld(path) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      return await runMuxClient(opts, runPlainSsh);
+    } catch (e) {
+      if (!(e instanceof MuxFallback)) throw e;
+    }
+    if (Date.now() >= deadline) return await runPlainSsh(opts);
+  }
+}
+
 /** This process is the master (-M, or auto with no master to use and no ControlPersist). */
-async function runMasterHere(opts: Options, persistChild: boolean): Promise<number> {
+async function runMasterHere(
+  opts: Options,
+  persistChild: boolean,
+  onListening?: () => void,
+): Promise<number> {
   const { runMaster } = await import("./lib/master/mod.ts");
   return await runMaster(opts, {
+    onListening,
     background: persistChild || (opts.forkAfterAuthentication && isBackgroundChild()),
     ownSession: !persistChild && opts.sessionType !== "none" && opts.stdioForward === undefined,
     persistSeconds: persistChild ? opts.controlPersist ?? 0 : undefined,
@@ -111,8 +153,13 @@ async function runMasterHere(opts: Options, persistChild: boolean): Promise<numb
  * copy of us) and this process becomes an ordinary mux client of it for the command line's
  * session, or just returns once the master is ready when there is none (-N).
  */
-async function runPersistentMaster(opts: Options, args: string[]): Promise<number> {
+async function runPersistentMaster(
+  opts: Options,
+  args: string[],
+  onStarted?: () => void,
+): Promise<number> {
   const started = await startPersistentMaster(args);
+  onStarted?.();
   if (started !== "ready" && started !== MASTER_LOST_RACE) return started;
   if (started === "ready" && opts.sessionType === "none" && opts.stdioForward === undefined) {
     return 0;

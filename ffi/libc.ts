@@ -21,6 +21,7 @@ export interface Libc {
   chmod(path: Buf, mode: number): number;
   umask(mask: number): number;
   getuid(): number;
+  kill(pid: number, sig: number): number;
   setsid(): number;
   socket(domain: number, type: number, proto: number): number;
   socketpair(domain: number, type: number, proto: number, sv: Buf): number;
@@ -74,6 +75,7 @@ const common = {
   chmod: { parameters: ["buffer", "u32"], result: "i32" },
   umask: { parameters: ["u32"], result: "u32" },
   getuid: { parameters: [], result: "u32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
   setsid: { parameters: [], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },

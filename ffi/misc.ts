@@ -61,6 +61,16 @@ export function setsid(): number {
   return r;
 }
 
+/**
+ * Whether process `pid` exists (kill(pid, 0); EPERM means it exists but is not ours). Deno's
+ * own kill() has no signal 0.
+ */
+export function processExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (libc().kill(pid, 0) === 0) return true;
+  return lastError("kill").code === "EPERM";
+}
+
 /** The real uid (no --allow-sys needed, unlike Deno.uid()). */
 export function getuid(): number {
   return libc().getuid();

@@ -20,6 +20,7 @@ export {
   openReadOnly,
   openTty,
   pipe,
+  processExists,
   redirectStdioToDevNull,
   setsid,
   unlinkPath,

@@ -29,6 +29,8 @@ export interface MasterLaunch {
   ownSession: boolean;
   /** ControlPersist seconds (0 = forever) for a persisting master, else undefined. */
   persistSeconds?: number;
+  /** Called once the socket listens (or could not be taken): the start lock may go. */
+  onListening?: () => void;
 }
 
 /** How often the idle rules are evaluated (ControlPersist is in whole seconds). */
@@ -99,7 +101,9 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
         finish(launch.ownSession ? ownCode ?? 255 : 255);
       },
     });
-    if (!master.listen(opts.controlPath!)) {
+    const listening = master.listen(opts.controlPath!);
+    launch.onListening?.();
+    if (!listening) {
       master = undefined;
       // A ControlPersist master that lost the race for the path: the client that started it
       // uses whichever master won.
@@ -162,6 +166,7 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
     }, TICK_MS);
     return await ended;
   } finally {
+    launch.onListening?.();
     if (tick !== undefined) clearInterval(tick);
     for (const [sig, h] of signalHandlers) Deno.removeSignalListener(sig, h);
     endedByUs = true;

@@ -1,0 +1,48 @@
+// ControlMaster=auto + ControlPersist, 10 invocations at once for a host with no master:
+// sshmux makes exactly one SSH connection (counted in the sshd log) and all 10 commands run
+// through it; stock ssh, measured the same way, opens one per invocation.
+import { assertEquals } from "@std/assert";
+import { startSshd } from "../helpers/sshd.ts";
+import { run, sshmuxPath } from "../helpers/run.ts";
+
+const SSHMUX = sshmuxPath();
+
+function accepted(log: string): number {
+  return Deno.readTextFileSync(log).split("\n").filter((l) => l.includes("Accepted publickey"))
+    .length;
+}
+
+Deno.test("master: 10 concurrent ControlMaster=auto calls make one SSH connection", async () => {
+  const sshd = await startSshd({ sshdConfig: ["MaxSessions 30"] });
+  try {
+    for (const [prog, expectOne] of [[SSHMUX, true], ["ssh", false]] as const) {
+      const ctl = `${sshd.dir}/sf-${prog === "ssh" ? "ssh" : "mux"}`;
+      const before = accepted(sshd.logFile);
+      const runs = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+        run(prog, [
+          "-F",
+          sshd.config,
+          "-o",
+          "ControlMaster=auto",
+          "-o",
+          "ControlPersist=30",
+          "-o",
+          `ControlPath=${ctl}`,
+          "x",
+          `echo run-${i}`,
+        ], { timeoutMs: 120_000 })));
+      runs.forEach((r, i) => assertEquals([r.code, r.out], [0, `run-${i}\n`], r.err));
+      const connections = accepted(sshd.logFile) - before;
+      if (expectOne) {
+        assertEquals(connections, 1, "sshmux: one connection for all ten");
+        assertEquals(runs.filter((r) => r.err !== "").length, 0, runs.map((r) => r.err).join(""));
+      } else {
+        // The comparison the feature is about: OpenSSH races, and each loser connects alone.
+        assertEquals(connections > 1, true, `stock ssh opened ${connections}`);
+      }
+      await run(prog === "ssh" ? "ssh" : SSHMUX, ["-F", sshd.config, "-S", ctl, "-O", "exit", "x"]);
+    }
+  } finally {
+    await sshd.stop();
+  }
+});
