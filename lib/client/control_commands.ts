@@ -5,6 +5,7 @@ import type { MuxCommand, Options } from "../config/options.ts";
 import { FatalError } from "../errors.ts";
 import { log, LogLevel } from "../log.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
+import { MUX_EXT_ROUNDTRIP_NAME } from "../mux/constants.ts";
 import { sendForwards } from "./forwards.ts";
 import type { MuxClient } from "./mux_client.ts";
 import { writeStderr, writeStdout } from "./output.ts";
@@ -39,7 +40,7 @@ export async function runControlCommand(
       }
       // Printed even with -q: scripts parse it (Net::OpenSSH, regress/forward-control.sh).
       writeStderr(`Master running (pid=${pid})\r\n`);
-      return 0;
+      return await checkRoundTrip(client, opts);
     }
     case "exit":
       try {
@@ -91,4 +92,20 @@ export async function runControlCommand(
       return 0;
     }
   }
+}
+
+/**
+ * Beyond OpenSSH: a master that offers it (sshmux's) is asked for a real round trip to the
+ * server, since a live master process says nothing about a wedged connection. Its time is
+ * printed after ssh's line; no answer in time is an error (255).
+ */
+async function checkRoundTrip(client: MuxClient, opts: Options): Promise<number> {
+  if (!client.supportsRoundTrip) return 0;
+  const r = await client.extInfo(MUX_EXT_ROUNDTRIP_NAME);
+  if (r.status !== 1) {
+    writeStderr(`Server not responding: ${r.message}\r\n`);
+    return 255;
+  }
+  if (!quiet(opts)) writeStderr(`Server answered in ${r.message}\r\n`);
+  return 0;
 }

@@ -5,7 +5,12 @@
 import type { RawFd, UnixSocket } from "../../ffi/mod.ts";
 import { ProtocolError } from "../errors.ts";
 import { log } from "../log.ts";
-import { MUX_EXT_INFO_NAME, muxTypeHex, SSHMUX_VER } from "../mux/constants.ts";
+import {
+  MUX_EXT_INFO_NAME,
+  MUX_EXT_ROUNDTRIP_NAME,
+  muxTypeHex,
+  SSHMUX_VER,
+} from "../mux/constants.ts";
 import { readMuxFrame } from "../mux/framer.ts";
 import {
   decodeMux,
@@ -67,6 +72,11 @@ export class MuxClient {
       log.debug2(`master extension "${name}"`);
       if (this.extensions.size < MAX_KEPT_EXTENSIONS) this.extensions.set(name, value);
     }
+  }
+
+  /** Whether the master (sshmux's) answers a round-trip check to the server. */
+  get supportsRoundTrip(): boolean {
+    return this.supportsInfo && this.extensions.has(MUX_EXT_ROUNDTRIP_NAME);
   }
 
   /** Whether the master advertised MUX_C_EXT_INFO support. */

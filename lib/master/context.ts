@@ -23,6 +23,11 @@ export interface MasterContext {
   connectionInfo(): string;
   /** "The following connections are open:" text (MUX_C_EXT_INFO "channels"). */
   channelsInfo(): string;
+  /**
+   * A real round trip to the server (keepalive@openssh.com with a reply), bounded by `ms`:
+   * ok with "N ms", or not ok with why.
+   */
+  roundTrip(ms: number): Promise<{ ok: boolean; text: string }>;
   /** ask/autoask: resolves true if the user allows `prompt` (always true otherwise). */
   confirm(prompt: string): Promise<boolean>;
 }

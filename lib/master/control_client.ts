@@ -8,7 +8,7 @@
 import { EofError, type RawFd, type UnixSocket } from "../../ffi/mod.ts";
 import { errorMessage } from "./errors.ts";
 import { log } from "../log.ts";
-import { MUX_EXT_INFO_NAME, SSHMUX_VER } from "../mux/constants.ts";
+import { MUX_EXT_INFO_NAME, MUX_EXT_ROUNDTRIP_NAME, SSHMUX_VER } from "../mux/constants.ts";
 import { decodeMux } from "../mux/decode.ts";
 import { encodeMux } from "../mux/encode.ts";
 import { frameHeaderLength, parseFrameLength } from "../mux/framer.ts";
@@ -112,7 +112,7 @@ export class ControlClient {
       await this.send({
         kind: "Hello",
         version: SSHMUX_VER,
-        extensions: [[MUX_EXT_INFO_NAME, "0"]],
+        extensions: [[MUX_EXT_INFO_NAME, "0"], [MUX_EXT_ROUNDTRIP_NAME, "0"]],
       });
       let hello = false;
       for (;;) {

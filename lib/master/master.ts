@@ -138,6 +138,24 @@ export class MuxMaster implements MasterContext {
     return channelsText(this.conn.listChannels());
   }
 
+  async roundTrip(ms: number): Promise<{ ok: boolean; text: string }> {
+    const started = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), ms));
+    const reply = this.conn.globalRequest("keepalive@openssh.com", new Uint8Array(0), true)
+      .then(() => "answered" as const, (e) => e as Error);
+    try {
+      const r = await Promise.race([reply, late]);
+      if (r === "answered") {
+        return { ok: true, text: `${Math.round(performance.now() - started)} ms` };
+      }
+      if (r === "late") return { ok: false, text: `no answer within ${ms / 1000} s` };
+      return { ok: false, text: `connection lost: ${r.message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   confirm(prompt: string): Promise<boolean> {
     const mode = this.policy.controlMaster;
     if (mode !== "ask" && mode !== "autoask") return Promise.resolve(true);

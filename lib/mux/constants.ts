@@ -42,6 +42,12 @@ export const MUX_FWD_DYNAMIC = 3;
 export const MUX_EXT_INFO = 0x00000001;
 /** Name of the hello extension advertising MUX_C_EXT_INFO support (OpenSSH 10.3+). */
 export const MUX_EXT_INFO_NAME = "info";
+/**
+ * sshmux's own hello extension: the master answers MUX_C_EXT_INFO for this name with a real
+ * round trip to the server (keepalive@openssh.com), so `-O check` can tell a wedged connection
+ * from a live one. Stock peers never send or look for it (unknown extensions are ignored).
+ */
+export const MUX_EXT_ROUNDTRIP_NAME = "roundtrip@sshmux";
 
 // --- limits -----------------------------------------------------------------------------------
 /** Largest frame body the master accepts (channels.c CHANNEL_MUX_MAX_PACKET); 262144 is OK. */

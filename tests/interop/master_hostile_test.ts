@@ -121,7 +121,11 @@ Deno.test("master: hostile control clients are dropped alone", async (t) => {
       async () => {
         const c = new RawMuxClient(master.ctl);
         const hello = await c.hello();
-        assertEquals(hello, { kind: "Hello", version: 4, extensions: [["info", "0"]] });
+        assertEquals(hello, {
+          kind: "Hello",
+          version: 4,
+          extensions: [["info", "0"], ["roundtrip@sshmux", "0"]],
+        });
         await c.write(frame(u32s(0x10000077, 5)));
         assertEquals(await c.read(), { kind: "Failure", rid: 5, reason: "unsupported request" });
         await c.send({ kind: "AliveCheck", rid: 6 });

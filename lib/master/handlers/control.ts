@@ -9,7 +9,7 @@ import type {
   MuxTerminate,
   MuxUnknown,
 } from "../../mux/messages.ts";
-import { muxTypeName } from "../../mux/constants.ts";
+import { MUX_EXT_ROUNDTRIP_NAME, muxTypeName } from "../../mux/constants.ts";
 import {
   REASON_INFO_NOT_SUPPORTED,
   REASON_PERMISSION_DENIED,
@@ -46,7 +46,14 @@ export async function stopListening(
   return { reply: { kind: "Ok", rid: msg.rid } };
 }
 
-export function extInfo(ctx: MasterContext, msg: MuxExtInfoRequest): HandlerResult {
+/** How long the server has to answer a round-trip check. */
+export const ROUNDTRIP_BOUND_MS = 5_000;
+
+export async function extInfo(ctx: MasterContext, msg: MuxExtInfoRequest): Promise<HandlerResult> {
+  if (msg.name === MUX_EXT_ROUNDTRIP_NAME) {
+    const r = await ctx.roundTrip(ROUNDTRIP_BOUND_MS);
+    return { reply: { kind: "ExtInfoReply", rid: msg.rid, status: r.ok ? 1 : 0, message: r.text } };
+  }
   const text = msg.name === "connection"
     ? ctx.connectionInfo()
     : msg.name === "channels"
