@@ -1,6 +1,6 @@
-// AES-GCM through the system's OpenSSL libcrypto (EVP), an opt-in alternative to WebCrypto for
-// the SSH transport (SSHMUX_CRYPTO=libcrypto). WebCrypto's AES-GCM in Deno 2.9 costs about
-// 6x the CPU of OpenSSL's per byte and hops to a pool thread per packet; on a 2-core machine
+// AES-GCM through the system's OpenSSL libcrypto (EVP), the default for aes*-gcm@openssh.com
+// when libcrypto loads and passes its self-test (lib/ssh/crypto/crypto_backend.ts). WebCrypto's
+// AES-GCM in Deno 2.9 costs about 6x the CPU of OpenSSL's per byte and hops to a pool thread per packet; on a 2-core machine
 // shared with sshd that caps aes*-gcm at ~0.65x of ssh. EVP calls are synchronous and work on
 // the caller's buffers (no copies). libcrypto is optional: images without it keep WebCrypto.
 //
@@ -8,71 +8,17 @@
 // them first; contexts are freed exactly once (free(), or the finalizer as a backstop), which
 // also wipes the key schedule (EVP_CIPHER_CTX_free cleanses it).
 
-type Ptr = Deno.PointerValue;
+import { libcrypto, libcryptoOrThrow, MAX_CALL_LEN as MAX_LEN } from "./libcrypto.ts";
 
-const SYMBOLS = {
-  EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
-  EVP_CIPHER_CTX_free: { parameters: ["pointer"], result: "void" },
-  EVP_aes_128_gcm: { parameters: [], result: "pointer" },
-  EVP_aes_256_gcm: { parameters: [], result: "pointer" },
-  EVP_CipherInit_ex: {
-    parameters: ["pointer", "pointer", "pointer", "buffer", "buffer", "i32"],
-    result: "i32",
-  },
-  EVP_CipherUpdate: {
-    parameters: ["pointer", "buffer", "buffer", "buffer", "i32"],
-    result: "i32",
-  },
-  EVP_CipherFinal_ex: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
-  EVP_CIPHER_CTX_ctrl: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
-} as const;
+type Ptr = Deno.PointerValue;
 
 /** OpenSSL's ctrl codes for GCM tags (evp.h). */
 const EVP_CTRL_GCM_GET_TAG = 0x10;
 const EVP_CTRL_GCM_SET_TAG = 0x11;
 const TAG = 16;
-/** SSH packets are capped far below this; C ints must not overflow. */
-const MAX_LEN = 1 << 30;
-
-/** Sonames tried in order: OpenSSL 3 (Debian 12+, Alpine, RHEL 9), then macOS's Homebrew name. */
-function candidates(): string[] {
-  const override = Deno.env.get("SSHMUX_LIBCRYPTO");
-  if (override) return [override];
-  return Deno.build.os === "darwin"
-    ? [
-      "libcrypto.3.dylib",
-      "/opt/homebrew/lib/libcrypto.3.dylib",
-      "/usr/local/lib/libcrypto.3.dylib",
-    ]
-    : ["libcrypto.so.3"];
-}
-
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Lib | null | undefined;
-let loadError = "";
-
-function load(): Lib | null {
-  if (lib !== undefined) return lib;
-  lib = null;
-  for (const name of candidates()) {
-    try {
-      lib = Deno.dlopen(name, SYMBOLS).symbols;
-      return lib;
-    } catch (e) {
-      // Deno's message names the library and says why.
-      loadError = e instanceof Error ? e.message : String(e);
-    }
-  }
-  return lib;
-}
-
-/** Loads libcrypto if it can; returns why not, or undefined when it is available. */
-export function libcryptoUnavailable(): string | undefined {
-  return load() ? undefined : loadError || "not found";
-}
 
 const freer = new FinalizationRegistry<Ptr>((ctx) => {
-  if (lib && ctx) lib.EVP_CIPHER_CTX_free(ctx);
+  if (ctx) libcrypto()?.EVP_CIPHER_CTX_free(ctx);
 });
 
 /** Scratch for EVP's `int *outl` (synchronous calls on one thread: one is enough). */
@@ -84,12 +30,12 @@ const outl = new Int32Array(1);
  */
 export class LibcryptoGcm {
   private ctx: Ptr;
+  private readonly s = libcryptoOrThrow();
   private readonly iv: Uint8Array;
   private readonly token = {};
 
   constructor(key: Uint8Array, iv: Uint8Array, encrypt: boolean) {
-    const s = load();
-    if (!s) throw new Error(`libcrypto unavailable: ${loadError}`);
+    const s = this.s;
     if (key.length !== 16 && key.length !== 32) {
       throw new Error("AES-GCM key must be 16 or 32 bytes");
     }
@@ -108,7 +54,7 @@ export class LibcryptoGcm {
 
   /** Starts the next packet: its nonce, then the counter moves on (with carry, mod 2^64). */
   private begin(aad: Uint8Array): void {
-    const s = lib!;
+    const s = this.s;
     if (!this.ctx) throw new Error("AES-GCM context already freed");
     if (s.EVP_CipherInit_ex(this.ctx, null, null, null, this.iv, -1) !== 1) {
       throw new Error("EVP_CipherInit_ex (IV) failed");
@@ -130,7 +76,7 @@ export class LibcryptoGcm {
     if (end < 4 || end > MAX_LEN || end + TAG > buf.length) {
       throw new RangeError("bad GCM seal bounds");
     }
-    const s = lib!;
+    const s = this.s;
     this.begin(buf.subarray(0, 4));
     const body = buf.subarray(4, end);
     if (
@@ -156,7 +102,7 @@ export class LibcryptoGcm {
     if (n < 0 || wire.length > MAX_LEN || out.length !== n) {
       throw new RangeError("bad GCM open bounds");
     }
-    const s = lib!;
+    const s = this.s;
     this.begin(wire.subarray(0, 4));
     if (
       s.EVP_CipherUpdate(this.ctx, out, outl, wire.subarray(4, 4 + n), n) !== 1 || outl[0] !== n
@@ -174,7 +120,7 @@ export class LibcryptoGcm {
   free(): void {
     if (!this.ctx) return;
     freer.unregister(this.token);
-    lib!.EVP_CIPHER_CTX_free(this.ctx);
+    this.s.EVP_CIPHER_CTX_free(this.ctx);
     this.ctx = null;
   }
 }

@@ -11,7 +11,7 @@ import { ProtocolError } from "../../lib/errors.ts";
 import { captureLog } from "../../lib/log.ts";
 import { GcmOpener, GcmSealer } from "../../lib/ssh/crypto/aes_gcm.ts";
 import { LibcryptoGcmOpener, LibcryptoGcmSealer } from "../../lib/ssh/crypto/aes_gcm_libcrypto.ts";
-import { gcmBackend, resetGcmBackend } from "../../lib/ssh/crypto/crypto_backend.ts";
+import { cryptoBackend, resetCryptoBackend } from "../../lib/ssh/crypto/crypto_backend.ts";
 import { allocPayload, buildPacket } from "../../lib/ssh/transport/packet_codec.ts";
 
 function rnd(n: number): Uint8Array {
@@ -109,23 +109,23 @@ Deno.test("libcrypto GCM: lengths are checked before any C call; free() is idemp
 
 // A library that cannot be loaded is covered by the interop test (a process of its own, since
 // the library is loaded once per process).
-Deno.test("SSHMUX_CRYPTO picks the AES-GCM backend; an unknown value is an error line and WebCrypto", () => {
+Deno.test("SSHMUX_CRYPTO picks the AES-GCM backend; an unknown value is an error line and the default", () => {
   const saved = { c: Deno.env.get("SSHMUX_CRYPTO"), l: Deno.env.get("SSHMUX_LIBCRYPTO") };
   const set = (k: string, v: string | undefined) =>
     v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
   try {
     const pick = (crypto?: string) => {
       set("SSHMUX_CRYPTO", crypto);
-      resetGcmBackend();
-      return gcmBackend();
+      resetCryptoBackend();
+      return cryptoBackend("aes-gcm");
     };
-    assertEquals(pick(undefined), "webcrypto");
+    assertEquals(pick(undefined), "libcrypto");
     assertEquals(pick("webcrypto"), "webcrypto");
     assertEquals(pick("libcrypto"), "libcrypto");
     const lines: string[] = [];
     const restore = captureLog(lines);
     try {
-      assertEquals(pick("openssl"), "webcrypto");
+      assertEquals(pick("openssl"), "libcrypto");
     } finally {
       restore();
     }
@@ -134,6 +134,6 @@ Deno.test("SSHMUX_CRYPTO picks the AES-GCM backend; an unknown value is an error
   } finally {
     set("SSHMUX_CRYPTO", saved.c);
     set("SSHMUX_LIBCRYPTO", saved.l);
-    resetGcmBackend();
+    resetCryptoBackend();
   }
 });

@@ -1,4 +1,4 @@
-// AES-CTR with an encrypt-then-MAC HMAC on WebCrypto, several packets in flight (the
+// The fallback for AES-CTR with an encrypt-then-MAC HMAC (libcrypto absent): WebCrypto, several packets in flight (the
 // `-etm@openssh.com` MACs leave the length in clear, so packets can be cut and opened ahead).
 // SSH's CTR keystream runs on across packets; each packet's starting counter is taken
 // synchronously, in order, when it is queued: start = IV + (16-byte blocks used so far).
@@ -37,6 +37,7 @@ function importKey(key: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
 
 export class CtrEtmSealer implements PacketSealer {
   readonly blockSize = 16;
+  readonly backend = "webcrypto";
   readonly lengthExcluded = true;
   private readonly key: Promise<CryptoKey>;
   private readonly counter: CtrCounter;
@@ -68,6 +69,7 @@ export class CtrEtmSealer implements PacketSealer {
 
 export class CtrEtmOpener implements PacketOpener {
   readonly blockSize = 16;
+  readonly backend = "webcrypto";
   readonly lengthExcluded = true;
   readonly headLength = 4;
   readonly tagLength: number;

@@ -1,5 +1,5 @@
 // aes128-gcm@openssh.com and aes256-gcm@openssh.com (RFC 5647, OpenSSH PROTOCOL §1.6) on
-// WebCrypto. The 12-byte nonce is fixed(4) || invocation counter(8); the counter is taken
+// WebCrypto: the fallback when libcrypto cannot carry them (aes_gcm_libcrypto.ts). The 12-byte nonce is fixed(4) || invocation counter(8); the counter is taken
 // synchronously when a packet is queued so several packets can be in flight, and incremented
 // with an explicit carry (a `++u8[i] !== 0` test never sees 0 on a Uint8Array: 255+1 is 256).
 // The clear 4-byte length is the AAD; WebCrypto's ciphertext||tag output is SSH's wire layout.
@@ -8,7 +8,7 @@ import { createCipheriv, createDecipheriv } from "node:crypto";
 import { ProtocolError } from "../../errors.ts";
 import type { CipherSpec, PacketOpener, PacketSealer } from "./cipher.ts";
 import { LibcryptoGcmOpener, LibcryptoGcmSealer } from "./aes_gcm_libcrypto.ts";
-import { gcmBackend } from "./crypto_backend.ts";
+import { cryptoBackend } from "./crypto_backend.ts";
 
 /** Increments the 64-bit big-endian invocation counter in iv[4..12], wrapping at 2^64. */
 export function incrementGcmIv(iv: Uint8Array): void {
@@ -39,6 +39,7 @@ class GcmBase {
   protected readonly rawKey: Uint8Array;
   readonly blockSize = 16;
   readonly lengthExcluded = true;
+  readonly backend = "webcrypto";
   constructor(key: Uint8Array, iv: Uint8Array, usage: KeyUsage) {
     if (iv.length !== 12) throw new Error("AES-GCM needs a 12-byte IV");
     this.key = importKey(key, usage);
@@ -171,9 +172,13 @@ function gcmSpec(bits: number): CipherSpec {
     blockSize: 16,
     aead: true,
     sealer: (key, iv) =>
-      gcmBackend() === "libcrypto" ? new LibcryptoGcmSealer(key, iv) : new GcmSealer(key, iv),
+      cryptoBackend("aes-gcm") === "libcrypto"
+        ? new LibcryptoGcmSealer(key, iv)
+        : new GcmSealer(key, iv),
     opener: (key, iv) =>
-      gcmBackend() === "libcrypto" ? new LibcryptoGcmOpener(key, iv) : new GcmOpener(key, iv),
+      cryptoBackend("aes-gcm") === "libcrypto"
+        ? new LibcryptoGcmOpener(key, iv)
+        : new GcmOpener(key, iv),
   };
 }
 

@@ -1,5 +1,5 @@
-// aes128-gcm@openssh.com / aes256-gcm@openssh.com on the system's OpenSSL (ffi/libcrypto_gcm.ts)
-// instead of WebCrypto, when SSHMUX_CRYPTO=libcrypto asks for it (crypto_backend.ts). Same wire
+// aes128-gcm@openssh.com / aes256-gcm@openssh.com on the system's OpenSSL (ffi/libcrypto_gcm.ts),
+// the default whenever libcrypto passes its self-test (crypto_backend.ts). Same wire
 // format as aes_gcm.ts; synchronous, so packets are sealed in place (the transport leaves 16
 // bytes after each packet for the tag) and written without another copy.
 
@@ -14,6 +14,7 @@ export class LibcryptoGcmSealer implements PacketSealer {
   readonly lengthExcluded = true;
   /** The wire bytes are the packet's own buffer, sealed in place: never reuse it. */
   readonly releasesPacket = false;
+  readonly backend = "libcrypto";
   private readonly gcm: LibcryptoGcm;
   constructor(key: Uint8Array, iv: Uint8Array) {
     this.gcm = new LibcryptoGcm(key, iv, true);
@@ -30,6 +31,9 @@ export class LibcryptoGcmSealer implements PacketSealer {
     this.gcm.sealInPlace(wire, len);
     return wire;
   }
+  dispose(): void {
+    this.gcm.free();
+  }
 }
 
 export class LibcryptoGcmOpener implements PacketOpener {
@@ -37,6 +41,7 @@ export class LibcryptoGcmOpener implements PacketOpener {
   readonly lengthExcluded = true;
   readonly headLength = 4;
   readonly tagLength = TAG;
+  readonly backend = "libcrypto";
   private readonly gcm: LibcryptoGcm;
   constructor(key: Uint8Array, iv: Uint8Array) {
     this.gcm = new LibcryptoGcm(key, iv, false);
@@ -49,5 +54,8 @@ export class LibcryptoGcmOpener implements PacketOpener {
     const out = new Uint8Array(wire.length - 4 - TAG);
     if (!this.gcm.open(wire, out)) throw new ProtocolError("Corrupted MAC on input.");
     return out;
+  }
+  dispose(): void {
+    this.gcm.free();
   }
 }

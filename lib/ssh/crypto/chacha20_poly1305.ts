@@ -3,13 +3,21 @@
 // sequence number as the 64-bit DJB nonce: the length is encrypted with K_header at block 0,
 // the Poly1305 key is K_main's block-0 keystream, the rest is encrypted with K_main from block 1,
 // and the tag covers the encrypted length and body (no AEAD padding or length block).
-// ChaCha20 comes from node:crypto (native); Poly1305 from poly1305.ts.
+// This is the fallback when libcrypto cannot carry it (chacha20_poly1305_libcrypto.ts):
+// ChaCha20 comes from node:crypto (native); Poly1305 from poly1305.ts (WASM).
 
 import { createCipheriv } from "node:crypto";
 import { ProtocolError } from "../../errors.ts";
 import type { CipherSpec, PacketOpener, PacketSealer } from "./cipher.ts";
 import { timingSafeEqual } from "./hash.ts";
 import { poly1305Tag } from "./poly1305.ts";
+import { cryptoBackend } from "./crypto_backend.ts";
+import {
+  LibcryptoChaChaPolyOpener,
+  LibcryptoChaChaPolySealer,
+} from "./chacha20_poly1305_libcrypto.ts";
+
+const FALLBACK = "webcrypto (node:crypto ChaCha20, WASM Poly1305)";
 
 const ZERO64 = new Uint8Array(64);
 /** Block 0 of K_main up to the last 4 bytes, which the packet's length field takes. */
@@ -127,6 +135,7 @@ export class ChaChaPolySealer implements PacketSealer {
   readonly lengthExcluded = true;
   /** seal() reads the packet synchronously; its output is a new buffer. */
   readonly releasesPacket = true;
+  readonly backend = FALLBACK;
   private readonly k: ChaChaKeys;
   constructor(key: Uint8Array) {
     this.k = new ChaChaKeys(key);
@@ -160,6 +169,7 @@ export class ChaChaPolyOpener implements PacketOpener {
   readonly lengthExcluded = true;
   readonly headLength = 4;
   readonly tagLength = 16;
+  readonly backend = FALLBACK;
   private readonly k: ChaChaKeys;
   constructor(key: Uint8Array) {
     this.k = new ChaChaKeys(key);
@@ -189,6 +199,12 @@ export const CHACHA20_POLY1305: CipherSpec = {
   ivLength: 0,
   blockSize: 8,
   aead: true,
-  sealer: (key) => new ChaChaPolySealer(key),
-  opener: (key) => new ChaChaPolyOpener(key),
+  sealer: (key) =>
+    cryptoBackend("chacha20-poly1305") === "libcrypto"
+      ? new LibcryptoChaChaPolySealer(key)
+      : new ChaChaPolySealer(key),
+  opener: (key) =>
+    cryptoBackend("chacha20-poly1305") === "libcrypto"
+      ? new LibcryptoChaChaPolyOpener(key)
+      : new ChaChaPolyOpener(key),
 };

@@ -28,6 +28,13 @@ export interface PacketSealer {
    * sealer need not join them into a new one per packet).
    */
   sealParts?(seq: number, packet: Uint8Array): Uint8Array[] | Promise<Uint8Array[]>;
+  /** Which implementation carries it, for the verbose log (crypto_backend.ts). */
+  readonly backend?: string;
+  /**
+   * Frees native contexts (libcrypto) once the transport has replaced this sealer or closed.
+   * Idempotent; a finalizer frees whatever was never disposed.
+   */
+  dispose?(): void;
 }
 
 export interface PacketOpener {
@@ -57,6 +64,10 @@ export interface PacketOpener {
    * Returns `padding_length | payload | padding`. Throws ProtocolError on a bad MAC/tag.
    */
   open(seq: number, wire: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** As for PacketSealer. */
+  readonly backend?: string;
+  /** As for PacketSealer: called once no packet will be opened with these keys again. */
+  dispose?(): void;
 }
 
 export interface CipherSpec {

@@ -1,40 +1,76 @@
-// Which implementation carries AES-GCM: WebCrypto (the default; always there) or the system's
-// OpenSSL libcrypto through FFI, chosen with SSHMUX_CRYPTO=libcrypto. libcrypto costs about a
-// sixth of WebCrypto's CPU per byte in Deno 2.9 (scripts/bench-ciphers.ts), which is what
-// bounds aes*-gcm throughput on small machines; it is opt-in because sshmux is meant for
-// images that may have no OpenSSL at all. Asked for but missing, it falls back with a note.
+// Which implementation carries each bulk algorithm family: the system's OpenSSL libcrypto
+// through FFI (the default), or the WebCrypto/node:crypto/WASM path that needs nothing from the
+// system (the fallback). libcrypto costs a fraction of the CPU per byte in Deno 2.9
+// (scripts/bench-ciphers.ts), and CPU is what bounds throughput on small machines.
+//
+// SSHMUX_CRYPTO=webcrypto forces the fallback; unset (or "libcrypto") uses libcrypto for every
+// family whose known-answer self-test passes (libcrypto_selftest.ts). A library that is
+// missing, too old or fails a test leaves that family on the fallback with a note in the log;
+// nothing here throws. Decided once per process, on first use (not at start-up: a mux client
+// never needs it).
 
-import { libcryptoUnavailable } from "../../../ffi/mod.ts";
+import { libcryptoLoadedFrom, libcryptoUnavailable } from "../../../ffi/mod.ts";
 import { log } from "../../log.ts";
+import { type CryptoFamily, libcryptoSelfTest } from "./libcrypto_selftest.ts";
 
-export type GcmBackend = "webcrypto" | "libcrypto";
+export type { CryptoFamily } from "./libcrypto_selftest.ts";
+export type CryptoBackend = "webcrypto" | "libcrypto";
 
-let chosen: GcmBackend | undefined;
+let mode: "auto" | "webcrypto" | "libcrypto" | undefined;
+let unavailable: string | undefined | null = null;
+const decided = new Map<CryptoFamily, CryptoBackend>();
+let selfTest = libcryptoSelfTest;
 
-/** The backend for AES-GCM keys made from now on (decided once per process). */
-export function gcmBackend(): GcmBackend {
-  if (chosen) return chosen;
-  chosen = "webcrypto";
+function readMode(): "auto" | "webcrypto" | "libcrypto" {
   let want: string | undefined;
   try {
     want = Deno.env.get("SSHMUX_CRYPTO");
   } catch { /* no env permission: the default */ }
-  if (!want || want === "webcrypto") return chosen;
-  if (want !== "libcrypto") {
-    log.error(`SSHMUX_CRYPTO: unknown value "${want}" (webcrypto or libcrypto); using webcrypto`);
-    return chosen;
+  if (!want) return "auto";
+  if (want === "webcrypto" || want === "libcrypto") return want;
+  log.error(`SSHMUX_CRYPTO: unknown value "${want}" (webcrypto or libcrypto); using the default`);
+  return "auto";
+}
+
+/** The backend for `family`'s keys made from now on. */
+export function cryptoBackend(family: CryptoFamily): CryptoBackend {
+  const known = decided.get(family);
+  if (known) return known;
+  mode ??= readMode();
+  let chosen: CryptoBackend = "webcrypto";
+  if (mode !== "webcrypto") {
+    if (unavailable === null) {
+      unavailable = libcryptoUnavailable();
+      if (unavailable) {
+        // Asked for by name, its absence is an error line (the session still runs).
+        const say = mode === "libcrypto" ? log.error : log.verbose;
+        say(`libcrypto: cannot load it (${unavailable}); ciphers run on webcrypto`);
+      } else {
+        log.debug(`libcrypto: ${libcryptoLoadedFrom()}`);
+      }
+    }
+    if (!unavailable) {
+      const failed = selfTest(family);
+      if (failed) {
+        log.verbose(`libcrypto: ${family} failed its self-test (${failed}); using webcrypto`);
+      } else {
+        chosen = "libcrypto";
+      }
+    }
   }
-  const why = libcryptoUnavailable();
-  if (why) {
-    log.verbose(`SSHMUX_CRYPTO=libcrypto: cannot load libcrypto (${why}); using webcrypto`);
-    return chosen;
-  }
-  log.debug("AES-GCM through libcrypto");
-  chosen = "libcrypto";
+  decided.set(family, chosen);
   return chosen;
 }
 
-/** For tests: forget the decision so the next gcmBackend() reads SSHMUX_CRYPTO again. */
-export function resetGcmBackend(): void {
-  chosen = undefined;
+/** For tests: forget every decision so the next call reads SSHMUX_CRYPTO again. */
+export function resetCryptoBackend(): void {
+  mode = undefined;
+  unavailable = null;
+  decided.clear();
+}
+
+/** For tests: replace the self-test (undefined restores the real one); forgets decisions. */
+export function setSelfTestForTests(fn?: (family: CryptoFamily) => string | undefined): void {
+  selfTest = fn ?? libcryptoSelfTest;
+  resetCryptoBackend();
 }

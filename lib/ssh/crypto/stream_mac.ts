@@ -1,55 +1,78 @@
 // Packet protection for a synchronous stream cipher (AES-CTR, or "none" before the first NEWKEYS)
 // combined with an optional HMAC, in both the classic (MAC over plaintext) and the
 // encrypt-then-MAC layout (OpenSSH PROTOCOL §1.5: clear length, MAC over the ciphertext).
+// The cipher writes straight into the wire (or plaintext) buffer: one allocation per packet.
 
 import { ProtocolError } from "../../errors.ts";
 import { timingSafeEqual } from "./hash.ts";
-import { computeMac, type MacSpec } from "./mac.ts";
+import type { PacketMac } from "./mac.ts";
 import type { PacketOpener, PacketSealer } from "./cipher.ts";
 
 /** A keystream that continues across calls (one per direction). */
 export interface StreamCipher {
-  update(data: Uint8Array): Uint8Array;
+  /**
+   * XORs the next `src.length` keystream bytes over `src` into `dst` (same length; the very
+   * same bytes, or not overlapping).
+   */
+  xor(src: Uint8Array, dst: Uint8Array): void;
+  readonly backend?: string;
+  dispose?(): void;
 }
 
 /** The identity "cipher" used before the first key exchange completes. */
-export const NONE_STREAM: StreamCipher = { update: (d) => d };
+export const NONE_STREAM: StreamCipher = {
+  xor: (src, dst) => {
+    if (src !== dst) dst.set(src);
+  },
+};
 
 function u32(b: Uint8Array, off = 0): number {
   return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+}
+
+function backendOf(stream: StreamCipher, mac: PacketMac | undefined): string | undefined {
+  if (!stream.backend) return undefined;
+  return mac && mac.backend !== stream.backend
+    ? `${stream.backend}, MAC ${mac.backend}`
+    : stream.backend;
 }
 
 export class StreamMacSealer implements PacketSealer {
   readonly lengthExcluded: boolean;
   /** seal() reads the packet synchronously; its output is a new buffer. */
   readonly releasesPacket = true;
+  readonly backend: string | undefined;
   constructor(
     private readonly stream: StreamCipher,
     readonly blockSize: number,
-    private readonly mac?: MacSpec,
-    private readonly macKey?: Uint8Array,
+    private readonly mac?: PacketMac,
+    etm = false,
   ) {
-    this.lengthExcluded = mac?.etm ?? false;
+    this.lengthExcluded = mac !== undefined && etm;
+    this.backend = backendOf(stream, mac);
   }
 
   seal(seq: number, packet: Uint8Array): Uint8Array {
     const mac = this.mac;
-    const macLen = mac?.macLength ?? 0;
-    const out = new Uint8Array(packet.length + macLen);
+    const len = packet.length;
+    const out = new Uint8Array(len + (mac?.length ?? 0));
+    const body = out.subarray(0, len);
     if (!mac) {
-      out.set(this.stream.update(packet));
-      return out;
-    }
-    if (mac.etm) {
+      this.stream.xor(packet, body);
+    } else if (this.lengthExcluded) {
       out.set(packet.subarray(0, 4));
-      out.set(this.stream.update(packet.subarray(4)), 4);
-      out.set(computeMac(mac, this.macKey!, seq, out.subarray(0, packet.length)), packet.length);
+      this.stream.xor(packet.subarray(4), out.subarray(4, len));
+      mac.compute(seq, body, out.subarray(len));
     } else {
-      const tag = computeMac(mac, this.macKey!, seq, packet);
-      out.set(this.stream.update(packet));
-      out.set(tag, packet.length);
+      mac.compute(seq, packet, out.subarray(len));
+      this.stream.xor(packet, body);
     }
     return out;
+  }
+
+  dispose(): void {
+    this.stream.dispose?.();
+    this.mac?.dispose();
   }
 }
 
@@ -57,49 +80,62 @@ export class StreamMacOpener implements PacketOpener {
   readonly lengthExcluded: boolean;
   readonly headLength: number;
   readonly tagLength: number;
+  readonly backend: string | undefined;
   private firstBlock: Uint8Array | undefined;
+  private readonly tag: Uint8Array;
 
   constructor(
     private readonly stream: StreamCipher,
     readonly blockSize: number,
-    private readonly mac?: MacSpec,
-    private readonly macKey?: Uint8Array,
+    private readonly mac?: PacketMac,
+    etm = false,
   ) {
-    this.lengthExcluded = mac?.etm ?? false;
+    this.lengthExcluded = mac !== undefined && etm;
     this.headLength = this.lengthExcluded ? 4 : blockSize;
-    this.tagLength = mac?.macLength ?? 0;
+    this.tagLength = mac?.length ?? 0;
+    this.tag = new Uint8Array(this.tagLength);
+    this.backend = backendOf(stream, mac);
   }
 
   packetLength(_seq: number, head: Uint8Array): number {
     if (this.lengthExcluded) return u32(head);
     // Classic layout: the length is inside the first cipher block, so decrypt that block now
     // (it advances the keystream) and keep it for open().
-    this.firstBlock = Uint8Array.from(this.stream.update(head.subarray(0, this.blockSize)));
-    return u32(this.firstBlock);
+    const first = new Uint8Array(this.blockSize);
+    this.stream.xor(head.subarray(0, this.blockSize), first);
+    this.firstBlock = first;
+    return u32(first);
   }
 
   open(seq: number, wire: Uint8Array): Uint8Array {
     const mac = this.mac;
     const bodyEnd = wire.length - this.tagLength;
-    if (mac?.etm) {
-      const tag = computeMac(mac, this.macKey!, seq, wire.subarray(0, bodyEnd));
-      if (!timingSafeEqual(tag, wire.subarray(bodyEnd))) {
+    if (mac && this.lengthExcluded) {
+      mac.compute(seq, wire.subarray(0, bodyEnd), this.tag);
+      if (!timingSafeEqual(this.tag, wire.subarray(bodyEnd))) {
         throw new ProtocolError("Corrupted MAC on input.");
       }
-      return Uint8Array.from(this.stream.update(wire.subarray(4, bodyEnd)));
+      const plain = new Uint8Array(bodyEnd - 4);
+      this.stream.xor(wire.subarray(4, bodyEnd), plain);
+      return plain;
     }
     const first = this.firstBlock;
     if (!first) throw new ProtocolError("internal: packetLength not called before open");
     this.firstBlock = undefined;
     const plain = new Uint8Array(bodyEnd);
     plain.set(first);
-    plain.set(this.stream.update(wire.subarray(this.blockSize, bodyEnd)), this.blockSize);
+    this.stream.xor(wire.subarray(this.blockSize, bodyEnd), plain.subarray(this.blockSize));
     if (mac) {
-      const tag = computeMac(mac, this.macKey!, seq, plain);
-      if (!timingSafeEqual(tag, wire.subarray(bodyEnd))) {
+      mac.compute(seq, plain, this.tag);
+      if (!timingSafeEqual(this.tag, wire.subarray(bodyEnd))) {
         throw new ProtocolError("Corrupted MAC on input.");
       }
     }
     return plain.subarray(4);
+  }
+
+  dispose(): void {
+    this.stream.dispose?.();
+    this.mac?.dispose();
   }
 }

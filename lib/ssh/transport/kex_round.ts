@@ -133,6 +133,8 @@ export class KexRound {
       mSC,
       mSC ? key("F", mSC.keyLength) : undefined,
     );
+    log.debug(`kex: client->server cipher ${n.cipherCS} runs on ${sealer.backend ?? "?"}`);
+    log.debug(`kex: server->client cipher ${n.cipherSC} runs on ${opener.backend ?? "?"}`);
     return { h, hostKey: reply.hostKey, sealer, opener };
   }
 }

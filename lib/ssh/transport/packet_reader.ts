@@ -36,8 +36,15 @@ export class PacketReader {
 
   /** Switches to new keys (at NEWKEYS); `resetSeq` for strict kex. */
   setOpener(op: PacketOpener, resetSeq: boolean): void {
+    // Packets before NEWKEYS were opened synchronously by a native opener, or it has none.
+    this.opener.dispose?.();
     this.opener = op;
     if (resetSeq) this.seq = 0;
+  }
+
+  /** Frees the current opener's native contexts (the transport is closing). */
+  dispose(): void {
+    this.opener.dispose?.();
   }
 
   /** The next packet's payload, or null at a clean end of stream (between packets). */

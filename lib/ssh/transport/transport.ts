@@ -356,6 +356,8 @@ export class SshTransport implements PacketTransport {
     }
     this._algorithms = { ...round.negotiated };
     this.sendNow(Uint8Array.of(C.SSH_MSG_NEWKEYS));
+    // The old sealer sealed NEWKEYS synchronously (libcrypto) or holds no native state.
+    this.sealer.dispose?.();
     this.sealer = nk.sealer;
     if (this.strict) this.seqOut = 0;
     round.sentNewKeys = true;
@@ -440,6 +442,11 @@ export class SshTransport implements PacketTransport {
     this.closed = true;
     this.rekeyPolicy.stop();
     this.stream.close();
+    // Native key contexts go now, not at some garbage collection; a late seal or open on
+    // them throws, which a closed transport ignores.
+    this.sealer.dispose?.();
+    this.kex?.pendingOpener?.dispose?.();
+    this.reader.dispose();
     this.rejectWaiters(this.failure);
   }
 }
