@@ -1,8 +1,9 @@
 // Transport-only throughput: our SshTransport against a throwaway sshd, with a minimal raw
 // session (publickey auth, one exec channel) so only the transport and crypto are measured.
-// Prints MB/s per cipher and direction; run under /usr/bin/time for CPU seconds.
+// Prints MB/s and this process's CPU seconds (all threads) per cipher and direction.
 // Usage: .tools/deno run -A scripts/bench-transport.ts [MiB=200] [cipher...]
 
+import { cpuUsage } from "node:process";
 import { startSshd } from "../tests/helpers/sshd.ts";
 import { connectTransport, type SshTransport } from "../lib/ssh/transport/mod.ts";
 import { loadPrivateKey } from "../lib/ssh/keys/private_key.ts";
@@ -101,9 +102,15 @@ try {
       await t.send(new WireWriter(512).raw(body).string(sig).finish());
       await recv(t, 52);
       const bytes = mib * 1024 * 1024;
+      const cpu0 = cpuUsage();
       const ms = dir === "down" ? await down(t, bytes) : await up(t, bytes);
+      const cpu = cpuUsage(cpu0);
+      const cpuS = (cpu.user + cpu.system) / 1e6;
       console.log(
-        `${cipher.padEnd(32)} ${dir.padEnd(4)} ${mib} MiB: ${(bytes / ms / 1000).toFixed(0)} MB/s`,
+        `${cipher.padEnd(32)} ${dir.padEnd(4)} ${mib} MiB: ${
+          (bytes / ms / 1000).toFixed(0)
+        } MB/s, ` +
+          `${cpuS.toFixed(2)} CPU s (${(cpuS / (mib / 1024)).toFixed(2)} s/GiB, all threads)`,
       );
       await t.disconnect(11, "done");
     }

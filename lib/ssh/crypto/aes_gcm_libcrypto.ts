@@ -5,6 +5,7 @@
 
 import { LibcryptoGcm } from "../../../ffi/mod.ts";
 import { ProtocolError } from "../../errors.ts";
+import { takePlain } from "../buffer_pool.ts";
 import type { PacketOpener, PacketSealer } from "./cipher.ts";
 
 const TAG = 16;
@@ -49,9 +50,10 @@ export class LibcryptoGcmOpener implements PacketOpener {
   packetLength(_seq: number, head: Uint8Array): number {
     return ((head[0] << 24) | (head[1] << 16) | (head[2] << 8) | head[3]) >>> 0;
   }
-  /** Decrypts into a new buffer: `wire` is a view of the reader's input, reused afterwards. */
+  /** Decrypts into a pooled buffer: `wire` is a view of the reader's input, reused afterwards. */
   open(_seq: number, wire: Uint8Array): Uint8Array {
-    const out = new Uint8Array(wire.length - 4 - TAG);
+    if (wire.length < 4 + TAG) throw new ProtocolError("Corrupted MAC on input.");
+    const out = takePlain(wire.length - 4 - TAG);
     if (!this.gcm.open(wire, out)) throw new ProtocolError("Corrupted MAC on input.");
     return out;
   }

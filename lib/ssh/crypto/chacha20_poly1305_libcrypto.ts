@@ -8,6 +8,7 @@
 
 import { LibcryptoPoly1305, LibcryptoStream } from "../../../ffi/mod.ts";
 import { ProtocolError } from "../../errors.ts";
+import { takePlain } from "../buffer_pool.ts";
 import type { PacketOpener, PacketSealer } from "./cipher.ts";
 import { timingSafeEqual } from "./hash.ts";
 
@@ -122,7 +123,7 @@ export class LibcryptoChaChaPolyOpener implements PacketOpener {
     return ((h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3]) >>> 0;
   }
 
-  /** Checks the tag before decrypting; the plaintext goes to a new buffer (`wire` is reused). */
+  /** Checks the tag before decrypting; the plaintext goes to a pooled buffer (`wire` is reused). */
   open(seq: number, wire: Uint8Array): Uint8Array {
     const end = wire.length - TAG;
     if (end < 4) throw new ProtocolError("Corrupted MAC on input.");
@@ -132,7 +133,7 @@ export class LibcryptoChaChaPolyOpener implements PacketOpener {
     if (!timingSafeEqual(this.tag, wire.subarray(end))) {
       throw new ProtocolError("Corrupted MAC on input.");
     }
-    const out = new Uint8Array(end - 4);
+    const out = takePlain(end - 4);
     c.payload.xor(wire.subarray(4, end), out);
     return out;
   }

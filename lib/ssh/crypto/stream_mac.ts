@@ -7,6 +7,7 @@ import { ProtocolError } from "../../errors.ts";
 import { timingSafeEqual } from "./hash.ts";
 import type { PacketMac } from "./mac.ts";
 import type { PacketOpener, PacketSealer } from "./cipher.ts";
+import { takePlain } from "../buffer_pool.ts";
 
 /** A keystream that continues across calls (one per direction). */
 export interface StreamCipher {
@@ -115,14 +116,14 @@ export class StreamMacOpener implements PacketOpener {
       if (!timingSafeEqual(this.tag, wire.subarray(bodyEnd))) {
         throw new ProtocolError("Corrupted MAC on input.");
       }
-      const plain = new Uint8Array(bodyEnd - 4);
+      const plain = takePlain(bodyEnd - 4);
       this.stream.xor(wire.subarray(4, bodyEnd), plain);
       return plain;
     }
     const first = this.firstBlock;
     if (!first) throw new ProtocolError("internal: packetLength not called before open");
     this.firstBlock = undefined;
-    const plain = new Uint8Array(bodyEnd);
+    const plain = takePlain(bodyEnd);
     plain.set(first);
     this.stream.xor(wire.subarray(this.blockSize, bodyEnd), plain.subarray(this.blockSize));
     if (mac) {

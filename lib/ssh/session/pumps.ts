@@ -2,6 +2,7 @@
 // sessions: the output side of ssh's client loop, with its EPIPE rule.
 
 import { log } from "../../log.ts";
+import { releasePlain } from "../buffer_pool.ts";
 import type { ByteEndpoint } from "../connection/bridge.ts";
 import type { Channel } from "../connection/channel.ts";
 
@@ -19,6 +20,9 @@ export async function pumpOut(
       if (broken) continue;
       try {
         await out.write(chunk);
+        // Written (write() resolves after the last byte) and read by no one else: its packet
+        // buffer can take the next packet (buffer_pool.ts).
+        releasePlain(chunk);
       } catch (e) {
         // Like ssh on EPIPE: the remote side must learn we take no more (eow), and the window
         // must keep moving so stderr and exit-status still arrive.

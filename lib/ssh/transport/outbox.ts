@@ -46,6 +46,11 @@ export class Outbox {
     private readonly stream: ByteStream,
     private readonly onError: (e: Error) => void,
     private readonly onWritten: (bytes: number) => void,
+    /**
+     * Told of each whole sealed packet once it has been written or copied into the stage, so
+     * a packet sealed in place in a reusable buffer (packet_codec.ts) can take the next one.
+     */
+    private readonly onPacketDone: (wire: Uint8Array) => void = () => {},
   ) {}
 
   /** Queues bytes that need no sealing (the version line). */
@@ -121,6 +126,7 @@ export class Outbox {
             } else {
               await this.put(c);
             }
+            this.onPacketDone(c);
           } else {
             for (const part of c) {
               total += part.length;

@@ -90,7 +90,12 @@ export class SshTransport implements PacketTransport {
     this.input = new InputBuffer(stream);
     this.rekeyPolicy = new RekeyPolicy(opts.rekeyLimitBytes, opts.rekeyLimitSeconds);
     this.reader = new PacketReader(this.input, this.where);
-    this.outbox = new Outbox(stream, (e) => this.fail(e, false), (n) => (this.stats.bytesOut += n));
+    this.outbox = new Outbox(
+      stream,
+      (e) => this.fail(e, false),
+      (n) => (this.stats.bytesOut += n),
+      recyclePacket,
+    );
   }
 
   /** H of the first key exchange (RFC 4253 §7.2), signed over in user auth. */
