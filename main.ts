@@ -1,7 +1,6 @@
 // sshmux entry point: argv → Options → master | client | -O command | plain ssh.
 // The only place that calls Deno.exit.
 import { parseArgs, resolveOptionsWithWarnings } from "./lib/config/resolve.ts";
-import { formatConfig } from "./lib/config/dump.ts";
 import type { Options } from "./lib/config/options.ts";
 import { FatalError, reportedAtInfo } from "./lib/errors.ts";
 import {
@@ -62,6 +61,7 @@ async function main(args: string[]): Promise<number> {
   setUpLogging(opts);
   for (const w of warnings) log.error(w);
   if (cmd.dumpConfig) {
+    const { formatConfig } = await import("./lib/config/dump.ts");
     writeOut(formatConfig(opts));
     return 0;
   }

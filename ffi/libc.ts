@@ -1,8 +1,9 @@
-// The one Deno.dlopen of the C library, opened lazily on first use, plus errno.
+// The C library's symbol table, each symbol bound on its first use, plus errno.
 // Every declaration here is synchronous except `poll_async`, which the reactor keeps in flight
 // on Deno's blocking pool. errno is thread-local: it is only meaningful right after a
 // synchronous call on this thread, so wrappers read it immediately (see `errno()`).
 import { abi } from "./abi/mod.ts";
+import { lazySymbols } from "./lazy_symbols.ts";
 
 type Num = number | bigint;
 type Buf = ArrayBufferView | null;
@@ -137,8 +138,8 @@ let raw: (Libc & Raw) | null = null;
 function load(): Libc & Raw {
   if (raw) return raw;
   const defs = { ...common, ...(abi.os === "linux" ? linuxOnly : darwinOnly) };
-  const lib = Deno.dlopen(abi.libcPath, defs as Deno.ForeignLibraryInterface);
-  raw = lib.symbols as unknown as Libc & Raw;
+  // Bound per symbol on first use (lazy_symbols.ts): start-up pays only for what runs.
+  raw = lazySymbols(abi.libcPath, defs as Deno.ForeignLibraryInterface) as unknown as Libc & Raw;
   return raw;
 }
 

@@ -12,6 +12,8 @@
 //   Never the bare `libcrypto.dylib`: Apple's system stub aborts the process when it is
 //   loaded by an unversioned name, which no fallback could catch.
 
+import { lazySymbols } from "./lazy_symbols.ts";
+
 /** Oldest accepted library: 3.0 (EVP_MAC for Poly1305; `OpenSSL_version_num` format). */
 const MIN_VERSION = 0x30000000n;
 
@@ -58,26 +60,22 @@ const SYMBOLS = {
   },
   EVP_CipherFinal_ex: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
   EVP_CIPHER_CTX_ctrl: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
-  // Poly1305 through EVP_MAC (OpenSSL 3 only: optional, so a 1.1 library still opens and
-  // is then refused by the version check with a clear reason).
+  // Poly1305 through EVP_MAC (OpenSSL 3 only; the version check refuses older libraries).
   EVP_MAC_fetch: {
     parameters: ["pointer", "buffer", "pointer"],
     result: "pointer",
-    optional: true,
   },
-  EVP_MAC_free: { parameters: ["pointer"], result: "void", optional: true },
-  EVP_MAC_CTX_new: { parameters: ["pointer"], result: "pointer", optional: true },
-  EVP_MAC_CTX_free: { parameters: ["pointer"], result: "void", optional: true },
+  EVP_MAC_free: { parameters: ["pointer"], result: "void" },
+  EVP_MAC_CTX_new: { parameters: ["pointer"], result: "pointer" },
+  EVP_MAC_CTX_free: { parameters: ["pointer"], result: "void" },
   EVP_MAC_init: {
     parameters: ["pointer", "buffer", "usize", "pointer"],
     result: "i32",
-    optional: true,
   },
-  EVP_MAC_update: { parameters: ["pointer", "buffer", "usize"], result: "i32", optional: true },
+  EVP_MAC_update: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
   EVP_MAC_final: {
     parameters: ["pointer", "buffer", "buffer", "usize"],
     result: "i32",
-    optional: true,
   },
   // HMAC: the HMAC_CTX calls (deprecated in 3.0, still exported) keep the key schedule across
   // packets without building OSSL_PARAM arrays by hand.
@@ -107,22 +105,27 @@ function tryLoad(): LibcryptoSymbols | null {
   } catch { /* no env permission: the built-in list */ }
   const reasons: string[] = [];
   for (const name of libcryptoCandidates(Deno.build.os, override)) {
-    let dl: Deno.DynamicLibrary<typeof SYMBOLS>;
+    // Only the version function at first: binding all ~30 symbols up front costs 15-30 ms
+    // (lazy_symbols.ts); the others are bound as the ciphers first call them.
+    const probeDefs = { OpenSSL_version_num: SYMBOLS.OpenSSL_version_num };
+    let probe: Deno.DynamicLibrary<typeof probeDefs>;
     try {
-      dl = Deno.dlopen(name, SYMBOLS);
+      probe = Deno.dlopen(name, probeDefs);
     } catch (e) {
-      // Deno's message names the library and says why (not found, missing symbol).
+      // Deno's message names the library and says why (not found, not libcrypto).
       reasons.push(e instanceof Error ? e.message : String(e));
       continue;
     }
-    const v = BigInt(dl.symbols.OpenSSL_version_num());
-    if (v < MIN_VERSION || !dl.symbols.EVP_MAC_fetch) {
+    const v = BigInt(probe.symbols.OpenSSL_version_num());
+    if (v < MIN_VERSION) {
       reasons.push(`${name}: OpenSSL ${versionText(v)} is older than 3.0`);
-      dl.close();
+      probe.close();
       continue;
     }
     loadedFrom = `${name} (OpenSSL ${versionText(v)})`;
-    return dl.symbols;
+    // A symbol missing after all (a stripped build) throws where it is first used, inside the
+    // self-test (lib/ssh/crypto/libcrypto_selftest.ts), and that family falls back.
+    return lazySymbols(name, SYMBOLS);
   }
   // Only the first reason: the others repeat "not found" for the other paths.
   loadError = reasons[0] ?? "no candidate names";

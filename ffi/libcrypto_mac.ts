@@ -11,8 +11,8 @@ type Ptr = Deno.PointerValue;
 
 const macFreer = new FinalizationRegistry<{ ctx: Ptr; mac: Ptr }>(({ ctx, mac }) => {
   const s = libcrypto();
-  if (s && ctx) s.EVP_MAC_CTX_free!(ctx);
-  if (s && mac) s.EVP_MAC_free!(mac);
+  if (s && ctx) s.EVP_MAC_CTX_free(ctx);
+  if (s && mac) s.EVP_MAC_free(mac);
 });
 const hmacFreer = new FinalizationRegistry<Ptr>((ctx) => {
   if (ctx) libcrypto()?.HMAC_CTX_free(ctx);
@@ -33,11 +33,11 @@ export class LibcryptoPoly1305 {
 
   constructor() {
     const s = this.s;
-    const mac = s.EVP_MAC_fetch!(null, POLY1305_NAME, null);
+    const mac = s.EVP_MAC_fetch(null, POLY1305_NAME, null);
     if (!mac) throw new Error("EVP_MAC_fetch(POLY1305) failed");
-    const ctx = s.EVP_MAC_CTX_new!(mac);
+    const ctx = s.EVP_MAC_CTX_new(mac);
     if (!ctx) {
-      s.EVP_MAC_free!(mac);
+      s.EVP_MAC_free(mac);
       throw new Error("EVP_MAC_CTX_new failed");
     }
     this.ctx = ctx;
@@ -53,13 +53,13 @@ export class LibcryptoPoly1305 {
     if (!this.ctx) throw new Error("Poly1305 context already freed");
     const s = this.s;
     // A new key re-initialises the state (OpenSSL allows init again on a used context).
-    if (s.EVP_MAC_init!(this.ctx, key, cSize(32), null) !== 1) {
+    if (s.EVP_MAC_init(this.ctx, key, cSize(32), null) !== 1) {
       throw new Error("EVP_MAC_init failed");
     }
-    if (msg.length > 0 && s.EVP_MAC_update!(this.ctx, msg, cSize(msg.length)) !== 1) {
+    if (msg.length > 0 && s.EVP_MAC_update(this.ctx, msg, cSize(msg.length)) !== 1) {
       throw new Error("EVP_MAC_update failed");
     }
-    if (s.EVP_MAC_final!(this.ctx, out, sizeOut, cSize(16)) !== 1 || sizeOut[0] !== 16n) {
+    if (s.EVP_MAC_final(this.ctx, out, sizeOut, cSize(16)) !== 1 || sizeOut[0] !== 16n) {
       throw new Error("EVP_MAC_final failed");
     }
   }
@@ -68,8 +68,8 @@ export class LibcryptoPoly1305 {
   free(): void {
     if (!this.ctx) return;
     macFreer.unregister(this.token);
-    this.s.EVP_MAC_CTX_free!(this.ctx);
-    this.s.EVP_MAC_free!(this.mac);
+    this.s.EVP_MAC_CTX_free(this.ctx);
+    this.s.EVP_MAC_free(this.mac);
     this.ctx = null;
     this.mac = null;
   }

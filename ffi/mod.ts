@@ -38,7 +38,3 @@ export {
 } from "./tty.ts";
 export { decodeTtyModes } from "./ttymodes.ts";
 export { POLLIN, POLLOUT, reactorIdle, waitFd } from "./reactor.ts";
-export { libcryptoCandidates, libcryptoLoadedFrom, libcryptoUnavailable } from "./libcrypto.ts";
-export { LibcryptoGcm } from "./libcrypto_gcm.ts";
-export { LibcryptoStream, type StreamAlgorithm } from "./libcrypto_stream.ts";
-export { type HmacHash, LibcryptoHmac, LibcryptoPoly1305 } from "./libcrypto_mac.ts";

@@ -1,19 +1,17 @@
 // The mux client: sshmux driving a running master (OpenSSH's or ours) like `ssh -S ctl`.
-// Entry point for main.ts once it knows a ControlPath is in play.
+// Entry point for main.ts once it knows a ControlPath is in play. Every scp, rsync -e and git
+// call pays this module graph's load time, so only the session path is imported statically;
+// -O commands, -O proxy and -W load their modules when asked for.
 
 import type { Options } from "../config/options.ts";
 import { FatalError } from "../errors.ts";
 import type { PacketTransport } from "../ssh/packet_transport.ts";
 import { openControl } from "./connect.ts";
-import { runControlCommand } from "./control_commands.ts";
-import { MuxProxyTransport } from "./proxy_transport.ts";
 import { runMuxSession } from "./session.ts";
-import { runMuxStdioForward } from "./stdio_forward.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
 
 export { MuxFallback } from "./errors.ts";
 export { MuxClient } from "./mux_client.ts";
-export { MuxProxyTransport } from "./proxy_transport.ts";
 export { restoreAllTerminals } from "./tty.ts";
 
 /** Runs a plain-mode session over a transport (lib/ssh/plain.ts runPlainSsh). */
@@ -46,6 +44,7 @@ export async function runMuxClient(opts: Options, runPlain: PlainRunner): Promis
         }
         throw e;
       }
+      const { MuxProxyTransport } = await import("./proxy_transport.ts");
       const transport = new MuxProxyTransport(sock);
       try {
         return await runPlain(opts, transport);
@@ -54,9 +53,13 @@ export async function runMuxClient(opts: Options, runPlain: PlainRunner): Promis
       }
     }
     if (opts.muxCommand !== undefined) {
+      const { runControlCommand } = await import("./control_commands.ts");
       return await runControlCommand(client, opts, opts.muxCommand);
     }
-    if (opts.stdioForward !== undefined) return await runMuxStdioForward(client, opts);
+    if (opts.stdioForward !== undefined) {
+      const { runMuxStdioForward } = await import("./stdio_forward.ts");
+      return await runMuxStdioForward(client, opts);
+    }
     return await runMuxSession(client, opts);
   } finally {
     client.close();

@@ -10,7 +10,6 @@ import { FatalError, ProtocolError } from "../errors.ts";
 import { log, LogLevel } from "../log.ts";
 import { MuxFallback, MuxMasterGone, MuxOutOfSequence } from "./errors.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
-import { sendForwards } from "./forwards.ts";
 import type { MuxClient } from "./mux_client.ts";
 import { writeStderr } from "./output.ts";
 import { escapeCharCode, sessionEnv, sessionTerm } from "./session_request.ts";
@@ -32,7 +31,14 @@ export async function runMuxSession(
   opts: Options,
   environ: Record<string, string> = Deno.env.toObject(),
 ): Promise<number> {
-  if (!await sendForwards(client, opts, { open: true, printAllocatedPorts: false })) {
+  // Forwards are rare on a mux session: their modules load only when there are some.
+  if (
+    opts.localForwards.length + opts.remoteForwards.length > 0 &&
+    !await (await import("./forwards.ts")).sendForwards(client, opts, {
+      open: true,
+      printAllocatedPorts: false,
+    })
+  ) {
     throw fallback("muxclient: master forward request failed");
   }
 

@@ -1,7 +1,7 @@
 // %token and ${VAR} expansion (ssh's percent_dollar_expand), ~ expansion, and the %C hash.
-// noble's SHA-1 rather than node:crypto: loading node:crypto costs ~25 ms of start-up, and
-// every mux client run computes %C before it can reach the master.
-import { sha1 } from "@noble/hashes/legacy";
+// Our own SHA-1 (sha1.ts) rather than node:crypto or an npm package: every mux client run
+// computes %C before it can reach the master, and either would cost start-up time.
+import { sha1 } from "./sha1.ts";
 import { TokenError } from "./errors.ts";
 
 export type EnvLookup = (name: string) => string | undefined;

@@ -6,7 +6,7 @@
 // The machine running the tests has libcrypto (OpenSSH links it): missing fails, not skips.
 
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
-import { libcryptoCandidates } from "../../ffi/mod.ts";
+import { libcryptoCandidates } from "../../ffi/crypto.ts";
 import { ProtocolError, SizeLimitError } from "../../lib/errors.ts";
 import { captureLog, getLogLevel, LogLevel, setLogLevel } from "../../lib/log.ts";
 import type { PacketOpener, PacketSealer } from "../../lib/ssh/crypto/cipher.ts";

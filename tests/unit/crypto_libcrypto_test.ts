@@ -6,7 +6,7 @@
 // (OpenSSH depends on it), so a missing library fails here rather than skipping.
 
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { LibcryptoGcm, libcryptoUnavailable } from "../../ffi/mod.ts";
+import { LibcryptoGcm, libcryptoUnavailable } from "../../ffi/crypto.ts";
 import { ProtocolError } from "../../lib/errors.ts";
 import { captureLog } from "../../lib/log.ts";
 import { GcmOpener, GcmSealer } from "../../lib/ssh/crypto/aes_gcm.ts";

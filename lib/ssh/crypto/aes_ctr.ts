@@ -5,7 +5,7 @@
 // block, so it must be decrypted synchronously) and pipelines WebCrypto for EtM (aes_ctr_etm.ts).
 
 import { createCipheriv } from "node:crypto";
-import { LibcryptoStream } from "../../../ffi/mod.ts";
+import { LibcryptoStream } from "../../../ffi/crypto.ts";
 import type { CipherSpec, PacketOpener, PacketSealer } from "./cipher.ts";
 import { cryptoBackend } from "./crypto_backend.ts";
 import { type MacSpec, packetMac } from "./mac.ts";

@@ -3,7 +3,7 @@
 // format as aes_gcm.ts; synchronous, so packets are sealed in place (the transport leaves 16
 // bytes after each packet for the tag) and written without another copy.
 
-import { LibcryptoGcm } from "../../../ffi/mod.ts";
+import { LibcryptoGcm } from "../../../ffi/crypto.ts";
 import { ProtocolError } from "../../errors.ts";
 import { takePlain } from "../buffer_pool.ts";
 import type { PacketOpener, PacketSealer } from "./cipher.ts";

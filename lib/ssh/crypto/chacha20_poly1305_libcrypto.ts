@@ -6,7 +6,7 @@
 // Poly1305 key (its first 32 bytes) and the body is XORed from block 1 on; the tag covers the
 // encrypted length and body. Packets are sealed in place when the transport left room for the tag.
 
-import { LibcryptoPoly1305, LibcryptoStream } from "../../../ffi/mod.ts";
+import { LibcryptoPoly1305, LibcryptoStream } from "../../../ffi/crypto.ts";
 import { ProtocolError } from "../../errors.ts";
 import { takePlain } from "../buffer_pool.ts";
 import type { PacketOpener, PacketSealer } from "./cipher.ts";

@@ -9,7 +9,7 @@
 // nothing here throws. Decided once per process, on first use (not at start-up: a mux client
 // never needs it).
 
-import { libcryptoLoadedFrom, libcryptoUnavailable } from "../../../ffi/mod.ts";
+import { libcryptoLoadedFrom, libcryptoUnavailable } from "../../../ffi/crypto.ts";
 import { log } from "../../log.ts";
 import { type CryptoFamily, libcryptoSelfTest } from "./libcrypto_selftest.ts";
 

@@ -13,7 +13,7 @@ import {
   LibcryptoHmac,
   LibcryptoPoly1305,
   LibcryptoStream,
-} from "../../../ffi/mod.ts";
+} from "../../../ffi/crypto.ts";
 import { LibcryptoChaChaPolySealer } from "./chacha20_poly1305_libcrypto.ts";
 
 export type CryptoFamily = "aes-gcm" | "chacha20-poly1305" | "aes-ctr" | "hmac";

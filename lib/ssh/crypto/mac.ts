@@ -3,7 +3,7 @@
 // fallback, with node:crypto's synchronous createHmac (about 1.2 GB/s here for SHA-256).
 
 import { createHmac } from "node:crypto";
-import { type HmacHash, LibcryptoHmac } from "../../../ffi/mod.ts";
+import { type HmacHash, LibcryptoHmac } from "../../../ffi/crypto.ts";
 import { cryptoBackend } from "./crypto_backend.ts";
 import type { HashName } from "./hash.ts";
 
