@@ -49,8 +49,10 @@ ssh -F "$dir/ssh_config" x true
 for _ in $(seq "$runs"); do
   measure ssh -F "$dir/ssh_config" x true
   echo "$WALL" >>"$dir/true.ssh"
+  echo "$CPU" >>"$dir/true.ssh_cpu"
   measure "$sshmux" -F "$dir/ssh_config" x true
   echo "$WALL" >>"$dir/true.mux"
+  echo "$CPU" >>"$dir/true.mux_cpu"
 done
 
 cases="chacha20-poly1305@openssh.com aes128-gcm@openssh.com chacha20-poly1305@openssh.com+webcrypto aes128-gcm@openssh.com+webcrypto"
@@ -84,20 +86,30 @@ for run in $(seq "$runs"); do
   done
 done
 
+# CPU per byte without start-up: each transfer's CPU minus the median CPU of a `true` session.
+ssh_true_cpu=$(median <"$dir/true.ssh_cpu")
+mux_true_cpu=$(median <"$dir/true.mux_cpu")
+
 echo
 echo "$runs interleaved run(s) of $mib MiB; medians [min-max]; ratio = median of per-run sshmux/ssh; $(nproc) cores"
-printf "%-36s %-22s %-22s %6s   %-18s %-18s %6s\n" "case" "ssh MB/s" "sshmux MB/s" "ratio" "ssh CPU s" "sshmux CPU s" "ratio"
+printf "%-36s %-22s %-22s %6s   %-18s %-18s %6s %6s\n" "case" "ssh MB/s" "sshmux MB/s" "ratio" \
+  "ssh CPU s" "sshmux CPU s" "ratio" "net"
 printf "%-36s %-22s %-22s %6s   %-18s %-18s %6s\n" "wall of 'true' (s)" "$(stats <"$dir/true.ssh")" \
-  "$(stats <"$dir/true.mux")" "$(paste "$dir/true.mux" "$dir/true.ssh" | awk '{print $1/$2}' | median)" "" "" ""
+  "$(stats <"$dir/true.mux")" "$(paste "$dir/true.mux" "$dir/true.ssh" | awk '{print $1/$2}' | median)" \
+  "$(stats <"$dir/true.ssh_cpu")" "$(stats <"$dir/true.mux_cpu")" \
+  "$(paste "$dir/true.mux_cpu" "$dir/true.ssh_cpu" | awk '{print ($2 == 0) ? 0 : $1/$2}' | median)"
 for case in $cases; do
   cipher=${case%%+*}
   label=${cipher%%@*}
   if [ "$case" != "$cipher" ]; then label="$label (${case##*+})"; else label="$label (default)"; fi
   for dirn in down up; do
     key="$case.$dirn"
-    printf "%-36s %-22s %-22s %6s   %-18s %-18s %6s\n" "$label $dirn" \
+    net=$(paste "$dir/$key.mux_cpu" "$dir/$key.ssh_cpu" | awk -v m="$mux_true_cpu" -v s="$ssh_true_cpu" \
+      '{ d = $2 - s; print (d <= 0) ? 0 : ($1 - m) / d }' | median)
+    printf "%-36s %-22s %-22s %6s   %-18s %-18s %6s %6s\n" "$label $dirn" \
       "$(stats <"$dir/$key.ssh_mb")" "$(stats <"$dir/$key.mux_mb")" "$(median <"$dir/$key.ratio_mb")" \
-      "$(stats <"$dir/$key.ssh_cpu")" "$(stats <"$dir/$key.mux_cpu")" "$(median <"$dir/$key.ratio_cpu")"
+      "$(stats <"$dir/$key.ssh_cpu")" "$(stats <"$dir/$key.mux_cpu")" "$(median <"$dir/$key.ratio_cpu")" "$net"
   done
 done
-echo "(throughput ratio: higher is better; CPU ratio = client CPU per byte vs ssh's: lower is better)"
+echo "(throughput ratio: higher is better; CPU ratio = client CPU per byte vs ssh's, lower is better;"
+echo " net = the same with each client's median CPU of a 'true' session (start-up, kex, auth) taken off)"
