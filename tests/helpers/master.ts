@@ -185,11 +185,14 @@ export async function startMaster(
   const control = (op: string, args: string[] = [], client: ClientKind = "ssh") =>
     run(clientProgram(client), ["-F", sshd.config, "-S", ctl, "-O", op, ...args, opts.host ?? "x"]);
 
+  // -f and ControlPersist put the master in the background: the started process exits 0.
+  const backgrounds = !!opts.fork ||
+    (opts.args ?? []).some((a) => /ControlPersist=(?!no$)/i.test(a));
   let pid = 0;
   try {
     await waitFor(`${kind} master ready`, async () => {
       const e = exited as Deno.CommandStatus | null;
-      if (e && (!opts.fork || e.code !== 0)) {
+      if (e && (!backgrounds || e.code !== 0)) {
         throw new Error(`${kind} master exited early (code ${e.code}): ${stderr()}`);
       }
       const r = await control("check");
