@@ -76,7 +76,7 @@ export interface MasterOptions {
   command?: string[];
   /** Environment for the master process. */
   env?: Record<string, string>;
-  /** How long to wait for `-O check` to succeed (default 30 s). */
+  /** How long to wait for `-O check` to succeed (default 90 s: other suites load the machine). */
   readyTimeoutMs?: number;
 }
 
@@ -199,7 +199,7 @@ export async function startMaster(
       if (r.code !== 0) return false;
       pid = checkPid(r.err);
       return pid > 0;
-    }, opts.readyTimeoutMs ?? 30_000);
+    }, opts.readyTimeoutMs ?? 90_000);
   } catch (e) {
     try {
       child.kill("SIGKILL");
@@ -211,7 +211,7 @@ export async function startMaster(
   }
 
   const alive = () => processAlive(pid);
-  const waitGone = (timeoutMs = 15_000) =>
+  const waitGone = (timeoutMs = 30_000) =>
     waitFor(`${kind} master ${pid} gone`, () => !alive(), timeoutMs);
   let stopped = false;
   return {
