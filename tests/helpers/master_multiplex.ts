@@ -299,15 +299,19 @@ export async function multiplexScenarios(
         const m = await startMaster(kind, sshd, { args: ["-n", "-o", "SendEnv=_XXX_TEST"] });
         try {
           const marker = `${sshd.dir}/stop-started`;
+          const go = `${sshd.dir}/stop-go`;
+          // The session runs until the test says so (bounded), so -O stop surely finds it live.
           const session = muxRun(client, m, [
             "otherhost",
-            `touch ${marker}; sleep 2; echo done; exit 5`,
+            `touch ${marker}; i=0; while [ ! -e ${go} ] && [ $i -lt 1200 ]; do sleep 0.05; ` +
+            `i=$((i+1)); done; echo done; exit 5`,
           ]);
           await waitFor("session running", () => pathExists(marker));
           const r = await m.control("stop", [], client);
           assertEquals([r.code, r.out, r.err], [0, "", "Stop listening request sent.\r\n"]);
           assertEquals(pathExists(m.ctl), false, "socket removed right away");
           assert(m.alive(), "the master waits for its session");
+          Deno.writeTextFileSync(go, "");
           const s = await session;
           assertEquals([s.out, s.code], ["done\n", 5], s.err);
           await m.waitGone();
