@@ -37,6 +37,13 @@ command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v useradd >/dev/null 2>&1 || need_apt+=(passwd)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# Real programs the master's interop tests drive through a ControlPath (tests/interop/master_*).
+command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v ansible-playbook >/dev/null 2>&1 || need_apt+=(ansible-core)
+/usr/bin/perl -MNet::OpenSSH -e1 >/dev/null 2>&1 || need_apt+=(libnet-openssh-perl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing ${need_apt[*]} with apt-get"
