@@ -16,9 +16,9 @@ UsePAM no
 PidFile $dir/sshd.pid
 PermitRootLogin yes
 Subsystem sftp /usr/lib/openssh/sftp-server
-# Sessions start in an empty HOME: a shell rc file (pyenv, conda ...) would cost more than the
-# mux path being measured, and the same for every client.
-SetEnv HOME=$dir
+# bash run by sshd at shell level 1 sources ~/.bashrc for every command; an rc file (pyenv,
+# conda ...) would cost more than the mux path being measured, the same for every client.
+SetEnv SHLVL=1
 CFG
 echo "bench-host $(cut -d' ' -f1,2 "$dir/host_key.pub")" >"$dir/known_hosts"
 cat >"$dir/ssh_config" <<CFG

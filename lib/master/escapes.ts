@@ -30,6 +30,7 @@ const UNAVAILABLE: Partial<Record<EscapeAction, string>> = {
   quieter: "V",
   louder: "v",
   cmdline: "C",
+  background: "&",
 };
 
 export interface MuxEscapeContext {

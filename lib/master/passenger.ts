@@ -140,7 +140,7 @@ export class Passenger {
     const say = sayTo(this.stdio.stderr);
     this.#watchReplies(say);
     const escapes = this.req.wantTty && this.req.escapeChar <= 0xff
-      ? new EscapeFilter(String.fromCharCode(this.req.escapeChar))
+      ? new EscapeFilter(String.fromCharCode(this.req.escapeChar), true)
       : undefined;
     const esc = escapes ? String.fromCharCode(this.req.escapeChar) : "";
     const writer = escapes

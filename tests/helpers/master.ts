@@ -16,15 +16,6 @@ export const MASTER_KINDS: readonly MasterKind[] = ["stock", "sshmux"];
 /** Which program plays the mux client in a test: OpenSSH's `ssh` or `sshmux`. */
 export type ClientKind = "ssh" | "sshmux";
 
-/**
- * GATE (development only): tests of our own master run only with SSHMUX_MASTER_TESTS=1 until
- * `sshmux -M` exists. Without it they are registered as *ignored* (deno test lists them as
- * "ignored", never as passed). To turn them on for good, make this function return true.
- */
-export function masterKindEnabled(kind: MasterKind): boolean {
-  return kind === "stock" || Deno.env.get("SSHMUX_MASTER_TESTS") === "1";
-}
-
 /** The program started as the master for a kind. */
 export function masterProgram(kind: MasterKind): string {
   return kind === "stock" ? "ssh" : sshmuxPath();
@@ -36,8 +27,8 @@ export function clientProgram(kind: ClientKind): string {
 }
 
 /**
- * Registers `fn` once per master kind, as "<name> [stock master]" and "<name> [sshmux master]".
- * The sshmux variant is ignored (visibly) unless masterKindEnabled("sshmux").
+ * Registers `fn` once per master kind, as "<name> [stock master]" and "<name> [sshmux master]":
+ * every scenario must hold for OpenSSH's master and for ours.
  */
 export function masterTest(
   name: string,
@@ -46,7 +37,6 @@ export function masterTest(
   for (const kind of MASTER_KINDS) {
     Deno.test({
       name: `${name} [${kind} master]`,
-      ignore: !masterKindEnabled(kind),
       fn: (t) => fn(kind, t),
     });
   }

@@ -87,6 +87,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     "PermitRootLogin yes",
     "LogLevel VERBOSE",
     ...(opts.sshdConfig ?? []),
+    // Last, since sshd keeps the first SetEnv line: bash run by sshd at shell level 1 sources
+    // ~/.bashrc for every command (on this kind of machine root's runs `pyenv init`: ~2 s).
+    "SetEnv SHLVL=1",
   ];
   Deno.writeTextFileSync(`${dir}/sshd_config`, sshdConfig.join("\n") + "\n");
 

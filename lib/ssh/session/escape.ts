@@ -16,7 +16,9 @@ export type EscapeAction =
   | "quieter"
   | "louder"
   | "suspend"
-  | "cmdline";
+  | "cmdline"
+  /** `~&`: only recognised where asked for (a mux session answers it; plain mode cannot fork). */
+  | "background";
 
 export interface EscapeResult {
   /** Bytes to send to the server. */
@@ -40,13 +42,16 @@ const COMMANDS: Record<number, EscapeAction> = {
 
 export class EscapeFilter {
   private readonly esc: number;
+  private readonly commands: Record<number, EscapeAction>;
   /** True at the start of a line (after \r or \n, or initially). */
   private lineStart = true;
   /** The escape char was seen at a line start; the next byte decides. */
   private pending = false;
 
-  constructor(escapeChar: string) {
+  /** `withBackground`: also recognise `~&` (mux sessions say it is not available). */
+  constructor(escapeChar: string, withBackground = false) {
     this.esc = escapeChar.charCodeAt(0);
+    this.commands = withBackground ? { ...COMMANDS, 0x26: "background" } : COMMANDS;
   }
 
   process(data: Uint8Array): EscapeResult {
@@ -58,7 +63,7 @@ export class EscapeFilter {
       if (this.pending) {
         touched = true;
         this.pending = false;
-        const action = COMMANDS[b];
+        const action = this.commands[b];
         if (action) {
           actions.push(action);
           // Nothing typed after ~. is sent: the connection is going away.

@@ -55,6 +55,7 @@ export async function runEscape(action: EscapeAction, x: EscapeContext): Promise
       return x.say(`${x.esc}#\r\nThe following connections are open:\r\n${lines.join("")}`);
     }
     case "disconnect":
+    case "background":
       return; // the caller's
   }
 }
