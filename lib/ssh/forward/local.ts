@@ -6,14 +6,16 @@
 import type { ForwardSpec } from "../../config/options.ts";
 import { log } from "../../log.ts";
 import {
-  type BridgeFn,
   type ByteEndpoint,
-  defaultBridge,
-  type ForwardChannel,
-  type ForwardConnection,
-  openFailureCode,
+  type Channel,
   SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED,
   SSH2_OPEN_CONNECT_FAILED,
+} from "../connection/mod.ts";
+import {
+  type BridgeFn,
+  defaultBridge,
+  type ForwardConnection,
+  openFailureCode,
 } from "./conn_api.ts";
 import { type ConnEndpoint, connEndpoint, originOf, prefixedEndpoint } from "./endpoint.ts";
 import { listenTcp, listenUnix, unlinkIfOurs } from "./bind.ts";
@@ -39,7 +41,7 @@ export interface LocalForwardDeps {
 
 interface Active {
   endpoint: ConnEndpoint;
-  channel?: ForwardChannel;
+  channel?: Channel;
 }
 
 export class LocalForward {
@@ -159,7 +161,7 @@ export class LocalForward {
     }
   }
 
-  async #openDirect(conn: Deno.Conn): Promise<ForwardChannel | undefined> {
+  async #openDirect(conn: Deno.Conn): Promise<Channel | undefined> {
     const spec = this.spec;
     const origin = originOf(conn);
     const [type, data] = spec.connectPath !== undefined
@@ -180,7 +182,7 @@ export class LocalForward {
   async #socksOpen(
     conn: Deno.Conn,
     endpoint: ConnEndpoint,
-  ): Promise<{ channel: ForwardChannel; leftover: Uint8Array } | undefined> {
+  ): Promise<{ channel: Channel; leftover: Uint8Array } | undefined> {
     let hs;
     try {
       hs = await socksHandshake(endpoint, { timeoutMs: this.deps.socksTimeoutMs });
@@ -193,7 +195,7 @@ export class LocalForward {
     log.debug(
       `Connection to dynamic forward for ${host}:${port} requested (SOCKS${hs.request.version}).`,
     );
-    let channel: ForwardChannel;
+    let channel: Channel;
     try {
       channel = await this.deps.conn.openChannel(
         CHAN_DIRECT_TCPIP,
@@ -222,7 +224,7 @@ function socksFailureFor(code: number | undefined): SocksFailure {
   return "general";
 }
 
-function closeChannel(ch: ForwardChannel): void {
+function closeChannel(ch: Channel): void {
   try {
     ch.close().catch(() => {});
   } catch { /* already closed */ }

@@ -22,4 +22,4 @@ export { openStdioForwardChannel, runStdioForward, stdioEndpoint } from "./stdio
 export type { StdioStreams } from "./stdio.ts";
 export { localKind, setupConfiguredForwards } from "./startup.ts";
 export { describeForward, type ForwardKind, isDynamicTarget, sameForward } from "./spec.ts";
-export type { BridgeFn, ByteEndpoint, ForwardChannel, ForwardConnection } from "./conn_api.ts";
+export type { BridgeFn, ForwardConnection } from "./conn_api.ts";

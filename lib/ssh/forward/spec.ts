@@ -11,14 +11,6 @@ export function isDynamicTarget(spec: ForwardSpec): boolean {
     (spec.connectHost === undefined || spec.connectHost === "socks");
 }
 
-export function listensOnPath(spec: ForwardSpec): boolean {
-  return spec.listenPath !== undefined;
-}
-
-export function connectsToPath(spec: ForwardSpec): boolean {
-  return spec.connectPath !== undefined;
-}
-
 export function sameForward(a: ForwardSpec, b: ForwardSpec): boolean {
   const listenPortA = a.listenPath !== undefined ? PORT_STREAMLOCAL : a.listenPort;
   const listenPortB = b.listenPath !== undefined ? PORT_STREAMLOCAL : b.listenPort;

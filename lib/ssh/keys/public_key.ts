@@ -37,11 +37,6 @@ export function keyTypeForAlgorithm(alg: string): string | undefined {
   return SIG_ALG_KEY_TYPE[alg];
 }
 
-/** Signature algorithms a key of `keyType` can produce, strongest first. */
-export function algorithmsForKeyType(keyType: string): string[] {
-  return Object.keys(SIG_ALG_KEY_TYPE).filter((a) => SIG_ALG_KEY_TYPE[a] === keyType);
-}
-
 interface Curve {
   namedCurve: "P-256" | "P-384" | "P-521";
   id: string;
