@@ -1,6 +1,6 @@
 // PROTOCOL.mux wire constants, spelled exactly as OpenSSH's mux.c / clientloop.h spell them so
 // `grep` against the upstream sources works. Codes missing from PROTOCOL.mux itself (PROXY,
-// EXT_INFO) come from mux.c; see /work/shared/reference/openssh-mux.md §2.1.
+// EXT_INFO) come from mux.c; see ../shared/reference/openssh-mux.md §2.1.
 
 export { PORT_STREAMLOCAL } from "../config/options.ts";
 
