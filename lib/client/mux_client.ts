@@ -7,14 +7,9 @@ import { ProtocolError } from "../errors.ts";
 import { log } from "../log.ts";
 import { MUX_EXT_INFO_NAME, muxTypeHex, SSHMUX_VER } from "../mux/constants.ts";
 import { readMuxFrame } from "../mux/framer.ts";
-import {
-  decodeMux,
-  encodeMux,
-  type MuxMessage,
-  muxMessageType,
-  type MuxNewSession,
-  type MuxReply,
-} from "../mux/messages.ts";
+import { decodeMux } from "../mux/decode.ts";
+import { encodeMux, muxMessageType } from "../mux/encode.ts";
+import type { MuxMessage, MuxNewSession, MuxReply } from "../mux/messages.ts";
 import { MuxMasterGone, MuxOutOfSequence } from "./errors.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
 import type { ForwardRequestFields } from "./forward_request.ts";

@@ -15,7 +15,7 @@ import {
   sessionEnv,
   sessionTerm,
 } from "../../lib/client/session_request.ts";
-import { encodeMux } from "../../lib/mux/messages.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
 import {
   ESCAPE_NONE,
   MUX_FWD_DYNAMIC,

@@ -8,7 +8,9 @@ import { runMuxStdioForward } from "../../lib/client/stdio_forward.ts";
 import { parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
 import { FatalError } from "../../lib/errors.ts";
 import { readMuxFrame } from "../../lib/mux/framer.ts";
-import { decodeMux, encodeMux, type MuxReply } from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
+import type { MuxReply } from "../../lib/mux/messages.ts";
 
 const env = { home: "/root", user: "t", uid: 0, hostname: "l", environ: {} };
 
