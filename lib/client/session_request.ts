@@ -2,7 +2,7 @@
 // OpenSSH's client (mux.c mux_client_request_session): TERM, the escape character, the env list.
 // Pure functions, so they are unit-tested without a master.
 
-import { matchPattern } from "../config/match.ts";
+import { matchPattern } from "../match.ts";
 import type { Options } from "../config/options.ts";
 import { ESCAPE_NONE } from "../mux/constants.ts";
 

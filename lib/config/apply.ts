@@ -6,7 +6,7 @@ import type { ConfigState } from "./state.ts";
 import { a2port } from "./ports.ts";
 import { convtime, parseControlMaster, parseControlPersist } from "./control_persist.ts";
 import { parseForward, sameForward } from "./forward_spec.ts";
-import { matchPattern } from "./match.ts";
+import { matchPattern } from "../match.ts";
 import type { ForwardSpec } from "./options.ts";
 import {
   ciphersValid,

@@ -16,7 +16,7 @@ import {
 } from "../../lib/config/tokens.ts";
 import { ConfigError, TokenError } from "../../lib/config/errors.ts";
 import { wantTty, wantTtyDecision } from "../../lib/config/resolve.ts";
-import { matchHostname, matchPattern, matchPatternList } from "../../lib/config/match.ts";
+import { matchHostname, matchPattern, matchPatternList } from "../../lib/match.ts";
 import { a2port } from "../../lib/config/ports.ts";
 import { globPaths } from "../../lib/config/glob.ts";
 import { canonicalAddress, looksLikeAddress } from "../../lib/config/address.ts";

@@ -21,11 +21,11 @@ import {
   EscapeFilter,
   fdStdio,
   type LocalStdio,
-  matchPattern,
   runSession,
   type RunSessionOptions,
   sessionEnv,
 } from "../../lib/ssh/session/mod.ts";
+import { matchPattern } from "../../lib/match.ts";
 import { WireReader } from "../../lib/wire/reader.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
 import { captureLog } from "../../lib/log.ts";

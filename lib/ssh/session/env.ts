@@ -2,9 +2,7 @@
 // environment, then SetEnv's NAME=value pairs (which win over a SendEnv match of the same name),
 // in the order ssh sends them.
 
-// ssh's wildcard match lives in one place (lib/config/match.ts); re-exported for this module's users.
-import { matchPattern } from "../../config/match.ts";
-export { matchPattern };
+import { matchPattern } from "../../match.ts";
 
 /** Names are the part before `=`; values may contain `=`. Malformed SetEnv entries are skipped. */
 function splitSetEnv(entry: string): [string, string] | undefined {
