@@ -5,7 +5,7 @@
 import { backgroundReady } from "../background.ts";
 import { isatty, openDevNull, RawFd } from "../../ffi/mod.ts";
 import type { Options } from "../config/options.ts";
-import { wantTtyDecision } from "../config/resolve.ts";
+import { wantTtyDecision } from "../config/tty.ts";
 import { FatalError, ProtocolError } from "../errors.ts";
 import { log, LogLevel } from "../log.ts";
 import { MuxFallback, MuxMasterGone, MuxOutOfSequence } from "./errors.ts";

@@ -13,7 +13,6 @@ import { canonicalAddress, looksLikeAddress } from "./address.ts";
 
 export { parseArgs };
 export type { ParsedCommandLine };
-export { wantTty, wantTtyDecision } from "./tty.ts";
 
 /** The local facts resolution depends on; tests pass their own. */
 export interface ResolveEnv {

@@ -15,7 +15,7 @@ import {
   tildeExpand,
 } from "../../lib/config/tokens.ts";
 import { ConfigError, TokenError } from "../../lib/config/errors.ts";
-import { wantTty, wantTtyDecision } from "../../lib/config/resolve.ts";
+import { wantTty, wantTtyDecision } from "../../lib/config/tty.ts";
 import { matchHostname, matchPattern, matchPatternList } from "../../lib/match.ts";
 import { a2port } from "../../lib/config/ports.ts";
 import { globPaths } from "../../lib/config/glob.ts";

@@ -7,10 +7,9 @@
 import type { Options } from "../../config/options.ts";
 import { log } from "../../log.ts";
 import { AgentClient } from "../keys/agent.ts";
+import { IncorrectPassphraseError, KeyFormatError } from "../keys/key_errors.ts";
 import {
-  IncorrectPassphraseError,
   inspectPrivateKey,
-  KeyFormatError,
   loadPrivateKey,
   parsePublicKeyLine,
   readKeyFile,
