@@ -13,7 +13,7 @@ import { MuxRequestRefused } from "../mux/errors.ts";
 import { sendForwards } from "./forwards.ts";
 import type { MuxClient } from "./mux_client.ts";
 import { writeStderr } from "./output.ts";
-import { escapeCharCode, sessionEnv, sessionTerm } from "./session_request.ts";
+import { escapeCharCode, muxNewSessionEnv, sessionTerm } from "./session_request.ts";
 import { installSessionSignals } from "./signals.ts";
 import { enterRawModeIfTty } from "./tty.ts";
 
@@ -65,7 +65,7 @@ export async function runMuxSession(
       escapeChar: escapeCharCode(opts.escapeChar),
       term: sessionTerm(opts, environ),
       command: opts.command,
-      env: sessionEnv(opts, environ),
+      env: muxNewSessionEnv(opts, environ),
     }, [stdinFd, RawFd.std(1), RawFd.std(2)]);
   } catch (e) {
     if (e instanceof MuxRequestRefused) {

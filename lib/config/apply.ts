@@ -5,9 +5,8 @@ import { ConfigError } from "./errors.ts";
 import type { ConfigState } from "./state.ts";
 import { a2port } from "./ports.ts";
 import { convtime, parseControlMaster, parseControlPersist } from "./control_persist.ts";
-import { parseForward, sameForward } from "./forward_spec.ts";
+import { addForward, parseForward } from "./forward_spec.ts";
 import { matchPattern } from "../match.ts";
-import type { ForwardSpec } from "./options.ts";
 import {
   ciphersValid,
   kexNamesValid,
@@ -51,10 +50,6 @@ export type LineResult = string | undefined;
 /** rm_env: drops SendEnv patterns matched by `-pattern`. */
 function removeEnv(list: string[], pattern: string): string[] {
   return list.filter((p) => !matchPattern(p, pattern));
-}
-
-function addForward(list: ForwardSpec[], fwd: ForwardSpec): void {
-  if (!list.some((f) => sameForward(f, fwd))) list.push(fwd);
 }
 
 /**

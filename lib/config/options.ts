@@ -2,20 +2,7 @@
 // Host matching, defaults and token expansion. Produced by lib/config, consumed by main.ts,
 // lib/client, lib/ssh and lib/master. Names follow ssh_config keywords where one exists.
 
-/** A -L/-R/-D forward. A path field set means that side is a unix socket (port PORT_STREAMLOCAL). */
-export interface ForwardSpec {
-  /** Listen host; undefined = not given (localhost), "" = given empty (`:port`, all interfaces). */
-  listenHost?: string;
-  listenPort: number;
-  listenPath?: string;
-  /** Connect host; "socks" with connectPort 0 for dynamic forwards, as OpenSSH encodes them. */
-  connectHost?: string;
-  connectPort: number;
-  connectPath?: string;
-}
-
-/** ssh's port value meaning "this side is a unix socket path" (PORT_STREAMLOCAL, -2 as u32). */
-export const PORT_STREAMLOCAL = 0xfffffffe;
+import type { ForwardSpec } from "../ssh/forward/spec.ts";
 
 export type ControlMasterMode = "no" | "yes" | "auto" | "ask" | "autoask";
 export type MuxCommand =

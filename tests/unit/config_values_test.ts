@@ -1,7 +1,7 @@
 // Forward specs, time specs, ControlPersist/ControlMaster, tokens, tty rules.
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { formatForward, parseForward, parseForwardArg } from "../../lib/config/forward_spec.ts";
-import { PORT_STREAMLOCAL } from "../../lib/config/options.ts";
+import { PORT_STREAMLOCAL } from "../../lib/mux/constants.ts";
 import {
   convtime,
   parseControlMaster,

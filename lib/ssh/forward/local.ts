@@ -3,7 +3,7 @@
 // listeners; stop() closes them (connections already forwarded keep running, as with ssh's
 // cancel), closeConnections() ends those too.
 
-import type { ForwardSpec } from "../../config/options.ts";
+import type { ForwardSpec } from "./spec.ts";
 import { log } from "../../log.ts";
 import {
   type ByteEndpoint,

@@ -4,7 +4,7 @@
 // dynamic forward: the channel carries a SOCKS request and we connect where it says.
 // Opens for listens we did not ask for are refused.
 
-import type { ForwardSpec } from "../../config/options.ts";
+import type { ForwardSpec } from "./spec.ts";
 import { log } from "../../log.ts";
 import {
   type Channel,

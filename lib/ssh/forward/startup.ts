@@ -2,7 +2,8 @@
 // master, with ssh's messages and ExitOnForwardFailure behaviour (ssh.c ssh_init_forwarding,
 // ssh_confirm_remote_forward).
 
-import type { ForwardSpec, Options } from "../../config/options.ts";
+import type { Options } from "../../config/options.ts";
+import type { ForwardSpec } from "./spec.ts";
 import { FatalError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { ForwardError } from "./errors.ts";

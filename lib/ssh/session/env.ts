@@ -1,6 +1,7 @@
 // Which environment variables a session sends: SendEnv patterns matched against our own
 // environment, then SetEnv's NAME=value pairs (which win over a SendEnv match of the same name),
-// in the order ssh sends them.
+// in the order ssh sends them. (The mux client's NEW_SESSION env list is unfiltered instead:
+// lib/client/session_request.ts muxNewSessionEnv.)
 
 import { matchPattern } from "../../match.ts";
 
