@@ -11,9 +11,9 @@ import {
   encodeExtendedData,
   encodeOpenConfirmation,
   encodeRequestReply,
-  ScriptedPeer,
   SshConnection,
 } from "../../lib/ssh/connection/mod.ts";
+import { ScriptedPeer } from "../helpers/scripted_peer.ts";
 import {
   decodeExitSignal,
   encodeEnv,

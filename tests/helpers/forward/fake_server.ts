@@ -6,11 +6,11 @@
 
 import {
   bridge,
-  memoryTransportPair,
   SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED,
   SSH2_OPEN_CONNECT_FAILED,
   SshConnection,
 } from "../../../lib/ssh/connection/mod.ts";
+import { memoryTransportPair } from "../memory_transport.ts";
 import { connEndpoint } from "../../../lib/ssh/forward/endpoint.ts";
 import { errnoText } from "../../../lib/ssh/forward/bind.ts";
 import { WireWriter } from "../../../lib/wire/writer.ts";
