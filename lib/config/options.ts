@@ -3,6 +3,7 @@
 // lib/client, lib/ssh and lib/master. Names follow ssh_config keywords where one exists.
 
 import type { ForwardSpec } from "../ssh/forward/spec.ts";
+import type { StrictHostKeyChecking } from "../ssh/known_hosts/config.ts";
 
 export type ControlMasterMode = "no" | "yes" | "auto" | "ask" | "autoask";
 export type MuxCommand =
@@ -14,7 +15,6 @@ export type MuxCommand =
   | "conninfo"
   | "channels"
   | "proxy";
-export type StrictHostKeyChecking = "yes" | "no" | "accept-new" | "ask";
 export type RequestTTY = "auto" | "no" | "yes" | "force";
 
 export interface Options {

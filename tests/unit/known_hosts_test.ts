@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import type { Options } from "../../lib/config/options.ts";
 import { testOptions } from "../helpers/options.ts";
+import { hostKeyConfig } from "../../lib/config/ssh_client_config.ts";
 import { FatalError } from "../../lib/errors.ts";
 import { captureLog, getLogLevel, LogLevel, setLogLevel } from "../../lib/log.ts";
 import { ScriptedPrompter } from "../../lib/ssh/auth/prompter.ts";
@@ -161,7 +162,7 @@ async function verify(
   setLogLevel(LogLevel.INFO);
   const prompter = new ScriptedPrompter(answers);
   try {
-    await makeHostKeyVerifier(opts, prompter)(blob, "ssh-ed25519");
+    await makeHostKeyVerifier(hostKeyConfig(opts), prompter)(blob, "ssh-ed25519");
     return { logs, prompter };
   } catch (error) {
     return { logs, prompter, error };
@@ -308,7 +309,10 @@ Deno.test("known_hosts verifier: ask mode prompts; yes, fingerprint, no, re-ask,
 Deno.test("known_hosts verifier: without a user known_hosts file nothing new is accepted", async () => {
   await assertRejects(
     () =>
-      makeHostKeyVerifier(testOptions({ strictHostKeyChecking: "no" }), new ScriptedPrompter([]))(
+      makeHostKeyVerifier(
+        hostKeyConfig(testOptions({ strictHostKeyChecking: "no" })),
+        new ScriptedPrompter([]),
+      )(
         keyA.blob,
         "ssh-ed25519",
       ),
