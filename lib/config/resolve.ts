@@ -5,7 +5,7 @@
 import { ConfigError } from "./errors.ts";
 import type { Options } from "./options.ts";
 import type { ConfigState } from "./state.ts";
-import { parseArgs, type ParsedCommandLine } from "./argv.ts";
+import type { ParsedCommandLine } from "./argv.ts";
 import { readConfigFile, type ReadContext } from "./ssh_config.ts";
 import { clientTokens, type ConnInfo } from "./tokens.ts";
 import { impliedProxyCommand, selfCommand } from "./jump.ts";
@@ -27,9 +27,6 @@ import {
   sessionDefaults,
   transportDefaults,
 } from "./resolve/defaults.ts";
-
-export { parseArgs };
-export type { ParsedCommandLine };
 
 /** The local facts resolution depends on; tests pass their own. */
 export interface ResolveEnv {
