@@ -1,7 +1,7 @@
 // -L / -R / -D / -W and Local/Remote/DynamicForward specs, parsed the way ssh's
 // parse_forward (readconf.c) does.
 import { PORT_STREAMLOCAL } from "../mux/constants.ts";
-import { type ForwardSpec, sameForward } from "../ssh/forward/spec.ts";
+import { type ForwardKind, type ForwardSpec, sameForward } from "../ssh/forward/spec.ts";
 import { a2port } from "./ports.ts";
 import { dollarExpand } from "./tokens.ts";
 import { ConfigError } from "./errors.ts";
@@ -151,8 +151,6 @@ export function parseForward(
   if ((fwd.listenPath?.length ?? 0) >= PATH_MAX_SUN) return undefined;
   return fwd;
 }
-
-export type ForwardKind = "local" | "remote" | "dynamic";
 
 /** A command-line -L/-R/-D argument; throws ssh's message (exit 255) when it is bad. */
 export function parseForwardArg(

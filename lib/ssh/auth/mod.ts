@@ -14,8 +14,8 @@ import {
   encodeServiceRequest,
   parseServiceAccept,
   SERVICE_USERAUTH,
-  SSH_MSG_SERVICE_ACCEPT,
 } from "./messages.ts";
+import { SSH_MSG_SERVICE_ACCEPT } from "../transport/constants.ts";
 import { tryPassword } from "./password.ts";
 import type { Prompter } from "./prompter.ts";
 import { tryPublickey } from "./publickey.ts";

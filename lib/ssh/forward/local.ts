@@ -18,7 +18,7 @@ import {
   openFailureCode,
 } from "./conn_api.ts";
 import { type ConnEndpoint, connEndpoint, originOf, prefixedEndpoint } from "./endpoint.ts";
-import { listenTcp, listenUnix, unlinkIfOurs } from "./bind.ts";
+import { listenForwardTcp, listenForwardUnix, unlinkIfOurs } from "./bind.ts";
 import { ForwardError } from "./errors.ts";
 import {
   CHAN_DIRECT_STREAMLOCAL,
@@ -66,7 +66,7 @@ export class LocalForward {
     deps: LocalForwardDeps,
   ): Promise<LocalForward> {
     if (spec.listenPath !== undefined) {
-      const r = await listenUnix(spec.listenPath);
+      const r = await listenForwardUnix(spec.listenPath);
       if (!r.listener) {
         throw new ForwardError("listen-failed", r.errors[r.errors.length - 1], r.errors);
       }
@@ -75,7 +75,7 @@ export class LocalForward {
       fwd.#serve([r.listener]);
       return fwd;
     }
-    const r = listenTcp(spec.listenHost, spec.listenPort, deps.gatewayPorts);
+    const r = listenForwardTcp(spec.listenHost, spec.listenPort, deps.gatewayPorts);
     if (r.listeners.length === 0) {
       throw new ForwardError("listen-failed", r.errors[r.errors.length - 1], r.errors);
     }

@@ -236,11 +236,6 @@ export function parsePublicKey(blob: Uint8Array): PublicKey {
   }
 }
 
-/** The key type name inside a blob, without validating the rest. */
-export function keyTypeOfBlob(blob: Uint8Array): string {
-  return new WireReader(blob).cstring();
-}
-
 /** Splits a signature blob (`string algorithm, string signature`). */
 export function parseSignatureBlob(
   sigBlob: Uint8Array,
