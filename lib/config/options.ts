@@ -1,6 +1,7 @@
 // The options every mode runs from: ssh's command line merged with ssh_config, after
 // Host matching, defaults and token expansion. Produced by lib/config, consumed by main.ts,
-// lib/client, lib/ssh and lib/master. Names follow ssh_config keywords where one exists.
+// lib/client, lib/master and plain mode (lib/ssh/plain.ts); the SSH client library gets its own
+// narrow configs built from it (ssh_client_config.ts). Names follow ssh_config keywords.
 
 import type { ForwardSpec } from "../ssh/forward/spec.ts";
 import type { StrictHostKeyChecking } from "../ssh/known_hosts/config.ts";
