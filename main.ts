@@ -1,6 +1,7 @@
 // sshmux entry point: argv → Options → master | client | -O command | plain ssh.
 // The only place that calls Deno.exit.
-import { parseArgs, resolveOptionsWithWarnings } from "./lib/config/resolve.ts";
+import { parseArgs } from "./lib/config/argv.ts";
+import { resolveOptionsWithWarnings } from "./lib/config/resolve.ts";
 import type { Options } from "./lib/config/options.ts";
 import { FatalError, reportedAtInfo } from "./lib/errors.ts";
 import {

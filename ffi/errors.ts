@@ -5,8 +5,6 @@ import { errno as currentErrno, strerror } from "./libc.ts";
 /** errno values of this OS by name, for comparing right after a failed call (E.EAGAIN ...). */
 export const E: Readonly<Record<string, number>> = abi.errno;
 
-export { errno } from "./libc.ts";
-
 const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(abi.errno)) {
   if (!errnoNames.has(value)) errnoNames.set(value, name);

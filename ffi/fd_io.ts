@@ -5,8 +5,8 @@
 //  - ttys stay blocking: poll for readiness first, then one read / one ≤4 KiB write;
 //  - seekable fds (regular files, /dev/null) are always ready: plain synchronous I/O.
 import { abi } from "./abi/mod.ts";
-import { E, errno, SysError, sysErrorNamed } from "./errors.ts";
-import { libc } from "./libc.ts";
+import { E, SysError, sysErrorNamed } from "./errors.ts";
+import { errno, libc } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
 import { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
 import { borrowNonblocking, releaseNonblocking } from "./shared_flags.ts";

@@ -2,9 +2,9 @@
 // One fd per message, each riding on a single "\0" byte, exactly as OpenSSH's mm_send_fd /
 // mm_receive_fd do. These are single non-blocking attempts; ffi/unix_socket.ts waits and retries.
 import { type Abi, abi, cmsgAlign, cmsgDataOffset, cmsgLen, cmsgSpace } from "./abi/mod.ts";
-import { E, EofError, errno, FdPassError, SysError } from "./errors.ts";
+import { E, EofError, FdPassError, SysError } from "./errors.ts";
 import { setCloexec } from "./fd_flags.ts";
-import { addressOf, libc, offHeap } from "./libc.ts";
+import { addressOf, errno, libc, offHeap } from "./libc.ts";
 import { RawFd } from "./raw_fd.ts";
 
 const C = abi.const;

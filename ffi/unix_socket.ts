@@ -2,9 +2,9 @@
 // exact-length reads (never past a frame: the fds that follow ride on their own bytes) and
 // SCM_RIGHTS fd passing. UnixListener: accepts connections, waiting in the reactor.
 import { abi } from "./abi/mod.ts";
-import { E, EofError, errno, lastError, SysError, sysErrorNamed } from "./errors.ts";
+import { E, EofError, lastError, SysError, sysErrorNamed } from "./errors.ts";
 import { tryRecvFd, trySendFd } from "./fdpass.ts";
-import { libc } from "./libc.ts";
+import { errno, libc } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
 import { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
 import { acceptUnix } from "./unix_sys.ts";

@@ -1,9 +1,9 @@
 // AF_UNIX stream sockets: listen (OpenSSH's atomic temp-name + link() dance), connect, accept,
 // peer credentials, socketpair. All fds are close-on-exec.
 import { abi } from "./abi/mod.ts";
-import { E, errno, lastError, SysError, sysErrorNamed } from "./errors.ts";
+import { E, lastError, SysError, sysErrorNamed } from "./errors.ts";
 import { setCloexec, setNonblocking } from "./fd_flags.ts";
-import { cstr, libc } from "./libc.ts";
+import { cstr, errno, libc } from "./libc.ts";
 import { adoptPair } from "./misc.ts";
 import { liveFd, RawFd } from "./raw_fd.ts";
 

@@ -2,12 +2,13 @@
 // OpenSSH's client fills them (mux.c mux_client_forward), so a master's exact-match lookup for
 // `-O cancel` finds the forward that `-O forward` or a session's -L opened.
 
-import { type ForwardSpec, PORT_STREAMLOCAL } from "../config/options.ts";
-
-/** MUX_FWD_* values (PROTOCOL.mux §6); kept here too so this mapping is testable on its own. */
-export const FWD_LOCAL = 1;
-export const FWD_REMOTE = 2;
-export const FWD_DYNAMIC = 3;
+import {
+  MUX_FWD_DYNAMIC,
+  MUX_FWD_LOCAL,
+  MUX_FWD_REMOTE,
+  PORT_STREAMLOCAL,
+} from "../mux/constants.ts";
+import type { ForwardSpec } from "../ssh/forward/spec.ts";
 
 export interface ForwardRequestFields {
   fwdType: number;
@@ -23,9 +24,9 @@ export interface ForwardRequestFields {
  */
 export function forwardRequestFields(spec: ForwardSpec, remote: boolean): ForwardRequestFields {
   let fwdType: number;
-  if (remote) fwdType = FWD_REMOTE;
-  else if (spec.connectPath === undefined && spec.connectPort === 0) fwdType = FWD_DYNAMIC;
-  else fwdType = FWD_LOCAL;
+  if (remote) fwdType = MUX_FWD_REMOTE;
+  else if (spec.connectPath === undefined && spec.connectPort === 0) fwdType = MUX_FWD_DYNAMIC;
+  else fwdType = MUX_FWD_LOCAL;
 
   // ssh sends a NULL listen host as "" and an explicitly empty one (`-L :1234:h:p`) as "*".
   let listenHost: string;
@@ -52,15 +53,19 @@ export function forwardRequestFields(spec: ForwardSpec, remote: boolean): Forwar
   return { fwdType, listenHost, listenPort, connectHost, connectPort };
 }
 
-/** ssh's human description of a forward, used in error messages ("local forward a:1 -> b:2"). */
-export function describeForward(f: ForwardRequestFields): string {
+/**
+ * ssh's human description of a forward from the OPEN_FWD/CLOSE_FWD fields, as mux.c's client
+ * logs it ("local forward LOCALHOST:1 -> b:2"; a listen host "" reads LOCALHOST). The SSH
+ * forwarders describe a ForwardSpec with lib/ssh/forward's describeForward instead.
+ */
+export function describeMuxForward(f: ForwardRequestFields): string {
   const side = (host: string, port: number) =>
     port === PORT_STREAMLOCAL ? host : `${host === "" ? "LOCALHOST" : host}:${port}`;
-  const kind = f.fwdType === FWD_REMOTE
+  const kind = f.fwdType === MUX_FWD_REMOTE
     ? "remote forward"
-    : f.fwdType === FWD_DYNAMIC
+    : f.fwdType === MUX_FWD_DYNAMIC
     ? "dynamic forward"
     : "local forward";
-  const target = f.fwdType === FWD_DYNAMIC ? "*" : side(f.connectHost, f.connectPort);
+  const target = f.fwdType === MUX_FWD_DYNAMIC ? "*" : side(f.connectHost, f.connectPort);
   return `${kind} ${side(f.listenHost, f.listenPort)} -> ${target}`;
 }

@@ -5,7 +5,7 @@
 import type { Options } from "../config/options.ts";
 import { log } from "../log.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
-import { describeForward, forwardRequestFields } from "./forward_request.ts";
+import { describeMuxForward, forwardRequestFields } from "./forward_request.ts";
 import type { MuxClient } from "./mux_client.ts";
 import { writeStdout } from "./output.ts";
 
@@ -32,7 +32,7 @@ export async function sendForwards(
     ...opts.remoteForwards.map((s) => forwardRequestFields(s, true)),
   ];
   for (const f of specs) {
-    log.debug(`${how.open ? "Requesting" : "Cancelling"} ${describeForward(f)}`);
+    log.debug(`${how.open ? "Requesting" : "Cancelling"} ${describeMuxForward(f)}`);
     try {
       if (how.open) {
         const port = await client.openForward(f);

@@ -12,20 +12,14 @@ import {
   SSHMUX_VER,
 } from "../mux/constants.ts";
 import { readMuxFrame } from "../mux/framer.ts";
-import {
-  decodeMux,
-  encodeMux,
-  type MuxMessage,
-  muxMessageType,
-  type MuxNewSession,
-  type MuxReply,
-} from "../mux/messages.ts";
+import { decodeMux } from "../mux/decode.ts";
+import { encodeMux, muxMessageType } from "../mux/encode.ts";
+import type { MuxMessage, MuxNewSession, MuxReply } from "../mux/messages.ts";
 import { MuxMasterGone, MuxOutOfSequence } from "./errors.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
 import type { ForwardRequestFields } from "./forward_request.ts";
 
 /** Hello extension pairs kept from the master: a bound on what a peer can make us store. */
-const MAX_KEPT_EXTENSIONS = 64;
 
 /** A NEW_SESSION request as the caller fills it in; the client adds the rid and reserved field. */
 export type NewSessionRequest = Omit<MuxNewSession, "kind" | "rid" | "reserved">;
@@ -70,7 +64,7 @@ export class MuxClient {
     }
     for (const [name, value] of reply.extensions) {
       log.debug2(`master extension "${name}"`);
-      if (this.extensions.size < MAX_KEPT_EXTENSIONS) this.extensions.set(name, value);
+      this.extensions.set(name, value); // decodeMux keeps MUX_MAX_HELLO_EXTENSIONS at most
     }
   }
 

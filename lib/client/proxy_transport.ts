@@ -6,12 +6,11 @@
 import type { UnixSocket } from "../../ffi/mod.ts";
 import { log } from "../log.ts";
 import { encodeProxyPacket, ProxyFramer } from "../mux/proxy_framing.ts";
+import { isConnectionMessage } from "../ssh/connection/mod.ts";
 import type { PacketTransport } from "../ssh/packet_transport.ts";
 
 /** Read size per socket read: one max-size proxy packet. */
 const READ_CHUNK = 256 * 1024;
-const SSH_MSG_GLOBAL_REQUEST = 80;
-const LAST_CONNECTION_MSG = 127;
 
 export class MuxProxyTransport implements PacketTransport {
   private readonly framer = new ProxyFramer();
@@ -23,7 +22,7 @@ export class MuxProxyTransport implements PacketTransport {
   async send(payload: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("proxy transport is closed");
     const type = payload[0];
-    if (type === undefined || type < SSH_MSG_GLOBAL_REQUEST || type > LAST_CONNECTION_MSG) {
+    if (type === undefined || !isConnectionMessage(type)) {
       log.debug3(`proxy mode: not sending message type ${type} (outside 80..127)`);
       return;
     }

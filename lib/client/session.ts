@@ -5,14 +5,14 @@
 import { backgroundReady } from "../background.ts";
 import { isatty, openDevNull, RawFd } from "../../ffi/mod.ts";
 import type { Options } from "../config/options.ts";
-import { wantTtyDecision } from "../config/resolve.ts";
+import { wantTtyDecision } from "../config/tty.ts";
 import { FatalError, ProtocolError } from "../errors.ts";
 import { log, LogLevel } from "../log.ts";
 import { MuxFallback, MuxMasterGone, MuxOutOfSequence } from "./errors.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
 import type { MuxClient } from "./mux_client.ts";
 import { writeStderr } from "./output.ts";
-import { escapeCharCode, sessionEnv, sessionTerm } from "./session_request.ts";
+import { escapeCharCode, muxNewSessionEnv, sessionTerm } from "./session_request.ts";
 import { installSessionSignals } from "./signals.ts";
 import { enterRawModeIfTty } from "./tty.ts";
 
@@ -71,7 +71,7 @@ export async function runMuxSession(
       escapeChar: escapeCharCode(opts.escapeChar),
       term: sessionTerm(opts, environ),
       command: opts.command,
-      env: sessionEnv(opts, environ),
+      env: muxNewSessionEnv(opts, environ),
     }, [stdinFd, RawFd.std(1), RawFd.std(2)]);
   } catch (e) {
     if (e instanceof MuxRequestRefused) {

@@ -2,7 +2,7 @@
 // OpenSSH's client (mux.c mux_client_request_session): TERM, the escape character, the env list.
 // Pure functions, so they are unit-tested without a master.
 
-import { matchPattern } from "../config/match.ts";
+import { matchPattern } from "../match.ts";
 import type { Options } from "../config/options.ts";
 import { ESCAPE_NONE } from "../mux/constants.ts";
 
@@ -15,10 +15,12 @@ export function envPermitted(entry: string, sendEnv: readonly string[]): boolean
 }
 
 /**
- * Env strings for NEW_SESSION: environ entries matching SendEnv (in environ order), then every
- * SetEnv entry. The master filters them again with its own SendEnv.
+ * Env strings for MUX_C_NEW_SESSION, unfiltered like mux.c's client: environ entries matching
+ * SendEnv (in environ order), then every SetEnv entry, even one naming a variable SendEnv also
+ * matched; the master filters them with its own SendEnv. lib/ssh/session's sessionEnv is the one
+ * that sends env requests on a channel, where SetEnv replaces a SendEnv match of the same name.
  */
-export function sessionEnv(
+export function muxNewSessionEnv(
   opts: Pick<Options, "sendEnv" | "setEnv">,
   environ: Record<string, string>,
 ): string[] {

@@ -1,7 +1,7 @@
 // Algorithm names ssh accepts in Ciphers / MACs / KexAlgorithms / HostKeyAlgorithms /
 // PubkeyAcceptedAlgorithms (the union of OpenSSH 9.2 and 10.x), so a typo fails here with
 // ssh's message instead of at key exchange.
-import { matchPatternList } from "./match.ts";
+import { matchPatternList } from "../match.ts";
 
 const CIPHERS = new Set([
   "3des-cbc",

@@ -3,11 +3,11 @@
 import { LogLevel } from "../log.ts";
 import { ConfigError } from "./errors.ts";
 import { type ConfigState, emptyState } from "./state.ts";
-import type { ForwardSpec, MuxCommand } from "./options.ts";
-import { PORT_STREAMLOCAL } from "./options.ts";
+import type { MuxCommand } from "./options.ts";
+import { PORT_STREAMLOCAL } from "../mux/constants.ts";
 import { a2port } from "./ports.ts";
 import { ciphersValid, macsValid } from "./algorithms.ts";
-import { parseForward, parseForwardArg, sameForward } from "./forward_spec.ts";
+import { addForward, parseForward, parseForwardArg } from "./forward_spec.ts";
 import { parseEscapeChar, parseJump } from "./values.ts";
 import { processConfigLine } from "./ssh_config.ts";
 import { parseSshUri, validHostname, validRemoteUser } from "./destination.ts";
@@ -51,10 +51,6 @@ export interface ParsedCommandLine {
   tag?: string; // -P
   /** -i files as given (tilde-expanded and checked in resolveOptions). */
   identityArgs: string[];
-}
-
-function addForward(list: ForwardSpec[], fwd: ForwardSpec): void {
-  if (!list.some((f) => sameForward(f, fwd))) list.push(fwd);
 }
 
 function takesArg(c: string): boolean | undefined {

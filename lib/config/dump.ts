@@ -1,7 +1,7 @@
 // `ssh -G`: the resolved options printed as "keyword value" lines, in ssh's spelling, for
 // the keywords sshmux implements. Tests diff this against the real `ssh -G`.
 import type { Options } from "./options.ts";
-import { PORT_STREAMLOCAL } from "./options.ts";
+import { PORT_STREAMLOCAL } from "../mux/constants.ts";
 import { formatForward } from "./forward_spec.ts";
 
 // log_level_name(): the first name in ssh's table for a level, so DEBUG1 prints as "DEBUG".

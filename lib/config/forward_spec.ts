@@ -1,6 +1,7 @@
 // -L / -R / -D / -W and Local/Remote/DynamicForward specs, parsed the way ssh's
 // parse_forward (readconf.c) does.
-import { type ForwardSpec, PORT_STREAMLOCAL } from "./options.ts";
+import { PORT_STREAMLOCAL } from "../mux/constants.ts";
+import { type ForwardKind, type ForwardSpec, sameForward } from "../ssh/forward/spec.ts";
 import { a2port } from "./ports.ts";
 import { dollarExpand } from "./tokens.ts";
 import { ConfigError } from "./errors.ts";
@@ -151,8 +152,6 @@ export function parseForward(
   return fwd;
 }
 
-export type ForwardKind = "local" | "remote" | "dynamic";
-
 /** A command-line -L/-R/-D argument; throws ssh's message (exit 255) when it is bad. */
 export function parseForwardArg(
   kind: ForwardKind,
@@ -168,11 +167,9 @@ export function parseForwardArg(
   return fwd;
 }
 
-/** Whether two specs describe the same forward (ssh drops duplicates). */
-export function sameForward(x: ForwardSpec, y: ForwardSpec): boolean {
-  return x.listenHost === y.listenHost && x.listenPort === y.listenPort &&
-    x.listenPath === y.listenPath && x.connectHost === y.connectHost &&
-    x.connectPort === y.connectPort && x.connectPath === y.connectPath;
+/** Appends `fwd` unless the list already holds the same forward (ssh drops duplicates). */
+export function addForward(list: ForwardSpec[], fwd: ForwardSpec): void {
+  if (!list.some((f) => sameForward(f, fwd))) list.push(fwd);
 }
 
 /** Formats a forward the way `ssh -G` prints it (dump_cfg_forwards). */

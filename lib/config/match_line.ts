@@ -2,7 +2,7 @@
 // localuser, localnetwork, version, tagged, command, sessiontype, exec.
 import { ConfigError } from "./errors.ts";
 import type { ConfigState } from "./state.ts";
-import { matchHostname, matchPatternList } from "./match.ts";
+import { matchHostname, matchPatternList } from "../match.ts";
 import { localNetworkMatches, matchCidrList } from "./cidr.ts";
 import { clientTokens, type EnvLookup, expandTokens } from "./tokens.ts";
 

@@ -1,21 +1,10 @@
 // The options every mode runs from: ssh's command line merged with ssh_config, after
 // Host matching, defaults and token expansion. Produced by lib/config, consumed by main.ts,
-// lib/client, lib/ssh and lib/master. Names follow ssh_config keywords where one exists.
+// lib/client, lib/master and plain mode (lib/ssh/plain.ts); the SSH client library gets its own
+// narrow configs built from it (ssh_client_config.ts). Names follow ssh_config keywords.
 
-/** A -L/-R/-D forward. A path field set means that side is a unix socket (port PORT_STREAMLOCAL). */
-export interface ForwardSpec {
-  /** Listen host; undefined = not given (localhost), "" = given empty (`:port`, all interfaces). */
-  listenHost?: string;
-  listenPort: number;
-  listenPath?: string;
-  /** Connect host; "socks" with connectPort 0 for dynamic forwards, as OpenSSH encodes them. */
-  connectHost?: string;
-  connectPort: number;
-  connectPath?: string;
-}
-
-/** ssh's port value meaning "this side is a unix socket path" (PORT_STREAMLOCAL, -2 as u32). */
-export const PORT_STREAMLOCAL = 0xfffffffe;
+import type { ForwardSpec } from "../ssh/forward/spec.ts";
+import type { StrictHostKeyChecking } from "../ssh/known_hosts/config.ts";
 
 export type ControlMasterMode = "no" | "yes" | "auto" | "ask" | "autoask";
 export type MuxCommand =
@@ -27,7 +16,6 @@ export type MuxCommand =
   | "conninfo"
   | "channels"
   | "proxy";
-export type StrictHostKeyChecking = "yes" | "no" | "accept-new" | "ask";
 export type RequestTTY = "auto" | "no" | "yes" | "force";
 
 export interface Options {

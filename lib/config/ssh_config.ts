@@ -6,7 +6,7 @@ import type { ConfigState } from "./state.ts";
 import { splitConfigLine } from "./config_line.ts";
 import { lookupKeyword } from "./keywords.ts";
 import { applyOption } from "./apply.ts";
-import { matchPattern, matchPatternList } from "./match.ts";
+import { matchPattern, matchPatternList } from "../match.ts";
 import { matchLine, partialTokens, type ReadContext } from "./match_line.ts";
 import { checkPermissions, readCapped } from "./config_file.ts";
 import { expandTokens, tildeExpand } from "./tokens.ts";

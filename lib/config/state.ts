@@ -1,12 +1,9 @@
 // The options as ssh accumulates them while reading the command line and config files:
 // undefined = not set yet. The first value set wins (ssh's "-1 means unset" rule), except
 // for the list options that append (SendEnv, IdentityFile, forwards).
-import type {
-  ControlMasterMode,
-  ForwardSpec,
-  RequestTTY,
-  StrictHostKeyChecking,
-} from "./options.ts";
+import type { ControlMasterMode, RequestTTY } from "./options.ts";
+import type { StrictHostKeyChecking } from "../ssh/known_hosts/config.ts";
+import type { ForwardSpec } from "../ssh/forward/spec.ts";
 
 export interface JumpSpec {
   /** The hop ssh connects through directly before the destination (%j). */

@@ -1,7 +1,8 @@
 // Value parsers and keyword tables for ssh_config options (readconf.c's multistate tables,
 // atoi_err, scan_scaled, parse_jump, the escape character).
 import type { JumpSpec } from "./state.ts";
-import type { RequestTTY, StrictHostKeyChecking } from "./options.ts";
+import type { RequestTTY } from "./options.ts";
+import type { StrictHostKeyChecking } from "../ssh/known_hosts/config.ts";
 import { parseSshUri, parseUserHostPort, validHostname, validRemoteUser } from "./destination.ts";
 
 export const FLAG: Record<string, boolean> = { yes: true, true: true, no: false, false: false };

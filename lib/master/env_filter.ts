@@ -3,7 +3,7 @@
 // SendEnv patterns, then the master's own SetEnv, in that order. A client's SetEnv therefore
 // reaches the server only when the master's SendEnv lets that name through, as in OpenSSH.
 
-import { matchPattern } from "../config/match.ts";
+import { matchPattern } from "../match.ts";
 import { MUX_MAX_ENV_VARS } from "../mux/constants.ts";
 
 function split(entry: string): [string, string] | undefined {

@@ -2,7 +2,7 @@
 // what a client encodes (lib/client/forward_request.ts): an empty host is "none" (OpenSSH turns
 // "" into NULL), PORT_STREAMLOCAL means the host field is a unix socket path.
 
-import type { ForwardSpec } from "../config/options.ts";
+import type { ForwardSpec } from "../ssh/forward/spec.ts";
 import {
   MUX_FWD_DYNAMIC,
   MUX_FWD_LOCAL,

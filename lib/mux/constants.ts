@@ -1,8 +1,12 @@
 // PROTOCOL.mux wire constants, spelled exactly as OpenSSH's mux.c / clientloop.h spell them so
 // `grep` against the upstream sources works. Codes missing from PROTOCOL.mux itself (PROXY,
-// EXT_INFO) come from mux.c; see /work/shared/reference/openssh-mux.md §2.1.
+// EXT_INFO) come from mux.c; see ../shared/reference/openssh-mux.md §2.1.
 
-export { PORT_STREAMLOCAL } from "../config/options.ts";
+/**
+ * The port value meaning "this side is a unix socket path" (OpenSSH misc.h PORT_STREAMLOCAL, -2
+ * as a u32): OPEN_FWD/CLOSE_FWD and NEW_STDIO_FWD carry it, and ssh's forward specs use it too.
+ */
+export const PORT_STREAMLOCAL = 0xfffffffe;
 
 /** Multiplexing protocol version carried in HELLO (clientloop.h SSHMUX_VER). */
 export const SSHMUX_VER = 4;

@@ -1,16 +1,13 @@
 // The PROTOCOL.mux messages as one discriminated union (`kind`), both directions.
 // Field layouts follow OpenSSH's mux.c, not PROTOCOL.mux where the two differ (bools are u32,
 // the -W port is a u32, SESSION_OPENED is the only NEW_SESSION success reply); see
-// /work/shared/reference/openssh-mux.md §1.2 and §2.
+// ../shared/reference/openssh-mux.md §1.2 and §2.
 //
 // Numbers are u32 on the wire (0 … 0xffffffff). Text fields are JS strings carried as UTF-8;
 // OpenSSH treats them as bytes, so a peer's non-UTF-8 bytes decode to U+FFFD (the stock client
 // and our own client only ever send UTF-8 argv/env, so this matters only for odd peers).
 //
-// The codecs live in encode.ts / decode.ts and are re-exported here so callers import one file.
-
-export { encodeMux, muxMessageType } from "./encode.ts";
-export { decodeMux } from "./decode.ts";
+// The codecs are encode.ts (encodeMux) and decode.ts (decodeMux); this file holds only types.
 
 /** Which peer reads the frame: the master reads requests, the client reads replies. */
 export type MuxDirection = "toMaster" | "toClient";

@@ -3,6 +3,7 @@
 // socket), it skips straight to the connection layer: the master did the rest.
 
 import type { Options } from "../config/options.ts";
+import { sshClientConfig } from "../config/ssh_client_config.ts";
 import { log } from "../log.ts";
 import { authenticate } from "./auth/mod.ts";
 import { TtyPrompter } from "./auth/prompter.ts";
@@ -11,6 +12,7 @@ import { knownHostKeyTypes } from "./known_hosts/known_types.ts";
 import { makeHostKeyVerifier } from "./known_hosts/verifier.ts";
 import type { PacketTransport } from "./packet_transport.ts";
 import { connectTransport, type SshTransport } from "./transport/mod.ts";
+import type { SshClientConfig } from "./client_config.ts";
 
 /** SSH2_DISCONNECT_BY_APPLICATION: what ssh sends when the user's session is over. */
 const SSH2_DISCONNECT_BY_APPLICATION = 11;
@@ -24,31 +26,34 @@ export interface SshClient {
   close(): Promise<void>;
 }
 
-export async function connectSsh(opts: Options, transport?: PacketTransport): Promise<SshClient> {
+/**
+ * Connects, verifies the host key, authenticates and opens the connection layer. With a ready
+ * `transport` (a mux proxy socket) it goes straight to the connection layer.
+ */
+export async function connectSshClient(
+  config: SshClientConfig,
+  transport?: PacketTransport,
+): Promise<SshClient> {
   if (transport) return wrap(transport, undefined);
   const prompter = new TtyPrompter();
   const t = await connectTransport({
-    host: opts.hostName,
-    port: opts.port,
-    connectTimeoutMs: opts.connectTimeout ? opts.connectTimeout * 1000 : undefined,
-    proxyCommand: opts.proxyCommand,
-    ciphers: opts.ciphers,
-    kexAlgorithms: opts.kexAlgorithms,
-    hostKeyAlgorithms: opts.hostKeyAlgorithms,
-    macs: opts.macs,
-    rekeyLimitBytes: opts.rekeyLimitBytes,
-    rekeyLimitSeconds: opts.rekeyLimitSeconds,
-    knownHostKeyTypes: await knownHostKeyTypes(opts),
-    verifyHostKey: makeHostKeyVerifier(opts, prompter),
+    ...config.transport,
+    knownHostKeyTypes: await knownHostKeyTypes(config.hostKeys),
+    verifyHostKey: makeHostKeyVerifier(config.hostKeys, prompter),
   });
   try {
-    await authenticate(t, opts, prompter);
+    await authenticate(t, config.auth, prompter);
   } catch (e) {
     t.close();
     throw e;
   }
-  log.debug(`Authenticated to ${opts.hostName} ([${t.remote?.host}]:${t.remote?.port}).`);
+  log.debug(`Authenticated to ${config.auth.hostName} ([${t.remote?.host}]:${t.remote?.port}).`);
   return wrap(t, t);
+}
+
+/** connectSshClient for the command line's Options (plain mode). */
+export function connectSsh(opts: Options, transport?: PacketTransport): Promise<SshClient> {
+  return connectSshClient(sshClientConfig(opts), transport);
 }
 
 function wrap(transport: PacketTransport, own: SshTransport | undefined): SshClient {

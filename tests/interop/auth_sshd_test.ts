@@ -15,6 +15,7 @@ import { connectTransport } from "../../lib/ssh/transport/mod.ts";
 import { startAgent } from "../helpers/agent.ts";
 import { run, waitFor } from "../helpers/run.ts";
 import { testOptions } from "../helpers/options.ts";
+import { hostKeyConfig } from "../../lib/config/ssh_client_config.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 
 function sshdOptions(sshd: Sshd, over: Partial<Options> = {}): Options {
@@ -58,7 +59,7 @@ async function attempt(
     const t = await connectTransport({
       host: opts.hostName,
       port: opts.port,
-      verifyHostKey: makeHostKeyVerifier(opts, prompter),
+      verifyHostKey: makeHostKeyVerifier(hostKeyConfig(opts), prompter),
     });
     try {
       await authenticate(t, opts, prompter, { agent: agent ?? null });

@@ -1,7 +1,8 @@
 // Compares our resolved configuration with the real `ssh -G` (no server needed) for a set of
 // configs and command lines. Fails (never skips) when ssh is not installed.
 import { assertEquals } from "@std/assert";
-import { parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
+import { resolveOptions } from "../../lib/config/resolve.ts";
 import { localEnv } from "../../lib/config/resolve.ts";
 import { formatConfig } from "../../lib/config/dump.ts";
 

@@ -1,7 +1,8 @@
 // Differential test: random command lines (from a vocabulary of ssh options, valid and
 // invalid) resolved by us and by the real `ssh -G`, compared key by key. Fixed seed.
 import { assert, assertEquals } from "@std/assert";
-import { localEnv, parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
+import { localEnv, resolveOptions } from "../../lib/config/resolve.ts";
 import { formatConfig } from "../../lib/config/dump.ts";
 
 const KEYS = new Set([

@@ -1,7 +1,7 @@
 // scp -S / sftp -S run "ssh" with their own flags: capture the real argument vectors with a
 // fake program and check that our parser accepts every one of them with the right meaning.
 import { assert, assertEquals } from "@std/assert";
-import { parseArgs } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
 
 async function capture(
   tool: string,

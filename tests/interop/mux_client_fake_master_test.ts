@@ -5,7 +5,9 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { startSshd } from "../helpers/sshd.ts";
 import { run, sshmuxPath } from "../helpers/run.ts";
-import { decodeMux, encodeMux, type MuxReply, type MuxRequest } from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
+import type { MuxReply, MuxRequest } from "../../lib/mux/messages.ts";
 
 const SSHMUX = sshmuxPath();
 

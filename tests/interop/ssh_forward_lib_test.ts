@@ -4,7 +4,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 import { waitFor } from "../helpers/run.ts";
-import { localEnv, parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
+import { localEnv, resolveOptions } from "../../lib/config/resolve.ts";
 import { connectSsh, type SshClient } from "../../lib/ssh/client.ts";
 import { ForwardManager, runStdioForward } from "../../lib/ssh/forward/mod.ts";
 import { captureLog } from "../../lib/log.ts";

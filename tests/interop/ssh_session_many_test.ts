@@ -3,7 +3,8 @@
 // the server's MaxSessions is refused with a typed ChannelOpenError, and the others go on.
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
+import { resolveOptions } from "../../lib/config/resolve.ts";
 import { ChannelOpenError } from "../../lib/ssh/connection/errors.ts";
 import { connectSsh } from "../../lib/ssh/client.ts";
 import { Session } from "../../lib/ssh/session/session.ts";

@@ -1,44 +1,31 @@
 // The option → request-field mappings of the mux client: forwards (OPEN_FWD/CLOSE_FWD fields as
 // OpenSSH's client fills them, checked against captured bytes), env/TERM/escape for NEW_SESSION.
 import { assertEquals } from "@std/assert";
-import { type ForwardSpec, PORT_STREAMLOCAL } from "../../lib/config/options.ts";
-import {
-  describeForward,
-  forwardRequestFields,
-  FWD_DYNAMIC,
-  FWD_LOCAL,
-  FWD_REMOTE,
-} from "../../lib/client/forward_request.ts";
+import type { ForwardSpec } from "../../lib/ssh/forward/spec.ts";
+import { describeMuxForward, forwardRequestFields } from "../../lib/client/forward_request.ts";
 import {
   envPermitted,
   escapeCharCode,
-  sessionEnv,
+  muxNewSessionEnv,
   sessionTerm,
 } from "../../lib/client/session_request.ts";
-import { encodeMux } from "../../lib/mux/messages.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
 import {
   ESCAPE_NONE,
   MUX_FWD_DYNAMIC,
   MUX_FWD_LOCAL,
   MUX_FWD_REMOTE,
+  PORT_STREAMLOCAL,
 } from "../../lib/mux/constants.ts";
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 const str = (s: string) => hex(Uint8Array.of(0, 0, 0, s.length)) + hex(new TextEncoder().encode(s));
 
-Deno.test("forward type constants agree with lib/mux", () => {
-  assertEquals([FWD_LOCAL, FWD_REMOTE, FWD_DYNAMIC], [
-    MUX_FWD_LOCAL,
-    MUX_FWD_REMOTE,
-    MUX_FWD_DYNAMIC,
-  ]);
-});
-
 Deno.test("-D 1080 encodes exactly like the captured stock client request", () => {
   const spec: ForwardSpec = { listenPort: 1080, connectHost: "socks", connectPort: 0 };
   const f = forwardRequestFields(spec, false);
   assertEquals(f, {
-    fwdType: FWD_DYNAMIC,
+    fwdType: MUX_FWD_DYNAMIC,
     listenHost: "",
     listenPort: 1080,
     connectHost: "socks",
@@ -83,7 +70,7 @@ Deno.test("unix socket paths use PORT_STREAMLOCAL on their side, and stay local/
   );
   // connectPort 0 with a connect path is not dynamic: the path wins.
   assertEquals(l, {
-    fwdType: FWD_LOCAL,
+    fwdType: MUX_FWD_LOCAL,
     listenHost: "/tmp/a.sock",
     listenPort: PORT_STREAMLOCAL,
     connectHost: "/tmp/b.sock",
@@ -93,7 +80,7 @@ Deno.test("unix socket paths use PORT_STREAMLOCAL on their side, and stay local/
     { listenPath: "/tmp/r.sock", listenPort: PORT_STREAMLOCAL, connectHost: "h", connectPort: 22 },
     true,
   );
-  assertEquals(r.fwdType, FWD_REMOTE);
+  assertEquals(r.fwdType, MUX_FWD_REMOTE);
   assertEquals([r.listenHost, r.listenPort, r.connectHost, r.connectPort], [
     "/tmp/r.sock",
     PORT_STREAMLOCAL,
@@ -102,24 +89,24 @@ Deno.test("unix socket paths use PORT_STREAMLOCAL on their side, and stay local/
   ]);
   // Remote dynamic (-R 1080) is still a REMOTE request, with socks/0 as the connect side.
   const rd = forwardRequestFields({ listenPort: 1080, connectHost: "socks", connectPort: 0 }, true);
-  assertEquals([rd.fwdType, rd.connectHost, rd.connectPort], [FWD_REMOTE, "socks", 0]);
+  assertEquals([rd.fwdType, rd.connectHost, rd.connectPort], [MUX_FWD_REMOTE, "socks", 0]);
 });
 
-Deno.test("describeForward reads like ssh's format_forward", () => {
+Deno.test("describeMuxForward reads like ssh's format_forward", () => {
   assertEquals(
-    describeForward(
+    describeMuxForward(
       forwardRequestFields({ listenPort: 1, connectHost: "h", connectPort: 2 }, false),
     ),
     "local forward LOCALHOST:1 -> h:2",
   );
   assertEquals(
-    describeForward(
+    describeMuxForward(
       forwardRequestFields({ listenPort: 9, connectHost: "socks", connectPort: 0 }, false),
     ),
     "dynamic forward LOCALHOST:9 -> *",
   );
   assertEquals(
-    describeForward(
+    describeMuxForward(
       forwardRequestFields(
         { listenPath: "/s", listenPort: 0, connectHost: "h", connectPort: 2 },
         true,
@@ -144,10 +131,13 @@ Deno.test("SendEnv matching: name before '=', globs, no name → never", () => {
 Deno.test("session env: matching environ entries first, then every SetEnv entry", () => {
   const environ = { HOME: "/root", _XXX_TEST: "blah", LC_CTYPE: "C", LANG: "en" };
   assertEquals(
-    sessionEnv({ sendEnv: ["_XXX_TEST", "LC_*"], setEnv: ["FOO=bar", "_XXX_TEST=set"] }, environ),
+    muxNewSessionEnv(
+      { sendEnv: ["_XXX_TEST", "LC_*"], setEnv: ["FOO=bar", "_XXX_TEST=set"] },
+      environ,
+    ),
     ["_XXX_TEST=blah", "LC_CTYPE=C", "FOO=bar", "_XXX_TEST=set"],
   );
-  assertEquals(sessionEnv({ sendEnv: [], setEnv: [] }, environ), []);
+  assertEquals(muxNewSessionEnv({ sendEnv: [], setEnv: [] }, environ), []);
 });
 
 Deno.test("TERM: non-empty SetEnv TERM wins, then $TERM, then empty", () => {

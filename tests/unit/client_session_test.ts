@@ -6,12 +6,15 @@ import { socketpair, UnixSocket } from "../../ffi/mod.ts";
 import { MuxClient } from "../../lib/client/mux_client.ts";
 import { MuxFallback } from "../../lib/client/errors.ts";
 import { runMuxSession } from "../../lib/client/session.ts";
-import { parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
+import { resolveOptions } from "../../lib/config/resolve.ts";
 import type { Options } from "../../lib/config/options.ts";
 import { FatalError } from "../../lib/errors.ts";
 import { captureLog } from "../../lib/log.ts";
 import { readMuxFrame } from "../../lib/mux/framer.ts";
-import { decodeMux, encodeMux, type MuxReply, type MuxRequest } from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
+import type { MuxReply, MuxRequest } from "../../lib/mux/messages.ts";
 
 const environ = { HOME: "/root", TERM: "vt220", _XXX_TEST: "blah", OTHER: "no" };
 

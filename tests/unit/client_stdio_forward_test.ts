@@ -5,10 +5,13 @@ import { assertEquals, assertRejects } from "@std/assert";
 import { socketpair, UnixSocket } from "../../ffi/mod.ts";
 import { MuxClient } from "../../lib/client/mux_client.ts";
 import { runMuxStdioForward } from "../../lib/client/stdio_forward.ts";
-import { parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
+import { resolveOptions } from "../../lib/config/resolve.ts";
 import { FatalError } from "../../lib/errors.ts";
 import { readMuxFrame } from "../../lib/mux/framer.ts";
-import { decodeMux, encodeMux, type MuxReply } from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
+import type { MuxReply } from "../../lib/mux/messages.ts";
 
 const env = { home: "/root", user: "t", uid: 0, hostname: "l", environ: {} };
 

@@ -4,7 +4,7 @@ import { ConfigError } from "../../lib/config/errors.ts";
 import { FatalError } from "../../lib/errors.ts";
 import { USAGE } from "../../lib/config/usage.ts";
 import { LogLevel } from "../../lib/log.ts";
-import { PORT_STREAMLOCAL } from "../../lib/config/options.ts";
+import { PORT_STREAMLOCAL } from "../../lib/mux/constants.ts";
 
 function fails(argv: string[], message: string) {
   const e = assertThrows(() => parseArgs(argv), ConfigError);

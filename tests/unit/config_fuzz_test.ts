@@ -1,7 +1,8 @@
 // Fuzz loops over the argv and config parsers: random and mutated inputs must either parse
 // or fail with a ConfigError (ssh's message, exit 255) — never another exception or a hang.
 import { assert } from "@std/assert";
-import { parseArgs, type ResolveEnv, resolveOptions } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
+import { type ResolveEnv, resolveOptions } from "../../lib/config/resolve.ts";
 import { ConfigError } from "../../lib/config/errors.ts";
 import { parseForward } from "../../lib/config/forward_spec.ts";
 import { convtime } from "../../lib/config/control_persist.ts";

@@ -1,7 +1,8 @@
 // resolveOptions details beyond reading files: IdentityAgent, identity order, ProxyJump, -G
 // dump spellings, Match localnetwork, odd -F targets, RefuseConnection.
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { parseArgs, resolveOptions } from "../../lib/config/resolve.ts";
+import { parseArgs } from "../../lib/config/argv.ts";
+import { resolveOptions } from "../../lib/config/resolve.ts";
 import { ConfigError } from "../../lib/config/errors.ts";
 import { formatConfig } from "../../lib/config/dump.ts";
 import { impliedProxyCommand } from "../../lib/config/jump.ts";

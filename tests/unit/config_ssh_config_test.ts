@@ -1,7 +1,7 @@
 // ssh_config reading through resolveOptions, with a private HOME and config files.
 import { assert, assertEquals, assertThrows } from "@std/assert";
+import { parseArgs } from "../../lib/config/argv.ts";
 import {
-  parseArgs,
   type ResolveEnv,
   resolveOptions,
   resolveOptionsWithWarnings,

@@ -1,7 +1,7 @@
 // Forward specs, time specs, ControlPersist/ControlMaster, tokens, tty rules.
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { formatForward, parseForward, parseForwardArg } from "../../lib/config/forward_spec.ts";
-import { PORT_STREAMLOCAL } from "../../lib/config/options.ts";
+import { PORT_STREAMLOCAL } from "../../lib/mux/constants.ts";
 import {
   convtime,
   parseControlMaster,
@@ -15,8 +15,8 @@ import {
   tildeExpand,
 } from "../../lib/config/tokens.ts";
 import { ConfigError, TokenError } from "../../lib/config/errors.ts";
-import { wantTty, wantTtyDecision } from "../../lib/config/resolve.ts";
-import { matchHostname, matchPattern, matchPatternList } from "../../lib/config/match.ts";
+import { wantTty, wantTtyDecision } from "../../lib/config/tty.ts";
+import { matchHostname, matchPattern, matchPatternList } from "../../lib/match.ts";
 import { a2port } from "../../lib/config/ports.ts";
 import { globPaths } from "../../lib/config/glob.ts";
 import { canonicalAddress, looksLikeAddress } from "../../lib/config/address.ts";

@@ -7,10 +7,10 @@ import {
   type ByteEndpoint,
   Channel,
   ChannelOpenError,
-  memoryTransportPair,
   pumpToChannel,
   SshConnection,
 } from "../../lib/ssh/connection/mod.ts";
+import { memoryTransportPair } from "../helpers/memory_transport.ts";
 
 function pair(): [SshConnection, SshConnection] {
   const [a, b] = memoryTransportPair();

@@ -15,9 +15,9 @@ import {
   encodeExtendedData,
   encodeOpenFailure,
   encodeWindowAdjust,
-  ScriptedPeer,
   SshConnection,
 } from "../../lib/ssh/connection/mod.ts";
+import { ScriptedPeer } from "../helpers/scripted_peer.ts";
 import { ProtocolError } from "../../lib/errors.ts";
 
 const enc = new TextEncoder();

@@ -17,9 +17,9 @@ import {
   encodeOpenFailure,
   encodeRequestReply,
   encodeWindowAdjust,
-  ScriptedPeer,
   SshConnection,
 } from "../../lib/ssh/connection/mod.ts";
+import { ScriptedPeer } from "../helpers/scripted_peer.ts";
 import { decodeExitSignal, decodeExitStatus } from "../../lib/ssh/session/mod.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
 

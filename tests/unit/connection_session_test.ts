@@ -11,9 +11,9 @@ import {
   encodeExtendedData,
   encodeOpenConfirmation,
   encodeRequestReply,
-  ScriptedPeer,
   SshConnection,
 } from "../../lib/ssh/connection/mod.ts";
+import { ScriptedPeer } from "../helpers/scripted_peer.ts";
 import {
   decodeExitSignal,
   encodeEnv,
@@ -21,11 +21,11 @@ import {
   EscapeFilter,
   fdStdio,
   type LocalStdio,
-  matchPattern,
   runSession,
   type RunSessionOptions,
   sessionEnv,
 } from "../../lib/ssh/session/mod.ts";
+import { matchPattern } from "../../lib/match.ts";
 import { WireReader } from "../../lib/wire/reader.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
 import { captureLog } from "../../lib/log.ts";

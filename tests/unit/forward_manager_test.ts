@@ -10,7 +10,7 @@ import {
   setupConfiguredForwards,
 } from "../../lib/ssh/forward/mod.ts";
 import { FakeForwardServer } from "../helpers/forward/fake_server.ts";
-import type { ForwardSpec } from "../../lib/config/options.ts";
+import type { ForwardSpec } from "../../lib/ssh/forward/spec.ts";
 import { freePort } from "../helpers/sshd.ts";
 
 async function withFake(

@@ -4,14 +4,16 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import {
   IncorrectPassphraseError,
-  inspectPrivateKey,
   KeyFormatError,
+  PassphraseRequiredError,
+} from "../../lib/ssh/keys/key_errors.ts";
+import {
+  inspectPrivateKey,
   loadPrivateKey,
   parsePublicKeyLine,
-  PassphraseRequiredError,
   readKeyFile,
-  type Signer,
 } from "../../lib/ssh/keys/private_key.ts";
+import type { Signer } from "../../lib/ssh/keys/signer.ts";
 import { verifySignature } from "../../lib/ssh/keys/public_key.ts";
 import { parseOpensshKey } from "../../lib/ssh/keys/openssh_key_v1.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";

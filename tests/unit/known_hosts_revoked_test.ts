@@ -2,7 +2,7 @@
 // `ssh-keygen -Q` as the oracle), plain key lists, malformed files, and the verifier's refusal.
 
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import type { Options } from "../../lib/config/options.ts";
+import type { HostKeyConfig } from "../../lib/ssh/known_hosts/config.ts";
 import { FatalError } from "../../lib/errors.ts";
 import { captureLog } from "../../lib/log.ts";
 import { ScriptedPrompter } from "../../lib/ssh/auth/prompter.ts";
@@ -83,17 +83,17 @@ Deno.test("revoked: the verifier refuses a revoked key with ssh's message", asyn
   const base = {
     hostName: "example.com",
     port: 22,
-    strictHostKeyChecking: "yes",
+    strictHostKeyChecking: "yes" as const,
     userKnownHostsFiles: [kh],
     globalKnownHostsFiles: [],
     batchMode: true,
   };
   const verify = async (revoked: string | undefined) => {
-    const raw = new Map(revoked ? [["revokedhostkeys", revoked]] : []);
     const logs: string[] = [];
     const restore = captureLog(logs);
     try {
-      await makeHostKeyVerifier({ ...base, raw } as unknown as Options, new ScriptedPrompter([]))(
+      const config: HostKeyConfig = { ...base, revokedHostKeys: revoked, hashKnownHosts: false };
+      await makeHostKeyVerifier(config, new ScriptedPrompter([]))(
         k1.blob,
         "ssh-ed25519",
       );

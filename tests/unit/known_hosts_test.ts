@@ -5,13 +5,15 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import type { Options } from "../../lib/config/options.ts";
 import { testOptions } from "../helpers/options.ts";
+import { hostKeyConfig } from "../../lib/config/ssh_client_config.ts";
 import { FatalError } from "../../lib/errors.ts";
 import { captureLog, getLogLevel, LogLevel, setLogLevel } from "../../lib/log.ts";
 import { ScriptedPrompter } from "../../lib/ssh/auth/prompter.ts";
 import { fingerprintSha256 } from "../../lib/ssh/keys/public_key.ts";
 import { parsePublicKeyLine } from "../../lib/ssh/keys/private_key.ts";
 import { checkHostKey } from "../../lib/ssh/known_hosts/check.ts";
-import { knownHostsName, matchHostList, matchPattern } from "../../lib/ssh/known_hosts/match.ts";
+import { matchPattern } from "../../lib/match.ts";
+import { knownHostsName, matchHostList } from "../../lib/ssh/known_hosts/match.ts";
 import { parseKnownHosts, parseKnownHostsLine } from "../../lib/ssh/known_hosts/parse.ts";
 import { makeHostKeyVerifier } from "../../lib/ssh/known_hosts/verifier.ts";
 import { run } from "../helpers/run.ts";
@@ -160,7 +162,7 @@ async function verify(
   setLogLevel(LogLevel.INFO);
   const prompter = new ScriptedPrompter(answers);
   try {
-    await makeHostKeyVerifier(opts, prompter)(blob, "ssh-ed25519");
+    await makeHostKeyVerifier(hostKeyConfig(opts), prompter)(blob, "ssh-ed25519");
     return { logs, prompter };
   } catch (error) {
     return { logs, prompter, error };
@@ -307,7 +309,10 @@ Deno.test("known_hosts verifier: ask mode prompts; yes, fingerprint, no, re-ask,
 Deno.test("known_hosts verifier: without a user known_hosts file nothing new is accepted", async () => {
   await assertRejects(
     () =>
-      makeHostKeyVerifier(testOptions({ strictHostKeyChecking: "no" }), new ScriptedPrompter([]))(
+      makeHostKeyVerifier(
+        hostKeyConfig(testOptions({ strictHostKeyChecking: "no" })),
+        new ScriptedPrompter([]),
+      )(
         keyA.blob,
         "ssh-ed25519",
       ),

@@ -8,7 +8,7 @@ import { channelsText, connectionInfoText } from "../../lib/master/info_text.ts"
 import { muxEscapeHelp } from "../../lib/master/escapes.ts";
 import { forwardRequestFields } from "../../lib/client/forward_request.ts";
 import { MUX_MAX_ENV_VARS, PORT_STREAMLOCAL } from "../../lib/mux/constants.ts";
-import type { ForwardSpec } from "../../lib/config/options.ts";
+import type { ForwardSpec } from "../../lib/ssh/forward/spec.ts";
 
 Deno.test("master env: only names the master's SendEnv matches, then the master's SetEnv", () => {
   const env = passengerEnv(

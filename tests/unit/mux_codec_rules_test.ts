@@ -9,12 +9,9 @@ import {
   MUX_MAX_HELLO_EXTENSIONS,
   PORT_STREAMLOCAL,
 } from "../../lib/mux/constants.ts";
-import {
-  decodeMux,
-  encodeMux,
-  type MuxMessage,
-  type MuxNewSession,
-} from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
+import type { MuxMessage, MuxNewSession } from "../../lib/mux/messages.ts";
 
 // --- helpers: hex words and quoted text, as the reference writes captures -------------------
 

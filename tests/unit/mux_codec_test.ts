@@ -1,5 +1,5 @@
 // PROTOCOL.mux message codecs: byte-exact against OpenSSH 9.2 captures
-// (/work/shared/reference/openssh-mux.md §2.4, §8), round trips, and the malformed-input rules.
+// (../shared/reference/openssh-mux.md §2.4, §8), round trips, and the malformed-input rules.
 
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
 import { DecodeError } from "../../lib/errors.ts";
@@ -17,14 +17,9 @@ import {
   PORT_STREAMLOCAL,
   SSHMUX_VER,
 } from "../../lib/mux/constants.ts";
-import {
-  decodeMux,
-  encodeMux,
-  type MuxDirection,
-  type MuxMessage,
-  muxMessageType,
-  type MuxNewSession,
-} from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux, muxMessageType } from "../../lib/mux/encode.ts";
+import type { MuxDirection, MuxMessage, MuxNewSession } from "../../lib/mux/messages.ts";
 import { MuxRequestRefused } from "../../lib/mux/errors.ts";
 
 // --- helpers: hex words and quoted text, as the reference writes captures -------------------

@@ -3,7 +3,9 @@
 import { assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
 import { DecodeError, ProtocolError, SizeLimitError } from "../../lib/errors.ts";
 import { MUX_MAX_PACKET, MUX_PROXY_MIN_DOWNSTREAM_PACKET } from "../../lib/mux/constants.ts";
-import { decodeMux, encodeMux, type MuxMessage } from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
+import type { MuxMessage } from "../../lib/mux/messages.ts";
 import {
   frameHeaderLength,
   MuxFramer,

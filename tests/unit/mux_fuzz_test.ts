@@ -6,14 +6,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { ProtocolError } from "../../lib/errors.ts";
 import { ESCAPE_NONE, PORT_STREAMLOCAL } from "../../lib/mux/constants.ts";
-import {
-  decodeMux,
-  encodeMux,
-  type MuxDirection,
-  type MuxMessage,
-  type MuxReply,
-  type MuxRequest,
-} from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
+import type { MuxDirection, MuxMessage, MuxReply, MuxRequest } from "../../lib/mux/messages.ts";
 import { MuxFramer, readMuxFrame } from "../../lib/mux/framer.ts";
 import { encodeProxyPacket, ProxyFramer } from "../../lib/mux/proxy_framing.ts";
 

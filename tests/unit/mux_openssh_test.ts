@@ -14,13 +14,9 @@ import {
   MUX_FWD_REMOTE,
   MUX_MAX_PACKET,
 } from "../../lib/mux/constants.ts";
-import {
-  decodeMux,
-  encodeMux,
-  type MuxHello,
-  type MuxReply,
-  type MuxRequest,
-} from "../../lib/mux/messages.ts";
+import { decodeMux } from "../../lib/mux/decode.ts";
+import { encodeMux } from "../../lib/mux/encode.ts";
+import type { MuxHello, MuxReply, MuxRequest } from "../../lib/mux/messages.ts";
 import { readMuxFrame } from "../../lib/mux/framer.ts";
 import {
   REASON_PORT_NOT_FORWARDED,

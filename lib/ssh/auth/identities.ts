@@ -4,13 +4,12 @@
 // (`<file>-cert.pub`, as ssh loads it) right after its key. File keys are opened lazily: the public half is
 // offered first and the private key (maybe with a passphrase) is loaded only after PK_OK.
 
-import type { Options } from "../../config/options.ts";
+import type { AuthConfig } from "./config.ts";
 import { log } from "../../log.ts";
 import { AgentClient } from "../keys/agent.ts";
+import { IncorrectPassphraseError, KeyFormatError } from "../keys/key_errors.ts";
 import {
-  IncorrectPassphraseError,
   inspectPrivateKey,
-  KeyFormatError,
   loadPrivateKey,
   parsePublicKeyLine,
   readKeyFile,
@@ -92,7 +91,7 @@ async function readFileKey(path: string): Promise<FileKey | undefined> {
 /** Loads a file key, prompting for its passphrase like ssh's load_identity_file(). */
 async function loadWithPassphrase(
   f: FileKey,
-  opts: Options,
+  opts: AuthConfig,
   prompter: Prompter,
 ): Promise<Signer | null> {
   if (await tooOpen(f.path)) return null;
@@ -130,7 +129,7 @@ async function loadWithPassphrase(
   return null;
 }
 
-function fileIdentity(f: FileKey & { blob: Uint8Array }, opts: Options, p: Prompter): Identity {
+function fileIdentity(f: FileKey & { blob: Uint8Array }, opts: AuthConfig, p: Prompter): Identity {
   let loaded: Promise<Signer | null> | undefined;
   return {
     publicKeyBlob: f.blob,
@@ -202,7 +201,10 @@ function certificateIdentity(key: Identity, certBlob: Uint8Array): Identity {
 }
 
 /** Builds the ordered identity list. The agent is asked once; a dead agent is just skipped. */
-export async function collectIdentities(opts: Options, src: IdentitySources): Promise<Identity[]> {
+export async function collectIdentities(
+  opts: AuthConfig,
+  src: IdentitySources,
+): Promise<Identity[]> {
   const files: (FileKey & { blob: Uint8Array })[] = [];
   for (const path of opts.identityFiles) {
     // Options.identityFiles arrive tilde- and %-expanded from lib/config.
@@ -255,7 +257,7 @@ export async function collectIdentities(opts: Options, src: IdentitySources): Pr
  * CertificateFile entries, offered before everything else (ssh's "preferred" list), each
  * signed for by the identity holding the key it certifies; with no such key it is skipped.
  */
-async function explicitCertificates(opts: Options, keys: Identity[]): Promise<Identity[]> {
+async function explicitCertificates(opts: AuthConfig, keys: Identity[]): Promise<Identity[]> {
   const out: Identity[] = [];
   for (const path of opts.certificateFiles) {
     const blob = await readUserCertificate(path);
@@ -272,6 +274,6 @@ async function explicitCertificates(opts: Options, keys: Identity[]): Promise<Id
 }
 
 /** The agent to use for these options, if any (IdentityAgent none disables it). */
-export function agentFor(opts: Options): AgentClient | undefined {
+export function agentFor(opts: AuthConfig): AgentClient | undefined {
   return AgentClient.fromEnvironment(opts.identityAgent);
 }

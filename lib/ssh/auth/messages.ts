@@ -4,9 +4,8 @@
 import { ProtocolError, SizeLimitError } from "../../errors.ts";
 import { WireReader } from "../../wire/reader.ts";
 import { WireWriter } from "../../wire/writer.ts";
+import { SSH_MSG_SERVICE_ACCEPT, SSH_MSG_SERVICE_REQUEST } from "../transport/constants.ts";
 
-export const SSH_MSG_SERVICE_REQUEST = 5;
-export const SSH_MSG_SERVICE_ACCEPT = 6;
 export const SSH_MSG_USERAUTH_REQUEST = 50;
 export const SSH_MSG_USERAUTH_FAILURE = 51;
 export const SSH_MSG_USERAUTH_SUCCESS = 52;

@@ -3,7 +3,7 @@
 // (default publickey, keyboard-interactive, password), honouring partial success. Failing all
 // ends like ssh: "user@host: Permission denied (methods)." and exit status 255.
 
-import type { Options } from "../../config/options.ts";
+import type { AuthConfig } from "./config.ts";
 import { FatalError, ProtocolError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { AgentClient } from "../keys/agent.ts";
@@ -14,8 +14,8 @@ import {
   encodeServiceRequest,
   parseServiceAccept,
   SERVICE_USERAUTH,
-  SSH_MSG_SERVICE_ACCEPT,
 } from "./messages.ts";
+import { SSH_MSG_SERVICE_ACCEPT } from "../transport/constants.ts";
 import { tryPassword } from "./password.ts";
 import type { Prompter } from "./prompter.ts";
 import { tryPublickey } from "./publickey.ts";
@@ -33,7 +33,7 @@ export interface AuthOptions {
 }
 
 /** Methods we may run under these options, in preference order. */
-export function methodsToTry(opts: Options): string[] {
+export function methodsToTry(opts: AuthConfig): string[] {
   const preferred = (opts.preferredAuthentications ?? DEFAULT_PREFERRED_AUTHENTICATIONS)
     .split(",").map((m) => m.trim()).filter((m) => m);
   return preferred.filter((m) => {
@@ -47,7 +47,7 @@ export function methodsToTry(opts: Options): string[] {
 
 export async function authenticate(
   transport: AuthTransport,
-  opts: Options,
+  opts: AuthConfig,
   prompter: Prompter,
   authOpts: AuthOptions = {},
 ): Promise<void> {

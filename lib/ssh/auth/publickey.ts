@@ -12,7 +12,7 @@ import {
   isCertType,
 } from "../keys/certificate.ts";
 import { fingerprintSha256 } from "../keys/public_key.ts";
-import { matchPattern } from "../known_hosts/match.ts";
+import { matchPattern } from "../../match.ts";
 import type { Identity } from "./identities.ts";
 import {
   encodePublickeyQuery,

@@ -1,7 +1,7 @@
 // The state one authentication run shares between methods: the transport, who we are, and
 // reading the server's next auth message while printing any USERAUTH_BANNER on the way.
 
-import type { Options } from "../../config/options.ts";
+import type { AuthConfig } from "./config.ts";
 import { FatalError, ProtocolError } from "../../errors.ts";
 import { getLogLevel, log, LogLevel } from "../../log.ts";
 import type { PacketTransport } from "../packet_transport.ts";
@@ -44,7 +44,7 @@ export class AuthSession {
 
   constructor(
     readonly transport: AuthTransport,
-    readonly opts: Options,
+    readonly opts: AuthConfig,
     readonly prompter: Prompter,
   ) {
     this.user = opts.user;

@@ -14,7 +14,4 @@ export { ChannelTable } from "./channel_table.ts";
 export { ChannelClosedError, ChannelOpenError, ConnectionLostError } from "./errors.ts";
 export { bridge, pumpFromChannel, pumpToChannel } from "./bridge.ts";
 export type { BridgeOptions, ByteEndpoint } from "./bridge.ts";
-export { memoryTransportPair } from "./memory_transport.ts";
-export type { MemoryTransport } from "./memory_transport.ts";
 export * from "./messages.ts";
-export { ScriptedPeer } from "./scripted_peer.ts";

@@ -39,16 +39,6 @@ function chachaStream(key: Uint8Array, seq: number, counter: number) {
   };
 }
 
-/** DJB ChaCha20 keystream XOR of `data` starting at block `counter`. */
-export function chachaXor(
-  key: Uint8Array,
-  seq: number,
-  counter: number,
-  data: Uint8Array,
-): Uint8Array {
-  return chachaStream(key, seq, counter)(data);
-}
-
 const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
 const st = new Uint32Array(16);
 

@@ -13,13 +13,6 @@ const nodeNames: Record<HashName, string> = {
   "SHA-512": "sha512",
 };
 
-export const hashLength: Record<HashName, number> = {
-  "SHA-1": 20,
-  "SHA-256": 32,
-  "SHA-384": 48,
-  "SHA-512": 64,
-};
-
 /** Hash of the concatenation of `parts`. */
 export function digest(name: HashName, ...parts: Uint8Array[]): Uint8Array {
   const h = createHash(nodeNames[name]);

@@ -46,7 +46,7 @@ function bracket(host: string, port: number): string {
  * Listens on every address for `listenHost` (ssh's rules), all on the same port. Succeeds if
  * at least one bind worked; `errors` then still lists the failures ssh would report.
  */
-export function listenTcp(
+export function listenForwardTcp(
   listenHost: string | undefined,
   port: number,
   gatewayPorts: boolean,
@@ -133,7 +133,7 @@ async function isOwnStaleSocket(path: string): Promise<boolean> {
  * before the mode is right and an existing file is never replaced (link fails with EEXIST).
  * A stale socket of ours (no listener) is removed first; anything else at the path fails.
  */
-export async function listenUnix(path: string): Promise<UnixListenResult> {
+export async function listenForwardUnix(path: string): Promise<UnixListenResult> {
   const fail = (why: string): UnixListenResult => {
     const line = `unix_listener: cannot bind to path ${path}: ${why}`;
     log.error(line);

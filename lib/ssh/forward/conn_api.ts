@@ -2,12 +2,8 @@
 // take a ForwardConnection rather than the whole SshConnection so the master can hand them
 // any object with these three methods.
 
-import type { Channel, IncomingOpen, SshConnection } from "../connection/mod.ts";
+import type { Channel, SshConnection } from "../connection/mod.ts";
 import { bridge as connectionBridge, type ByteEndpoint } from "../connection/mod.ts";
-
-export type { ByteEndpoint, IncomingOpen };
-export type ForwardChannel = Channel;
-export type IncomingOpenLike = IncomingOpen;
 
 export type ForwardConnection = Pick<
   SshConnection,
@@ -18,13 +14,6 @@ export type ForwardConnection = Pick<
 export type BridgeFn = (channel: Channel, endpoint: ByteEndpoint) => Promise<void>;
 
 export const defaultBridge: BridgeFn = (channel, endpoint) => connectionBridge(channel, endpoint);
-
-export {
-  SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED,
-  SSH2_OPEN_CONNECT_FAILED,
-  SSH2_OPEN_RESOURCE_SHORTAGE,
-  SSH2_OPEN_UNKNOWN_CHANNEL_TYPE,
-} from "../connection/mod.ts";
 
 /** The reason code of a rejected openChannel (ChannelOpenError), if it carries one. */
 export function openFailureCode(err: unknown): number | undefined {

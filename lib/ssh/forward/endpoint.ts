@@ -2,7 +2,7 @@
 // ByteEndpoint (what `bridge` pumps) and ChunkStream (what the SOCKS handshake reads).
 // Each socket is closed exactly once, whoever asks first.
 
-import type { ByteEndpoint, ForwardChannel } from "./conn_api.ts";
+import type { ByteEndpoint, Channel } from "../connection/mod.ts";
 import type { ChunkStream } from "./socks_server.ts";
 
 /** A socket endpoint that also exposes chunk reads for the SOCKS handshake. */
@@ -77,19 +77,13 @@ export function prefixedEndpoint(inner: ByteEndpoint, prefix: Uint8Array): ByteE
 }
 
 /** A channel as a ChunkStream, for running SOCKS over a forwarded-tcpip channel. */
-export function channelChunkStream(ch: ForwardChannel): ChunkStream {
+export function channelChunkStream(ch: Channel): ChunkStream {
   return {
     readChunk: () => ch.read(),
     write: async (d) => {
       await ch.write(d);
     },
   };
-}
-
-/** Local address text for logs: "host:port" or the socket path. */
-export function addrText(addr: Deno.Addr): string {
-  if (addr.transport === "tcp" || addr.transport === "udp") return `${addr.hostname}:${addr.port}`;
-  return (addr as Deno.UnixAddr).path || "(unnamed)";
 }
 
 /** Originator address and port for direct-tcpip, as ssh fills them (127.0.0.1:65535 for unix). */

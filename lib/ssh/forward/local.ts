@@ -3,20 +3,22 @@
 // listeners; stop() closes them (connections already forwarded keep running, as with ssh's
 // cancel), closeConnections() ends those too.
 
-import type { ForwardSpec } from "../../config/options.ts";
+import type { ForwardSpec } from "./spec.ts";
 import { log } from "../../log.ts";
 import {
-  type BridgeFn,
   type ByteEndpoint,
-  defaultBridge,
-  type ForwardChannel,
-  type ForwardConnection,
-  openFailureCode,
+  type Channel,
   SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED,
   SSH2_OPEN_CONNECT_FAILED,
+} from "../connection/mod.ts";
+import {
+  type BridgeFn,
+  defaultBridge,
+  type ForwardConnection,
+  openFailureCode,
 } from "./conn_api.ts";
 import { type ConnEndpoint, connEndpoint, originOf, prefixedEndpoint } from "./endpoint.ts";
-import { listenTcp, listenUnix, unlinkIfOurs } from "./bind.ts";
+import { listenForwardTcp, listenForwardUnix, unlinkIfOurs } from "./bind.ts";
 import { ForwardError } from "./errors.ts";
 import {
   CHAN_DIRECT_STREAMLOCAL,
@@ -39,7 +41,7 @@ export interface LocalForwardDeps {
 
 interface Active {
   endpoint: ConnEndpoint;
-  channel?: ForwardChannel;
+  channel?: Channel;
 }
 
 export class LocalForward {
@@ -64,7 +66,7 @@ export class LocalForward {
     deps: LocalForwardDeps,
   ): Promise<LocalForward> {
     if (spec.listenPath !== undefined) {
-      const r = await listenUnix(spec.listenPath);
+      const r = await listenForwardUnix(spec.listenPath);
       if (!r.listener) {
         throw new ForwardError("listen-failed", r.errors[r.errors.length - 1], r.errors);
       }
@@ -73,7 +75,7 @@ export class LocalForward {
       fwd.#serve([r.listener]);
       return fwd;
     }
-    const r = listenTcp(spec.listenHost, spec.listenPort, deps.gatewayPorts);
+    const r = listenForwardTcp(spec.listenHost, spec.listenPort, deps.gatewayPorts);
     if (r.listeners.length === 0) {
       throw new ForwardError("listen-failed", r.errors[r.errors.length - 1], r.errors);
     }
@@ -159,7 +161,7 @@ export class LocalForward {
     }
   }
 
-  async #openDirect(conn: Deno.Conn): Promise<ForwardChannel | undefined> {
+  async #openDirect(conn: Deno.Conn): Promise<Channel | undefined> {
     const spec = this.spec;
     const origin = originOf(conn);
     const [type, data] = spec.connectPath !== undefined
@@ -180,7 +182,7 @@ export class LocalForward {
   async #socksOpen(
     conn: Deno.Conn,
     endpoint: ConnEndpoint,
-  ): Promise<{ channel: ForwardChannel; leftover: Uint8Array } | undefined> {
+  ): Promise<{ channel: Channel; leftover: Uint8Array } | undefined> {
     let hs;
     try {
       hs = await socksHandshake(endpoint, { timeoutMs: this.deps.socksTimeoutMs });
@@ -193,7 +195,7 @@ export class LocalForward {
     log.debug(
       `Connection to dynamic forward for ${host}:${port} requested (SOCKS${hs.request.version}).`,
     );
-    let channel: ForwardChannel;
+    let channel: Channel;
     try {
       channel = await this.deps.conn.openChannel(
         CHAN_DIRECT_TCPIP,
@@ -222,7 +224,7 @@ function socksFailureFor(code: number | undefined): SocksFailure {
   return "general";
 }
 
-function closeChannel(ch: ForwardChannel): void {
+function closeChannel(ch: Channel): void {
   try {
     ch.close().catch(() => {});
   } catch { /* already closed */ }

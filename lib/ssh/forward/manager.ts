@@ -3,7 +3,7 @@
 // Duplicates follow OpenSSH's mux (mux.c:599-626, 801-827): an identical local or dynamic
 // forward is a success with no new listener; an identical remote one re-reports its allocated port.
 
-import type { ForwardSpec } from "../../config/options.ts";
+import type { ForwardSpec } from "./spec.ts";
 import { log } from "../../log.ts";
 import type { BridgeFn, ForwardConnection } from "./conn_api.ts";
 import { ForwardError } from "./errors.ts";

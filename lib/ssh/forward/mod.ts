@@ -21,5 +21,6 @@ export { remoteBindHost, RemoteForwarder } from "./remote.ts";
 export { openStdioForwardChannel, runStdioForward, stdioEndpoint } from "./stdio.ts";
 export type { StdioStreams } from "./stdio.ts";
 export { localKind, setupConfiguredForwards } from "./startup.ts";
+export type { ForwardConfig } from "./startup.ts";
 export { describeForward, type ForwardKind, isDynamicTarget, sameForward } from "./spec.ts";
-export type { BridgeFn, ByteEndpoint, ForwardChannel, ForwardConnection } from "./conn_api.ts";
+export type { BridgeFn, ForwardConnection } from "./conn_api.ts";

@@ -4,17 +4,15 @@
 // dynamic forward: the channel carries a SOCKS request and we connect where it says.
 // Opens for listens we did not ask for are refused.
 
-import type { ForwardSpec } from "../../config/options.ts";
+import type { ForwardSpec } from "./spec.ts";
 import { log } from "../../log.ts";
 import {
-  type BridgeFn,
-  defaultBridge,
-  type ForwardChannel,
-  type ForwardConnection,
-  type IncomingOpenLike,
+  type Channel,
+  type IncomingOpen,
   SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED,
   SSH2_OPEN_CONNECT_FAILED,
-} from "./conn_api.ts";
+} from "../connection/mod.ts";
+import { type BridgeFn, defaultBridge, type ForwardConnection } from "./conn_api.ts";
 import { channelChunkStream, connEndpoint } from "./endpoint.ts";
 import { errnoText } from "./bind.ts";
 import { ForwardError } from "./errors.ts";
@@ -156,7 +154,7 @@ export class RemoteForwarder {
     if (i >= 0) this.#entries.splice(i, 1);
   }
 
-  #onForwardedTcpip(req: IncomingOpenLike): void {
+  #onForwardedTcpip(req: IncomingOpen): void {
     let msg;
     try {
       msg = decodeForwardedTcpip(req.data);
@@ -182,7 +180,7 @@ export class RemoteForwarder {
     this.#serve(req, entry.spec).catch((e) => log.debug(`forwarded-tcpip ended: ${e}`));
   }
 
-  #onForwardedStreamlocal(req: IncomingOpenLike): void {
+  #onForwardedStreamlocal(req: IncomingOpen): void {
     let path: string;
     try {
       path = decodeForwardedStreamlocal(req.data).path;
@@ -200,7 +198,7 @@ export class RemoteForwarder {
     this.#serve(req, entry.spec).catch((e) => log.debug(`forwarded-streamlocal ended: ${e}`));
   }
 
-  async #serve(req: IncomingOpenLike, spec: ForwardSpec): Promise<void> {
+  async #serve(req: IncomingOpen, spec: ForwardSpec): Promise<void> {
     if (spec.listenPath === undefined && isDynamicTarget(spec)) {
       return await this.#serveDynamic(req.accept());
     }
@@ -212,7 +210,7 @@ export class RemoteForwarder {
       req.reject(SSH2_OPEN_CONNECT_FAILED, errnoText(e));
       return;
     }
-    let channel: ForwardChannel;
+    let channel: Channel;
     try {
       channel = req.accept();
     } catch (e) {
@@ -222,7 +220,7 @@ export class RemoteForwarder {
     await this.#bridge(channel, conn, new Uint8Array(0));
   }
 
-  async #serveDynamic(channel: ForwardChannel): Promise<void> {
+  async #serveDynamic(channel: Channel): Promise<void> {
     let hs;
     try {
       hs = await socksHandshake(channelChunkStream(channel), {
@@ -252,7 +250,7 @@ export class RemoteForwarder {
     await this.#bridge(channel, conn, hs.leftover);
   }
 
-  async #bridge(channel: ForwardChannel, conn: Deno.Conn, leftover: Uint8Array): Promise<void> {
+  async #bridge(channel: Channel, conn: Deno.Conn, leftover: Uint8Array): Promise<void> {
     const endpoint = connEndpoint(conn);
     const handle = {
       close: () => {
@@ -294,7 +292,7 @@ export class RemoteForwarder {
   }
 }
 
-function closeChannel(ch: ForwardChannel): void {
+function closeChannel(ch: Channel): void {
   try {
     const r = ch.close();
     if (r instanceof Promise) r.catch(() => {});

@@ -1,7 +1,19 @@
 // Helpers over ForwardSpec: classification, exact comparison (mux.c compare_forward: every
 // field, undefined equals only undefined) and the text ssh uses for a forward in messages.
 
-import { type ForwardSpec, PORT_STREAMLOCAL } from "../../config/options.ts";
+import { PORT_STREAMLOCAL } from "../../mux/constants.ts";
+
+/** A -L/-R/-D forward. A path field set means that side is a unix socket (port PORT_STREAMLOCAL). */
+export interface ForwardSpec {
+  /** Listen host; undefined = not given (localhost), "" = given empty (`:port`, all interfaces). */
+  listenHost?: string;
+  listenPort: number;
+  listenPath?: string;
+  /** Connect host; "socks" with connectPort 0 for dynamic forwards, as OpenSSH encodes them. */
+  connectHost?: string;
+  connectPort: number;
+  connectPath?: string;
+}
 
 export type ForwardKind = "local" | "remote" | "dynamic";
 
@@ -9,14 +21,6 @@ export type ForwardKind = "local" | "remote" | "dynamic";
 export function isDynamicTarget(spec: ForwardSpec): boolean {
   return spec.connectPath === undefined && spec.connectPort === 0 &&
     (spec.connectHost === undefined || spec.connectHost === "socks");
-}
-
-export function listensOnPath(spec: ForwardSpec): boolean {
-  return spec.listenPath !== undefined;
-}
-
-export function connectsToPath(spec: ForwardSpec): boolean {
-  return spec.connectPath !== undefined;
 }
 
 export function sameForward(a: ForwardSpec, b: ForwardSpec): boolean {

@@ -2,17 +2,22 @@
 // master, with ssh's messages and ExitOnForwardFailure behaviour (ssh.c ssh_init_forwarding,
 // ssh_confirm_remote_forward).
 
-import type { ForwardSpec, Options } from "../../config/options.ts";
+import type { ForwardSpec } from "./spec.ts";
 import { FatalError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { ForwardError } from "./errors.ts";
 import type { ForwardManager } from "./manager.ts";
 import { isDynamicTarget } from "./spec.ts";
 
-export type ForwardingOptions = Pick<
-  Options,
-  "localForwards" | "remoteForwards" | "exitOnForwardFailure" | "clearAllForwardings"
->;
+/** The configured forwards (-L/-D/-R, LocalForward ...) and what to do when one fails. */
+export interface ForwardConfig {
+  /** -L and -D (dynamic: connectHost "socks", connectPort 0). */
+  localForwards: ForwardSpec[];
+  /** -R. */
+  remoteForwards: ForwardSpec[];
+  clearAllForwardings: boolean;
+  exitOnForwardFailure: boolean;
+}
 
 /** -L / -D entries share `localForwards`; dynamic ones carry connect "socks":0. */
 export function localKind(spec: ForwardSpec): "local" | "dynamic" {
@@ -25,7 +30,7 @@ export function localKind(spec: ForwardSpec): "local" | "dynamic" {
  */
 export async function setupConfiguredForwards(
   manager: ForwardManager,
-  opts: ForwardingOptions,
+  opts: ForwardConfig,
 ): Promise<void> {
   if (opts.clearAllForwardings) return;
   let localOk = 0;

@@ -1,15 +1,10 @@
 // -W host:port: one direct-tcpip (or direct-streamlocal@openssh.com for a path, port
 // PORT_STREAMLOCAL) channel carried over our stdin/stdout.
 
-import { PORT_STREAMLOCAL } from "../../config/options.ts";
+import { PORT_STREAMLOCAL } from "../../mux/constants.ts";
 import { log } from "../../log.ts";
-import {
-  type BridgeFn,
-  type ByteEndpoint,
-  defaultBridge,
-  type ForwardConnection,
-} from "./conn_api.ts";
-import type { Channel } from "../connection/channel.ts";
+import type { ByteEndpoint, Channel } from "../connection/mod.ts";
+import { type BridgeFn, defaultBridge, type ForwardConnection } from "./conn_api.ts";
 import { ForwardError } from "./errors.ts";
 import {
   CHAN_DIRECT_STREAMLOCAL,

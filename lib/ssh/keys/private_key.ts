@@ -14,9 +14,6 @@ import { isEncryptedPem, isPemKeyText, loadPemKey } from "./pem_key.ts";
 import { ecdsaSigner, ed25519Signer, rsaSigner } from "./key_signers.ts";
 import { keyTypeOfBlob, sameBytes, type Signer } from "./signer.ts";
 
-export { IncorrectPassphraseError, KeyFormatError, PassphraseRequiredError } from "./key_errors.ts";
-export type { Signer } from "./signer.ts";
-
 /** What can be learned from a key file without a passphrase. */
 export interface PrivateKeyInfo {
   encrypted: boolean;

@@ -37,11 +37,6 @@ export function keyTypeForAlgorithm(alg: string): string | undefined {
   return SIG_ALG_KEY_TYPE[alg];
 }
 
-/** Signature algorithms a key of `keyType` can produce, strongest first. */
-export function algorithmsForKeyType(keyType: string): string[] {
-  return Object.keys(SIG_ALG_KEY_TYPE).filter((a) => SIG_ALG_KEY_TYPE[a] === keyType);
-}
-
 interface Curve {
   namedCurve: "P-256" | "P-384" | "P-521";
   id: string;
@@ -239,11 +234,6 @@ export function parsePublicKey(blob: Uint8Array): PublicKey {
     default:
       throw new DecodeError(`unsupported public key type "${type.slice(0, 64)}"`);
   }
-}
-
-/** The key type name inside a blob, without validating the rest. */
-export function keyTypeOfBlob(blob: Uint8Array): string {
-  return new WireReader(blob).cstring();
 }
 
 /** Splits a signature blob (`string algorithm, string signature`). */

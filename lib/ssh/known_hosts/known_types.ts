@@ -2,13 +2,13 @@
 // ssh offers those host key algorithms first (order_hostkeyalgs in sshconnect2.c), so a server
 // with several host keys presents the one we can verify instead of one we would call "changed".
 
-import type { Options } from "../../config/options.ts";
+import type { HostKeyConfig } from "./config.ts";
 import { entryMatchesHost } from "./check.ts";
 import { knownHostsName } from "./match.ts";
 import { expandTilde, loadAll } from "./verifier.ts";
 
 export async function knownHostKeyTypes(
-  opts: Options,
+  opts: HostKeyConfig,
   home = Deno.env.get("HOME"),
 ): Promise<string[]> {
   const files = [...opts.userKnownHostsFiles, ...opts.globalKnownHostsFiles]

@@ -4,9 +4,7 @@
 
 import { createHmac } from "node:crypto";
 
-// ssh's wildcard match lives in one place (lib/config/match.ts); re-exported for this module's users.
-import { matchPattern } from "../../config/match.ts";
-export { matchPattern };
+import { matchPattern } from "../../match.ts";
 
 /**
  * Matches `host` against a comma-separated pattern list: 1 = positive match, 0 = no match,

@@ -2,7 +2,7 @@
 // StrictHostKeyChecking like ssh's check_host_key() (sshconnect.c), with ssh's messages.
 // Deliberate difference: a CHANGED key is refused in every mode (ssh continues under "no").
 
-import type { Options } from "../../config/options.ts";
+import type { HostKeyConfig } from "./config.ts";
 import { tildeExpand } from "../../config/tokens.ts";
 import { FatalError } from "../../errors.ts";
 import { log } from "../../log.ts";
@@ -30,8 +30,8 @@ const VERIFICATION_FAILED = "Host key verification failed.";
 const UNRECORDABLE = /[@?*#[\]|'\\"]/;
 
 /**
- * UserKnownHostsFile arrives expanded from lib/config; GlobalKnownHostsFile and RevokedHostKeys
- * (kept raw) may still start with `~`: expanded with the config's own tilde rules.
+ * UserKnownHostsFile arrives expanded; GlobalKnownHostsFile and RevokedHostKeys (kept as
+ * written) may still start with `~`: expanded with ssh_config's own tilde rules.
  */
 export function expandTilde(path: string, home: string | undefined): string {
   return home === undefined ? path : tildeExpand(path, home);
@@ -47,7 +47,7 @@ export async function loadAll(files: readonly string[], home?: string): Promise<
 }
 
 export function makeHostKeyVerifier(
-  opts: Options,
+  opts: HostKeyConfig,
   prompter: Prompter,
   ctx: VerifierContext = {},
 ): HostKeyVerifier {
@@ -96,12 +96,12 @@ export function makeHostKeyVerifier(
 
 /** RevokedHostKeys (checked before known_hosts, as ssh's verify_host_key does). */
 async function checkRevokedHostKeys(
-  opts: Options,
+  opts: HostKeyConfig,
   home: string | undefined,
   type: string,
   blob: Uint8Array,
 ): Promise<void> {
-  const value = opts.raw.get("revokedhostkeys");
+  const value = opts.revokedHostKeys;
   if (!value || value.toLowerCase() === "none") return;
   const file = expandTilde(value, home);
   const fp = fingerprintSha256(blob);
@@ -121,7 +121,7 @@ async function checkRevokedHostKeys(
 }
 
 async function handleNewKey(
-  opts: Options,
+  opts: HostKeyConfig,
   prompter: Prompter,
   ctx: VerifierContext,
   host: string,
@@ -160,9 +160,8 @@ async function handleNewKey(
     lines.push("Are you sure you want to continue connecting (yes/no/[fingerprint])? ");
     if (!await confirm(prompter, lines.join("\n"), fp)) throw new FatalError(VERIFICATION_FAILED);
   }
-  const hashNames = (opts.raw.get("hashknownhosts") ?? "no").toLowerCase() === "yes";
   try {
-    await appendKnownHost(userFiles[0], host, blob, hashNames);
+    await appendKnownHost(userFiles[0], host, blob, opts.hashKnownHosts);
     log.info(`Warning: Permanently added '${host}' (${type}) to the list of known hosts.`);
   } catch {
     log.info(`Failed to add the host to the list of known hosts (${userFiles[0]}).`);

@@ -1,10 +1,9 @@
 // Which environment variables a session sends: SendEnv patterns matched against our own
 // environment, then SetEnv's NAME=value pairs (which win over a SendEnv match of the same name),
-// in the order ssh sends them.
+// in the order ssh sends them. (The mux client's NEW_SESSION env list is unfiltered instead:
+// lib/client/session_request.ts muxNewSessionEnv.)
 
-// ssh's wildcard match lives in one place (lib/config/match.ts); re-exported for this module's users.
-import { matchPattern } from "../../config/match.ts";
-export { matchPattern };
+import { matchPattern } from "../../match.ts";
 
 /** Names are the part before `=`; values may contain `=`. Malformed SetEnv entries are skipped. */
 function splitSetEnv(entry: string): [string, string] | undefined {

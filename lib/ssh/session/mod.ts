@@ -2,7 +2,7 @@
 export { Session, SessionStartError } from "./session.ts";
 export type { SessionExit, SessionKind, SessionSetup } from "./session.ts";
 export * from "./requests.ts";
-export { matchPattern, sessionEnv } from "./env.ts";
+export { sessionEnv } from "./env.ts";
 export { denoStdio, fdStdio, processStdio } from "./stdio.ts";
 export type { LocalStdio, LocalTerminal } from "./stdio.ts";
 export { startServerAlive } from "./keepalive.ts";

@@ -28,8 +28,6 @@ import {
 } from "./transport_messages.ts";
 import { disconnectReasonCode, Outbox } from "./outbox.ts";
 
-export type { AlgorithmLists } from "./kexinit.ts";
-
 export interface TransportOptions {
   host: string;
   port: number;

@@ -4,11 +4,13 @@
 // listening locally and opening forwarded-* channels back, the way sshd does. Every request
 // it saw is recorded so tests can assert on the wire fields.
 
-import { bridge, memoryTransportPair, SshConnection } from "../../../lib/ssh/connection/mod.ts";
 import {
+  bridge,
   SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED,
   SSH2_OPEN_CONNECT_FAILED,
-} from "../../../lib/ssh/forward/conn_api.ts";
+  SshConnection,
+} from "../../../lib/ssh/connection/mod.ts";
+import { memoryTransportPair } from "../memory_transport.ts";
 import { connEndpoint } from "../../../lib/ssh/forward/endpoint.ts";
 import { errnoText } from "../../../lib/ssh/forward/bind.ts";
 import { WireWriter } from "../../../lib/wire/writer.ts";

@@ -1,8 +1,8 @@
 // An in-memory PacketTransport pair: what one side sends the other receives, in order.
-// Used by unit tests (a scripted fake peer on the far end) and usable anywhere a loopback
-// connection is wanted. Sends resolve at once: there is no socket to push back.
+// Used by unit tests (a scripted fake peer on the far end). Sends resolve at once: there is no
+// socket to push back.
 
-import type { PacketTransport } from "../packet_transport.ts";
+import type { PacketTransport } from "../../lib/ssh/packet_transport.ts";
 
 class MemoryEnd implements PacketTransport {
   peer!: MemoryEnd;

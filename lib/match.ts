@@ -1,4 +1,5 @@
-// ssh's wildcard matching (match.c): `*` and `?` globs, comma lists with `!` negation.
+// ssh's wildcard matching (match.c): `*` and `?` globs, comma lists with `!` negation. One home
+// for the config parser, known_hosts, auth and the session's SendEnv alike.
 
 /** Glob match of the whole string; `*` = any run, `?` = any one character. Case-sensitive. */
 export function matchPattern(s: string, pattern: string): boolean {

@@ -1,9 +1,12 @@
 // A scripted far end for tests of anything built on SshConnection (channels, sessions,
 // forwards): the test reads what our side sent as decoded messages and answers with raw
-// payloads built by the encoders in messages.ts. No timing: every await is on a message.
+// payloads built by the connection layer's encoders. No timing: every await is on a message.
 
-import { type ConnectionMessage, decodeConnectionMessage } from "./messages.ts";
-import { encodeOpenConfirmation } from "./messages.ts";
+import {
+  type ConnectionMessage,
+  decodeConnectionMessage,
+  encodeOpenConfirmation,
+} from "../../lib/ssh/connection/mod.ts";
 import { type MemoryTransport, memoryTransportPair } from "./memory_transport.ts";
 
 export class ScriptedPeer {

@@ -1,0 +1,23 @@
+// Keywords for connection sharing: ControlMaster, ControlPath, ControlPersist.
+import { parseControlMaster, parseControlPersist } from "../control_persist.ts";
+import type { KeywordHandler } from "./line.ts";
+
+export const controlKeywords: Record<string, KeywordHandler> = {
+  controlpath: (l) => l.str("controlPath"),
+  controlmaster: (l) => {
+    const a = l.next();
+    if (a === undefined || a === "") return `${l.where}: missing argument.`;
+    const v = parseControlMaster(a);
+    if (v === undefined) return `${l.where}: unsupported option "${a}".`;
+    l.set("controlMaster", v);
+    return undefined;
+  },
+  controlpersist: (l) => {
+    const a = l.next();
+    if (a === undefined || a === "") return `${l.where}: Missing ControlPersist argument.`;
+    const v = parseControlPersist(a);
+    if (!v.ok) return `${l.where}: Bad ControlPersist argument.`;
+    l.set("controlPersist", v.persist === undefined ? "no" : v.persist);
+    return undefined;
+  },
+};
