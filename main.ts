@@ -20,6 +20,7 @@ import {
 } from "./lib/client/mod.ts";
 import type { PacketTransport } from "./lib/ssh/packet_transport.ts";
 import { SSHMUX_VER } from "./lib/mux/constants.ts";
+import { visLog } from "./lib/vis.ts";
 
 export const VERSION = "sshmux_0.1.0";
 
@@ -191,7 +192,9 @@ if (import.meta.main) {
     // Fatal messages obey -q like ssh's fatal(); FatalError from argv parsing precedes the
     // logger set-up and is printed at the default level. A connection ended inside the
     // packet layer is reported at INFO, like ssh's sshpkt_fatal (LogLevel ERROR hides it).
-    if (log.enabled(reportedAtInfo(e) ? LogLevel.INFO : LogLevel.FATAL)) writeErr(`${msg}\r\n`);
+    if (log.enabled(reportedAtInfo(e) ? LogLevel.INFO : LogLevel.FATAL)) {
+      writeErr(`${visLog(msg)}\r\n`);
+    }
     if (!(e instanceof FatalError) && log.enabled(LogLevel.DEBUG1) && e instanceof Error) {
       writeErr(`${e.stack ?? ""}\r\n`);
     }
