@@ -257,12 +257,15 @@ export async function collectIdentities(
   src: IdentitySources,
 ): Promise<Identity[]> {
   const files: (FileKey & { blob: Uint8Array })[] = [];
-  const unusable: Identity[] = [];
+  /** Unusable files by the number of usable ones before them: they keep their turn. */
+  const unusableAt = new Map<number, Identity[]>();
   for (const path of opts.identityFiles) {
     // Options.identityFiles arrive tilde- and %-expanded from lib/config.
     const f = await readFileKey(path);
     if (f?.blob) files.push(f as FileKey & { blob: Uint8Array });
-    else if (f?.failure !== undefined) unusable.push(unusableIdentity(f));
+    else if (f?.failure !== undefined) {
+      unusableAt.set(files.length, [...unusableAt.get(files.length) ?? [], unusableIdentity(f)]);
+    }
   }
   let agentSigners: Signer[] = [];
   if (src.agent) {
@@ -293,10 +296,11 @@ export async function collectIdentities(
       otherAgent.push(agentIdentity(s, s.comment || "agent key"));
     }
   }
-  const fileOnly = files.flatMap((f, i) =>
-    usedFiles.has(i) ? [] : withCert(fileIdentity(f, opts, src.prompter), i)
-  );
-  const all = [...inConfig, ...otherAgent, ...fileOnly, ...unusable];
+  const fileOnly = files.flatMap((f, i) => [
+    ...unusableAt.get(i) ?? [],
+    ...usedFiles.has(i) ? [] : withCert(fileIdentity(f, opts, src.prompter), i),
+  ]);
+  const all = [...inConfig, ...otherAgent, ...fileOnly, ...unusableAt.get(files.length) ?? []];
   // A certificate both beside its key and in the agent (ssh-add loads both) is offered once:
   // every offer counts against the server's MaxAuthTries.
   const listed: Identity[] = [];
