@@ -55,15 +55,15 @@ Deno.test("bad local input on a good server: sshmux's status and messages match 
       Deno.chmodSync(truncated, 0o600);
       const dir = `${sshd.dir}/id_dir`;
       Deno.mkdirSync(dir, { mode: 0o700 });
-      for (const bad of [garbage, truncated, dir]) {
-        // The configured good key comes after: both log in after naming the bad file.
+      // The configured good key comes after: both log in after naming the bad file.
+      await Promise.all([garbage, truncated, dir].map(async (bad) => {
         const { ssh, ours } = await both([...base, "-i", bad, "x", "echo ok"]);
         for (const [who, r] of [["ssh", ssh], ["sshmux", ours]] as const) {
           assertEquals([r.code, r.out], [0, "ok\n"], `${who} ${bad}: ${r.err}`);
           assertStringIncludes(r.err, `Load key "${bad}": `, `${who} ${bad}`);
         }
         assertClean(ours, bad);
-      }
+      }));
     });
 
     await t.step(
