@@ -60,9 +60,10 @@ Deno.test("plain sessions against OpenSSH sshd", async (t) => {
 
     await t.step("subsystem (-s sftp) speaks SFTP", async () => {
       // SSH_FXP_INIT version 3 → SSH_FXP_VERSION (type 2). stdin stays open a moment:
-      // sftp-server exits without flushing when it reads EOF.
+      // sftp-server exits without flushing when it reads EOF. 3 s, not 1: on a loaded
+      // 2-core machine connecting alone can take over 2 s, and the EOF must come after.
       const r = await sh(
-        `(printf '\\0\\0\\0\\5\\1\\0\\0\\0\\3'; sleep 1) | ${sshmuxPath()} -F ${sshd.config} -s x sftp | od -An -tu1`,
+        `(printf '\\0\\0\\0\\5\\1\\0\\0\\0\\3'; sleep 3) | ${sshmuxPath()} -F ${sshd.config} -s x sftp | od -An -tu1`,
       );
       assertEquals(r.code, 0, r.err);
       const bytes = r.out.trim().split(/\s+/).map(Number);
