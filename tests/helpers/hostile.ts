@@ -128,7 +128,7 @@ export async function both(
   args: string[],
   opts: RunOptions = {},
 ): Promise<{ ssh: Timed; ours: Timed }> {
-  const o = { timeoutMs: 30_000, ...opts };
+  const o = { timeoutMs: 90_000, ...opts };
   const [ssh, ours] = await Promise.all([timed("ssh", args, o), timed(sshmuxPath(), args, o)]);
   return { ssh, ours };
 }

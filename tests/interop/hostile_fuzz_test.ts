@@ -42,7 +42,7 @@ function mutate(input: Uint8Array, rand: () => number, edits: number): Uint8Arra
   return Uint8Array.from(b);
 }
 
-const BOUND_MS = 20_000;
+const BOUND_MS = 45_000;
 /** Bounds a run that meets silence: ssh's own timeouts, short. */
 const TIMEOUTS = [
   "-o",
@@ -94,14 +94,14 @@ Deno.test("fuzz: mutated banners and KEXINITs end in 255, bounded, no stack, no 
   const rand = prng(11);
   const kexinit = plainPacket(serverKexInit());
   const jobs: (() => Promise<void>)[] = [];
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < 6; i++) {
     // Pre-banner lines, then the version line, then (sometimes) a KEXINIT: mutated anywhere.
     const pre = rand() < 0.5 ? new TextEncoder().encode("Welcome\r\n") : new Uint8Array(0);
     const base = concat(pre, VERSION_LINE, rand() < 0.5 ? kexinit : new Uint8Array(0));
     const bytes = mutate(base, rand, 1 + Math.floor(rand() * 6));
     jobs.push(() => againstServer(`banner #${i}`, bytes, rand() < 0.3));
   }
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < 6; i++) {
     // A good version line, then a KEXINIT packet mutated after its length field, or random bytes.
     const body = rand() < 0.75
       ? concat(
@@ -111,7 +111,7 @@ Deno.test("fuzz: mutated banners and KEXINITs end in 255, bounded, no stack, no 
       : Uint8Array.from({ length: 1 + Math.floor(rand() * 600) }, () => Math.floor(rand() * 256));
     jobs.push(() => againstServer(`kexinit #${i}`, concat(VERSION_LINE, body), rand() < 0.3));
   }
-  await pooled(jobs, 4);
+  await pooled(jobs, 2);
 });
 
 Deno.test("fuzz: mutated config files get ssh's verdict, bounded, no stack, no raw ESC", async () => {
@@ -130,7 +130,7 @@ Deno.test("fuzz: mutated config files get ssh's verdict, bounded, no stack, no r
     ].join("\n"),
   );
   try {
-    const jobs = Array.from({ length: 8 }, (_, i) => {
+    const jobs = Array.from({ length: 6 }, (_, i) => {
       const bytes = i < 2
         ? Uint8Array.from({ length: 200 }, () => Math.floor(rand() * 256))
         : mutate(base, rand, 1 + Math.floor(rand() * 4));
@@ -151,7 +151,7 @@ Deno.test("fuzz: mutated config files get ssh's verdict, bounded, no stack, no r
         assertClean(ours, `config #${i}`);
       };
     });
-    await pooled(jobs, 4);
+    await pooled(jobs, 2);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
