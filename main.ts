@@ -20,6 +20,7 @@ import {
 } from "./lib/client/mod.ts";
 import type { PacketTransport } from "./lib/ssh/packet_transport.ts";
 import { SSHMUX_VER } from "./lib/mux/constants.ts";
+import { visLog } from "./lib/vis.ts";
 
 export const VERSION = "sshmux_0.1.0";
 
@@ -40,9 +41,19 @@ async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<
   return await plain.runPlainSsh(opts, transport);
 }
 
-function setUpLogging(opts: Options): void {
+/** False when the -E file cannot be opened: ssh then says so (even with -q) and exits 1. */
+function setUpLogging(opts: Options): boolean {
   setLogLevel(opts.logLevel as LogLevel);
-  if (opts.logFile !== undefined) logToFile(opts.logFile);
+  if (opts.logFile === undefined) return true;
+  try {
+    logToFile(opts.logFile);
+    return true;
+  } catch (e) {
+    // Deno's text is "No such file or directory (os error 2): open '...'": keep strerror's part.
+    const why = (e instanceof Error ? e.message : String(e)).replace(/ \(os error \d+\)[^]*$/, "");
+    writeErr(visLog(`Couldn't open logfile ${opts.logFile}: ${why}`) + "\n");
+    return false;
+  }
 }
 
 async function main(args: string[]): Promise<number> {
@@ -59,7 +70,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const { options: opts, warnings } = resolveOptionsWithWarnings(cmd);
-  setUpLogging(opts);
+  if (!setUpLogging(opts)) return 1;
   for (const w of warnings) log.error(w);
   if (cmd.dumpConfig) {
     const { formatConfig } = await import("./lib/config/dump.ts");
@@ -191,8 +202,12 @@ if (import.meta.main) {
     // Fatal messages obey -q like ssh's fatal(); FatalError from argv parsing precedes the
     // logger set-up and is printed at the default level. A connection ended inside the
     // packet layer is reported at INFO, like ssh's sshpkt_fatal (LogLevel ERROR hides it).
-    if (log.enabled(reportedAtInfo(e) ? LogLevel.INFO : LogLevel.FATAL)) writeErr(`${msg}\r\n`);
-    if (!(e instanceof FatalError) && log.enabled(LogLevel.DEBUG1) && e instanceof Error) {
+    if (log.enabled(reportedAtInfo(e) ? LogLevel.INFO : LogLevel.FATAL)) {
+      writeErr(`${visLog(msg)}\r\n`);
+    }
+    // Ordinary failures never show a JavaScript stack, at any -v level (ssh users and the
+    // scripts that parse ssh's stderr would see noise); developers ask with SSHMUX_DEBUG_TRACES=1.
+    if (Deno.env.get("SSHMUX_DEBUG_TRACES") === "1" && e instanceof Error) {
       writeErr(`${e.stack ?? ""}\r\n`);
     }
     Deno.exit(e instanceof FatalError ? e.exitCode : 255);

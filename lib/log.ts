@@ -1,5 +1,7 @@
 // The one logger. Levels follow OpenSSH's LogLevel; `-v` raises, `-q` lowers, `-E file` redirects.
-// Never pass keys, passwords or payload bytes to it.
+// Never pass keys, passwords or payload bytes to it. Every line is sanitised like ssh's (vis.ts).
+
+import { visLog } from "./vis.ts";
 
 export const LogLevel = {
   QUIET: 0,
@@ -80,7 +82,8 @@ export function captureLog(into: string[]): () => void {
 function emit(at: LogLevel, msg: string): void {
   if (level < at) return;
   // ssh ends log lines with \r\n so they stay readable when the tty is in raw mode.
-  sink(`${prefix}${msg}\r\n`);
+  // Like ssh's do_log: messages carry peer and file text raw; escaping happens here, once.
+  sink(`${prefix}${visLog(msg)}\r\n`);
 }
 
 export const log = {

@@ -58,9 +58,11 @@ export class MuxClient {
       throw new ProtocolError(`expected HELLO, got ${muxTypeHex(muxTypeOf(reply))}`);
     }
     if (reply.version !== SSHMUX_VER) {
-      throw new ProtocolError(
-        `Unsupported multiplexing protocol version ${reply.version} (expected ${SSHMUX_VER})`,
-      );
+      const msg =
+        `Unsupported multiplexing protocol version ${reply.version} (expected ${SSHMUX_VER})`;
+      // Said at ERROR as ssh does, before its "master hello exchange failed" and the fallback.
+      log.error(msg);
+      throw new ProtocolError(msg);
     }
     for (const [name, value] of reply.extensions) {
       log.debug2(`master extension "${name}"`);

@@ -195,7 +195,8 @@ export function readConfigFile(
   log.debug(`Reading configuration data ${path}`);
   const act = activity ?? { active: true };
   const errors: string[] = [];
-  const lines = text.split("\n");
+  // ssh reads each line as a C string: a NUL ends it (binary garbage then parses like ssh's).
+  const lines = text.split("\n").map((l) => l.includes("\0") ? l.slice(0, l.indexOf("\0")) : l);
   if (lines[lines.length - 1] === "") lines.pop();
   lines.forEach((line, idx) => {
     const err = processConfigLine(st, line, path, idx + 1, ctx, act, flags, depth);

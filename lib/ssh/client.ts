@@ -43,6 +43,8 @@ export async function connectSshClient(
   });
   try {
     await authenticate(t, config.auth, prompter);
+    // ssh's packet timeout covers kex and auth; the session's keepalives take over after.
+    t.setReadTimeout(0);
   } catch (e) {
     t.close();
     throw e;

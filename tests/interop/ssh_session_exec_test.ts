@@ -59,10 +59,14 @@ Deno.test("plain sessions against OpenSSH sshd", async (t) => {
     });
 
     await t.step("subsystem (-s sftp) speaks SFTP", async () => {
-      // SSH_FXP_INIT version 3 → SSH_FXP_VERSION (type 2). stdin stays open a moment:
-      // sftp-server exits without flushing when it reads EOF.
+      // SSH_FXP_INIT version 3 → SSH_FXP_VERSION (type 2). sftp-server exits without flushing
+      // when it reads EOF, so stdin stays open until the reply has arrived (up to 30 s): a fixed
+      // sleep lost the race on a loaded 2-core machine, where connecting can take 5 s.
       const r = await sh(
-        `(printf '\\0\\0\\0\\5\\1\\0\\0\\0\\3'; sleep 1) | ${sshmuxPath()} -F ${sshd.config} -s x sftp | od -An -tu1`,
+        `out=$(mktemp); (printf '\\0\\0\\0\\5\\1\\0\\0\\0\\3'; ` +
+          `for i in $(seq 300); do [ -s "$out" ] && break; sleep 0.1; done) | ` +
+          `${sshmuxPath()} -F ${sshd.config} -s x sftp > "$out"; rc=$?; od -An -tu1 < "$out"; ` +
+          `rm -f "$out"; exit $rc`,
       );
       assertEquals(r.code, 0, r.err);
       const bytes = r.out.trim().split(/\s+/).map(Number);

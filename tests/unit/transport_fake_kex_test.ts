@@ -413,3 +413,26 @@ Deno.test("fake kex: a wrong first_kex_packet_follows guess is discarded (RFC 42
   assertEquals(r.clientErr, undefined);
   assertEquals(r.serverErr, undefined);
 });
+
+Deno.test("fake kex: the read timeout (ServerAlive × Count) ends a wait for a silent server, not idle time", async () => {
+  const r = await withServer({}, async (s) => {
+    await s.kex();
+    await s.recv().catch(() => {}); // silent until the client leaves
+  }, async (t) => {
+    t.setReadTimeout(300);
+    // Nobody waiting (ssh at a password prompt): no timeout however long.
+    await new Promise((res) => setTimeout(res, 700));
+    const start = Date.now();
+    let err: unknown;
+    try {
+      await t.receive();
+    } catch (e) {
+      err = e;
+    }
+    const d = expectError(err, DisconnectError);
+    assert(/^Connection to 127\.0\.0\.1 port \d+ timed out$/.test(d.message), d.message);
+    const waited = Date.now() - start;
+    assert(waited >= 250 && waited < 5000, `waited ${waited} ms`);
+  });
+  assertEquals(r.clientErr, undefined);
+});

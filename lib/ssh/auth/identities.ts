@@ -23,6 +23,11 @@ export interface Identity {
   readonly keyType: string;
   /** For messages: the file path, or the agent's comment. */
   readonly label: string;
+  /**
+   * A key file with no public key to offer (garbage, truncated, a directory): nothing is sent,
+   * but signer() names it with ssh's `Load key "PATH": REASON` when its turn comes.
+   */
+  readonly unusable?: boolean;
   /** Held by ssh-agent: signed straight away, no PK_OK query first (as ssh does). */
   readonly fromAgent: boolean;
   /** The signer; for encrypted files this may prompt. null = unusable (skip it). */
@@ -33,6 +38,8 @@ interface FileKey {
   path: string;
   blob?: Uint8Array;
   text?: string;
+  /** Why the file holds no usable key, for `Load key "PATH": REASON`. */
+  failure?: string;
 }
 
 export interface IdentitySources {
@@ -67,6 +74,10 @@ async function readFileKey(path: string): Promise<FileKey | undefined> {
   try {
     text = await readKeyFile(path);
   } catch (e) {
+    // There but not a key file (a directory, too large): ssh names it when it tries it.
+    if (e instanceof KeyFormatError) {
+      return { path, failure: isDirectory(path) ? "Is a directory" : e.message };
+    }
     log.debug(`no such identity: ${path}: ${(e as Error).message}`);
     return undefined;
   }
@@ -82,10 +93,47 @@ async function readFileKey(path: string): Promise<FileKey | undefined> {
     }
   } catch (e) {
     log.debug(`identity ${path}: ${(e as Error).message}`);
-    return undefined;
+    return { path, failure: "invalid format" };
   }
   log.debug(`identity ${path}: encrypted PEM without a .pub file is not supported`);
   return undefined;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** A file that cannot be loaded: offered nothing, reported like ssh's load_identity_file(). */
+function unusableIdentity(f: FileKey): Identity {
+  let reported: Promise<null> | undefined;
+  return {
+    publicKeyBlob: new Uint8Array(0),
+    keyType: "",
+    label: f.path,
+    fromAgent: false,
+    unusable: true,
+    signer: () =>
+      reported ??= (async () => {
+        const reason = await tooOpen(f.path) ? "bad permissions" : f.failure;
+        log.error(`Load key "${f.path}": ${reason}`);
+        return null;
+      })(),
+  };
+}
+
+/**
+ * Two identities with one public key (`-i copy -i key`): offered once, signed by the first
+ * whose private key loads — ssh tries the second file after the first one fails to load.
+ */
+function withFallback(first: Identity, second: Identity): Identity {
+  return {
+    ...first,
+    signer: async () => (await first.signer()) ?? (await second.signer()),
+  };
 }
 
 /** Loads a file key, prompting for its passphrase like ssh's load_identity_file(). */
@@ -94,7 +142,10 @@ async function loadWithPassphrase(
   opts: AuthConfig,
   prompter: Prompter,
 ): Promise<Signer | null> {
-  if (await tooOpen(f.path)) return null;
+  if (await tooOpen(f.path)) {
+    log.error(`Load key "${f.path}": bad permissions`);
+    return null;
+  }
   const text = f.text ?? await readKeyFile(f.path);
   try {
     return await loadPrivateKey(text, undefined, f.path);
@@ -206,10 +257,15 @@ export async function collectIdentities(
   src: IdentitySources,
 ): Promise<Identity[]> {
   const files: (FileKey & { blob: Uint8Array })[] = [];
+  /** Unusable files by the number of usable ones before them: they keep their turn. */
+  const unusableAt = new Map<number, Identity[]>();
   for (const path of opts.identityFiles) {
     // Options.identityFiles arrive tilde- and %-expanded from lib/config.
     const f = await readFileKey(path);
     if (f?.blob) files.push(f as FileKey & { blob: Uint8Array });
+    else if (f?.failure !== undefined) {
+      unusableAt.set(files.length, [...unusableAt.get(files.length) ?? [], unusableIdentity(f)]);
+    }
   }
   let agentSigners: Signer[] = [];
   if (src.agent) {
@@ -240,15 +296,20 @@ export async function collectIdentities(
       otherAgent.push(agentIdentity(s, s.comment || "agent key"));
     }
   }
-  const fileOnly = files.flatMap((f, i) =>
-    usedFiles.has(i) ? [] : withCert(fileIdentity(f, opts, src.prompter), i)
-  );
-  const all = [...inConfig, ...otherAgent, ...fileOnly];
+  const fileOnly = files.flatMap((f, i) => [
+    ...unusableAt.get(i) ?? [],
+    ...usedFiles.has(i) ? [] : withCert(fileIdentity(f, opts, src.prompter), i),
+  ]);
+  const all = [...inConfig, ...otherAgent, ...fileOnly, ...unusableAt.get(files.length) ?? []];
   // A certificate both beside its key and in the agent (ssh-add loads both) is offered once:
   // every offer counts against the server's MaxAuthTries.
   const listed: Identity[] = [];
   for (const id of [...await explicitCertificates(opts, all), ...all]) {
-    if (!listed.some((l) => sameBytes(l.publicKeyBlob, id.publicKeyBlob))) listed.push(id);
+    const k = id.unusable
+      ? -1
+      : listed.findIndex((l) => sameBytes(l.publicKeyBlob, id.publicKeyBlob));
+    if (k < 0) listed.push(id);
+    else listed[k] = withFallback(listed[k], id);
   }
   return listed;
 }

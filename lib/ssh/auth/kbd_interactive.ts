@@ -31,8 +31,9 @@ export async function tryKeyboardInteractive(s: AuthSession): Promise<Outcome> {
         return { kind: "failure", failure: s.lastFailure };
       }
       const req = parseInfoRequest(msg);
-      if (req.name) log.info(sanitizeForTerminal(req.name));
-      if (req.instruction) log.info(sanitizeForTerminal(req.instruction));
+      // Raw, as ssh logs them: the logger escapes control bytes (escaping twice would garble).
+      if (req.name) log.info(req.name);
+      if (req.instruction) log.info(req.instruction);
       const answers: string[] = [];
       for (const p of req.prompts) {
         // ssh 9.x shows whose login each prompt is for: "(user@host) Password: ".

@@ -84,6 +84,11 @@ export async function tryPublickey(
   let outcome: Outcome = { kind: "unavailable" };
   const accepted = acceptedAlgorithms(s.opts.pubkeyAcceptedAlgorithms);
   for (const id of identities) {
+    if (id.unusable) {
+      log.debug(`Trying private key: ${id.label}`);
+      await id.signer(); // says why it cannot be loaded
+      continue;
+    }
     const alg = chooseAlgorithm(id.keyType, s.transport.serverSigAlgs, accepted);
     if (!alg) {
       log.debug(`Skipping ${id.keyType} key ${id.label}: no acceptable signature algorithm`);

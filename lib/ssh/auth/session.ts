@@ -78,10 +78,11 @@ export class AuthSession {
 
   private showBanner(text: string): void {
     if (getLogLevel() < LogLevel.INFO || this.opts.quiet) return;
-    const clean = sanitizeForTerminal(text.slice(0, MAX_AUTH_TEXT));
-    if (clean.length === 0) return;
-    if (this.prompter.show) this.prompter.show(clean);
-    else log.info(clean.replace(/\r?\n$/, ""));
+    const shown = text.slice(0, MAX_AUTH_TEXT);
+    if (shown.length === 0) return;
+    if (this.prompter.show) this.prompter.show(sanitizeForTerminal(shown));
+    // The logger escapes control bytes itself.
+    else log.info(shown.replace(/\r?\n$/, ""));
   }
 
   /** Classifies a reply that ends an attempt: SUCCESS or FAILURE; anything else is a violation. */

@@ -83,6 +83,9 @@ export async function pumpToChannel(
     }
   } catch (e) {
     log.debug3(`channel ${channel.localId}: local read side ended: ${e}`);
+    // A local read error (stdin a directory: EISDIR, a reset socket) is EOF to the peer, as
+    // in ssh's chan_read_failed: otherwise a remote `cat` waits forever. No-op once closed.
+    await channel.sendEof().catch(() => {});
   }
   carried?.catch(() => {});
 }

@@ -15,6 +15,12 @@ export interface TransportConfig {
   host: string;
   port: number;
   connectTimeoutMs?: number;
+  /**
+   * ssh's packet timeout (ServerAliveInterval × ServerAliveCountMax, in ms; 0/undefined = off):
+   * from the version line on, waiting this long for the server ends the connection. The caller
+   * turns it off (setReadTimeout(0)) once the session's own keepalives take over.
+   */
+  readTimeoutMs?: number;
   proxyCommand?: string;
   /** Raw `-o` values (ssh_config syntax: +append, -remove, ^prepend, wildcards). */
   ciphers?: string;
@@ -72,6 +78,7 @@ export async function connectTransport(cfg: TransportConfig): Promise<SshTranspo
     rekeyLimitBytes: cfg.rekeyLimitBytes ?? DEFAULT_REKEY_BYTES,
     rekeyLimitSeconds: cfg.rekeyLimitSeconds ?? DEFAULT_REKEY_SECONDS,
     connectTimeoutMs: cfg.connectTimeoutMs,
+    readTimeoutMs: cfg.readTimeoutMs,
     verifyHostKey: cfg.verifyHostKey,
   });
   try {

@@ -35,6 +35,7 @@ export interface TransportOptions {
   rekeyLimitBytes: number;
   rekeyLimitSeconds: number;
   connectTimeoutMs?: number;
+  readTimeoutMs?: number;
   verifyHostKey(hostKeyBlob: Uint8Array, algorithm: string): Promise<void>;
 }
 
@@ -81,6 +82,9 @@ export class SshTransport implements PacketTransport {
   private failure: Error | undefined;
   private readonly rekeyPolicy: RekeyPolicy;
   private firstKex!: { resolve(): void; reject(e: Error): void; promise: Promise<void> };
+  private readTimeoutMs = 0;
+  private idleSince = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly stream: ByteStream, private readonly opts: TransportOptions) {
     this.local = stream.local;
@@ -142,6 +146,7 @@ export class SshTransport implements PacketTransport {
       this.where,
       this.opts.connectTimeoutMs,
     );
+    this.setReadTimeout(this.opts.readTimeoutMs ?? 0);
     this.startKex();
     this.readLoop();
     this.rekeyPolicy.start(() => this.maybeRekey());
@@ -213,6 +218,34 @@ export class SshTransport implements PacketTransport {
     this.sendNow(payload);
   }
 
+  /**
+   * ssh's packet_timeout_ms: while we wait for the server (a key exchange running, or a
+   * receive() pending), `ms` without a packet ends the connection with ssh's "Connection to H
+   * port P timed out". Time spent not waiting (a password prompt) does not count. 0 = off.
+   */
+  setReadTimeout(ms: number): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.readTimeoutMs = ms;
+    this.idleSince = Date.now();
+    if (ms > 0 && !this.closed) this.armIdleTimer();
+  }
+
+  private armIdleTimer(): void {
+    const due = Math.max(50, this.idleSince + this.readTimeoutMs - Date.now());
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.closed) return;
+      const waiting = !this.firstKexDone || this.kex !== undefined || this.receivers.length > 0;
+      if (!waiting) this.idleSince = Date.now();
+      else if (Date.now() - this.idleSince >= this.readTimeoutMs) {
+        this.fail(new DisconnectError(`Connection to ${this.where} timed out`), false);
+        return;
+      }
+      this.armIdleTimer();
+    }, due);
+  }
+
   // ---------------------------------------------------------------- receiving
 
   /**
@@ -231,6 +264,8 @@ export class SshTransport implements PacketTransport {
     }
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve(null);
+    // The read timeout counts from when someone starts waiting (as ssh's does per read).
+    if (this.receivers.length === 0) this.idleSince = Date.now();
     return new Promise((resolve, reject) => this.receivers.push({ resolve, reject }));
   }
 
@@ -250,6 +285,7 @@ export class SshTransport implements PacketTransport {
           this.onEof();
           return;
         }
+        this.idleSince = Date.now();
         this.stats.bytesIn += pkt.wireLength;
         this.stats.packetsIn++;
         this.rekeyPolicy.count(pkt.payload.length);
@@ -443,6 +479,7 @@ export class SshTransport implements PacketTransport {
   private teardown(err: Error | undefined): void {
     if (err && !this.failure) this.failure = err;
     this.closed = true;
+    clearTimeout(this.idleTimer);
     this.rekeyPolicy.stop();
     this.stream.close();
     // Native key contexts go now, not at some garbage collection; a late seal or open on

@@ -1,14 +1,17 @@
 // Codecs for the small transport messages (RFC 4253 §11): DISCONNECT, DEBUG, UNIMPLEMENTED.
-// Text from the peer is capped and reduced to printable ASCII before anyone logs it.
+// Text from the peer is capped here; the logger and main's fatal print escape it like ssh's.
 
 import { DecodeError } from "../../errors.ts";
 import { WireReader } from "../../wire/reader.ts";
 import { WireWriter } from "../../wire/writer.ts";
 import { SSH_MSG_DEBUG, SSH_MSG_DISCONNECT, SSH_MSG_UNIMPLEMENTED } from "./constants.ts";
 
-/** Peer text made safe for a terminal: printable ASCII only, at most `max` characters. */
+/**
+ * Peer text capped at `max` characters. It is kept raw, as ssh keeps it: every way it reaches
+ * the terminal (lib/log.ts, main's fatal print) escapes control bytes there, once (lib/vis.ts).
+ */
 export function sanitizePeerText(s: string, max: number): string {
-  return s.slice(0, max).replace(/[^\x20-\x7e]/g, "?");
+  return s.slice(0, max);
 }
 
 function reader(payload: Uint8Array, type: number, name: string): WireReader {
