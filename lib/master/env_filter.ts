@@ -5,12 +5,7 @@
 
 import { matchPattern } from "../match.ts";
 import { MUX_MAX_ENV_VARS } from "../mux/constants.ts";
-
-function split(entry: string): [string, string] | undefined {
-  const eq = entry.indexOf("=");
-  if (eq <= 0) return undefined;
-  return [entry.slice(0, eq), entry.slice(eq + 1)];
-}
+import { splitSetEnv } from "../ssh/session/env.ts";
 
 export function passengerEnv(
   clientEnv: readonly string[],
@@ -20,11 +15,11 @@ export function passengerEnv(
   const out: Array<[string, string]> = [];
   for (const entry of clientEnv) {
     if (out.length >= MUX_MAX_ENV_VARS) break;
-    const pair = split(entry);
+    const pair = splitSetEnv(entry);
     if (pair && sendEnv.some((p) => matchPattern(pair[0], p))) out.push(pair);
   }
   for (const entry of setEnv) {
-    const pair = split(entry);
+    const pair = splitSetEnv(entry);
     if (pair) out.push(pair);
   }
   return out;

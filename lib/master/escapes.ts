@@ -5,24 +5,18 @@
 
 import type { Channel } from "../ssh/connection/channel.ts";
 import type { SshConnection } from "../ssh/connection/connection.ts";
-import type { EscapeAction } from "../ssh/session/escape.ts";
+import { type EscapeAction, escapeHelpText } from "../ssh/session/escape.ts";
 import { runEscape } from "../ssh/session/escape_commands.ts";
 
 /** ssh's `~?` for multiplexed sessions (the SUPPRESS_MUXCLIENT rows hidden). */
 export function muxEscapeHelp(esc: string): string {
-  const line = (cmd: string, text: string) => ` ${esc}${cmd.padEnd(3)} - ${text}`;
-  return [
-    `${esc}?`,
-    "Supported escape sequences:",
-    line(".", "terminate session"),
-    line("B", "send a BREAK to the remote system"),
-    line("R", "request rekey"),
-    line("#", "list forwarded connections"),
-    line("?", "this message"),
-    ` ${esc}${esc}   - send the escape character by typing it twice`,
-    "(Note that escapes are only recognized immediately after newline.)",
-    "",
-  ].join("\r\n");
+  return escapeHelpText(esc, [
+    [".", "terminate session"],
+    ["B", "send a BREAK to the remote system"],
+    ["R", "request rekey"],
+    ["#", "list forwarded connections"],
+    ["?", "this message"],
+  ]);
 }
 
 const UNAVAILABLE: Partial<Record<EscapeAction, string>> = {

@@ -2,6 +2,7 @@
 // shape of packet.c connection_info_message and channels.c channel_open_message: CRLF lines.
 
 import type { ChannelInfo } from "../ssh/connection/channel.ts";
+import type { Negotiated } from "../ssh/transport/kexinit.ts";
 
 export interface ConnectionFacts {
   host: string;
@@ -9,14 +10,7 @@ export interface ConnectionFacts {
   local?: { host: string; port: number };
   remote?: { host: string; port: number };
   startedAt: number;
-  algorithms?: {
-    kex: string;
-    hostKey: string;
-    cipherCS: string;
-    cipherSC: string;
-    macCS: string;
-    macSC: string;
-  };
+  algorithms?: Negotiated;
 }
 
 export function connectionInfoText(f: ConnectionFacts, now = Date.now()): string {

@@ -100,6 +100,8 @@ const cases: Case[] = [
       ),
     ),
     says: [
+      // BEL stays raw: ssh's VIS_SAFE leaves \a, \b and \r alone and escapes ESC.
+      // deno-lint-ignore no-control-regex
       /Received disconnect from 127\.0\.0\.1 port \d+:2: go \\033\]0;owned\x07\\033\[31maway/,
     ],
     boundMs: 30_000,

@@ -6,16 +6,11 @@ import { fdStdio } from "../../ssh/session/stdio.ts";
 import { ChannelOpenError } from "../../ssh/connection/errors.ts";
 import { log } from "../../log.ts";
 import type { MuxNewSession } from "../../mux/messages.ts";
-import {
-  REASON_MULTIPLE_SESSIONS,
-  REASON_NO_FDS,
-  REASON_PERMISSION_DENIED,
-  REASON_SESSION_OPEN_REFUSED,
-} from "../../mux/reasons.ts";
+import { REASON_PERMISSION_DENIED, REASON_SESSION_OPEN_REFUSED } from "../../mux/reasons.ts";
 import type { MasterContext } from "../context.ts";
 import type { ControlClient, HandlerResult } from "../control_client.ts";
 import { errorMessage } from "../errors.ts";
-import { checkPassedFds } from "../passed_fds.ts";
+import { takeSessionFds } from "./session_fds.ts";
 import { Passenger } from "../passenger.ts";
 
 export async function newSession(
@@ -24,24 +19,10 @@ export async function newSession(
   msg: MuxNewSession,
 ): Promise<HandlerResult> {
   const { rid } = msg;
-  let fds;
-  try {
-    fds = await client.receiveFds(3);
-  } catch (e) {
-    log.error(`mux client ${client.id}: did not receive file descriptors: ${errorMessage(e)}`);
-    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
-  }
+  const taken = await takeSessionFds(client, rid, ["read", "write", "write"]);
+  if ("refused" in taken) return taken.refused;
+  const { fds } = taken;
   const closeAll = () => fds.forEach((fd) => fd.close());
-  if (client.session) {
-    closeAll();
-    return { reply: { kind: "Failure", rid, reason: REASON_MULTIPLE_SESSIONS } };
-  }
-  const bad = checkPassedFds(fds, ["read", "write", "write"]);
-  if (bad) {
-    closeAll();
-    log.error(`mux client ${client.id}: ${bad}`);
-    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
-  }
   if (!await ctx.confirm(`Allow shared connection to ${ctx.policy.host}? `)) {
     closeAll();
     return { reply: { kind: "PermissionDenied", rid, reason: REASON_PERMISSION_DENIED } };

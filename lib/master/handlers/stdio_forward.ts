@@ -7,7 +7,6 @@ import { FdIo } from "../../../ffi/mod.ts";
 import { log } from "../../log.ts";
 import type { MuxNewStdioFwd } from "../../mux/messages.ts";
 import {
-  REASON_MULTIPLE_SESSIONS,
   REASON_NO_FDS,
   REASON_PERMISSION_DENIED,
   REASON_SESSION_OPEN_REFUSED,
@@ -18,7 +17,7 @@ import { openStdioForwardChannel } from "../../ssh/forward/stdio.ts";
 import type { MasterContext } from "../context.ts";
 import type { ControlClient, HandlerResult } from "../control_client.ts";
 import { errorMessage } from "../errors.ts";
-import { checkPassedFds } from "../passed_fds.ts";
+import { takeSessionFds } from "./session_fds.ts";
 
 /** The client's stdin/stdout as one endpoint; our copies closed once each side is done. */
 function fdEndpoint(input: FdIo, output: FdIo): ByteEndpoint {
@@ -47,24 +46,10 @@ export async function newStdioForward(
   msg: MuxNewStdioFwd,
 ): Promise<HandlerResult> {
   const { rid } = msg;
-  let fds;
-  try {
-    fds = await client.receiveFds(2);
-  } catch (e) {
-    log.error(`mux client ${client.id}: did not receive file descriptors: ${errorMessage(e)}`);
-    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
-  }
+  const taken = await takeSessionFds(client, rid, ["read", "write"]);
+  if ("refused" in taken) return taken.refused;
+  const { fds } = taken;
   const closeAll = () => fds.forEach((fd) => fd.close());
-  if (client.session) {
-    closeAll();
-    return { reply: { kind: "Failure", rid, reason: REASON_MULTIPLE_SESSIONS } };
-  }
-  const bad = checkPassedFds(fds, ["read", "write"]);
-  if (bad) {
-    closeAll();
-    log.error(`mux client ${client.id}: ${bad}`);
-    return { reply: { kind: "Failure", rid, reason: REASON_NO_FDS }, drop: true };
-  }
   const target = msg.connectPort === PORT_STREAMLOCAL
     ? `path ${msg.connectHost}`
     : `[${msg.connectHost}]:${msg.connectPort}`;

@@ -5,8 +5,8 @@
 
 import { matchPattern } from "../../match.ts";
 
-/** Names are the part before `=`; values may contain `=`. Malformed SetEnv entries are skipped. */
-function splitSetEnv(entry: string): [string, string] | undefined {
+/** Names are the part before `=`; values may contain `=`. Malformed entries give undefined. */
+export function splitSetEnv(entry: string): [string, string] | undefined {
   const eq = entry.indexOf("=");
   if (eq <= 0) return undefined;
   return [entry.slice(0, eq), entry.slice(eq + 1)];

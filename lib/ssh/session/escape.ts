@@ -87,21 +87,28 @@ export class EscapeFilter {
   }
 }
 
-/** ssh's `~?` text for a session it owns (not a mux client), logging to stderr. */
-export function escapeHelp(esc: string): string {
-  const line = (cmd: string, text: string) => ` ${esc}${cmd.padEnd(3)} - ${text}`;
+/** ssh's `~?` text: the given command rows between its header and its two fixed lines. */
+export function escapeHelpText(esc: string, rows: Array<[string, string]>): string {
+  const line = ([cmd, text]: [string, string]) => ` ${esc}${cmd.padEnd(3)} - ${text}`;
   return [
     `${esc}?`,
     "Supported escape sequences:",
-    line(".", "terminate connection (and any multiplexed sessions)"),
-    line("B", "send a BREAK to the remote system"),
-    line("R", "request rekey"),
-    line("V/v", "decrease/increase verbosity (LogLevel)"),
-    line("^Z", "suspend ssh"),
-    line("#", "list forwarded connections"),
-    line("?", "this message"),
+    ...rows.map(line),
     ` ${esc}${esc}   - send the escape character by typing it twice`,
     "(Note that escapes are only recognized immediately after newline.)",
     "",
   ].join("\r\n");
+}
+
+/** ssh's `~?` text for a session it owns (not a mux client), logging to stderr. */
+export function escapeHelp(esc: string): string {
+  return escapeHelpText(esc, [
+    [".", "terminate connection (and any multiplexed sessions)"],
+    ["B", "send a BREAK to the remote system"],
+    ["R", "request rekey"],
+    ["V/v", "decrease/increase verbosity (LogLevel)"],
+    ["^Z", "suspend ssh"],
+    ["#", "list forwarded connections"],
+    ["?", "this message"],
+  ]);
 }
