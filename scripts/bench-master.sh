@@ -6,6 +6,7 @@
 #   down/up    MB/s of a download and an upload through one session (per cipher)
 #   parallel   wall time of 20 concurrent sessions each moving M MiB
 #   RSS        the master's resident memory idle, after 200 sessions, peak during parallel
+#   proxy      stock `ssh -O proxy` through each master: MB/s down and `true` latency
 # Usage: scripts/bench-master.sh [sessions=50] [MiB=1024] [parallel MiB each=50]
 # Targets (issue #8): latency <= 1.0x, throughput >= 1.0x, parallel <= 1.0x; RSS <= 64 MiB
 # idle and <= 5% growth after 200 sessions.
@@ -53,14 +54,14 @@ stop_master() { ssh -F "$cfg" -S "$1" -O exit x >/dev/null 2>&1 || true; }
 one_session() {
   local t0 t1
   t0=$(now)
-  ssh -F "$cfg" -S "$1" x true </dev/null
+  ssh -F "$cfg" -S "$1" ${2:-} x true </dev/null
   t1=$(now)
   echo "$t1 - $t0" | bc -l
 }
 down_mbps() {
   local t0 t1
   t0=$(now)
-  ssh -F "$cfg" -S "$1" x "head -c $((mib * 1024 * 1024)) /dev/zero" >/dev/null
+  ssh -F "$cfg" -S "$1" ${2:-} x "head -c $((mib * 1024 * 1024)) /dev/zero" >/dev/null
   t1=$(now)
   echo "$mib * 1.048576 / ($t1 - $t0)" | bc -l
 }
@@ -120,6 +121,17 @@ res[ssh.rss_200]=$(rss_kib "$pid_ssh")
 res[sshmux.rss_200]=$(rss_kib "$pid_mux")
 read -r res[ssh.par] res[ssh.rss_peak] < <(parallel_secs "$ctl_ssh")
 read -r res[sshmux.par] res[sshmux.rss_peak] < <(parallel_secs "$ctl_mux")
+# Proxy mode: the client's own SSH messages relayed by the master (issue #9).
+res[ssh.pdown]=$(down_mbps "$ctl_ssh" -Oproxy)
+res[sshmux.pdown]=$(down_mbps "$ctl_mux" -Oproxy)
+: >"$dir/plat-ssh"
+: >"$dir/plat-sshmux"
+for _ in $(seq 10); do
+  one_session "$ctl_ssh" -Oproxy >>"$dir/plat-ssh"
+  one_session "$ctl_mux" -Oproxy >>"$dir/plat-sshmux"
+done
+res[ssh.plat]=$(median <"$dir/plat-ssh")
+res[sshmux.plat]=$(median <"$dir/plat-sshmux")
 stop_master "$ctl_ssh"
 stop_master "$ctl_mux"
 
@@ -132,6 +144,8 @@ for cipher in chacha20-poly1305@openssh.com aes128-gcm@openssh.com; do
 done
 row "latency s (median of $runs true)" "${res[ssh.lat]}" "${res[sshmux.lat]}"
 row "20 parallel x ${pmib} MiB, s" "${res[ssh.par]}" "${res[sshmux.par]}"
+row "proxy down MB/s (${mib} MiB)" "${res[ssh.pdown]}" "${res[sshmux.pdown]}"
+row "proxy latency s (median of 10)" "${res[ssh.plat]}" "${res[sshmux.plat]}"
 row "RSS MiB idle" "$(echo "${res[ssh.rss_idle]} / 1024" | bc -l)" "$(echo "${res[sshmux.rss_idle]} / 1024" | bc -l)"
 row "RSS MiB after 200 sessions" "$(echo "${res[ssh.rss_200]} / 1024" | bc -l)" "$(echo "${res[sshmux.rss_200]} / 1024" | bc -l)"
 row "RSS MiB peak (20 parallel)" "$(echo "${res[ssh.rss_peak]} / 1024" | bc -l)" "$(echo "${res[sshmux.rss_peak]} / 1024" | bc -l)"
