@@ -359,7 +359,10 @@ export class ProxyRelay {
     } else if (type === SSH_MSG_CHANNEL_CLOSE) {
       ch.serverClosed = true;
     }
-    if (!this.#gone) this.#toClient(withU32At(p, 1, ch.clientId)).catch(() => {});
+    // The connection hands each message over once and keeps no reference: renumber in place
+    // (this runs for every data packet a proxy client receives).
+    new DataView(p.buffer, p.byteOffset + 1, 4).setUint32(0, ch.clientId);
+    if (!this.#gone) this.#toClient(p).catch(() => {});
     this.#maybeRelease(ch);
   }
 

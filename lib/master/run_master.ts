@@ -8,14 +8,13 @@
 import { redirectStdioToDevNull } from "../../ffi/mod.ts";
 import { backgroundReady, MASTER_LOST_RACE } from "../background.ts";
 import type { Options } from "../config/options.ts";
-import { DisconnectError, reportedAtInfo } from "../errors.ts";
 import { getLogLevel, log, logIsOnStderr, LogLevel } from "../log.ts";
 import { connectSsh, type SshClient } from "../ssh/client.ts";
 import { ForwardManager, setupConfiguredForwards } from "../ssh/forward/mod.ts";
 import { ownSessionOptions } from "../ssh/plain.ts";
 import { serveAgentChannels } from "../ssh/session/agent_forward.ts";
 import { startServerAlive } from "../ssh/session/keepalive.ts";
-import { runSession } from "../ssh/session/run_session.ts";
+import { onFatalSignals, reportConnectionEnd, runSession } from "../ssh/session/run_session.ts";
 import { processStdio } from "../ssh/session/stdio.ts";
 import type { ConnectionFacts } from "./info_text.ts";
 import { Lifetime } from "./lifetime.ts";
@@ -36,8 +35,6 @@ export interface MasterLaunch {
 /** How often the idle rules are evaluated (ControlPersist is in whole seconds). */
 const TICK_MS = 250;
 
-const FATAL_SIGNALS: Array<[Deno.Signal, number]> = [["SIGHUP", 1], ["SIGINT", 2], ["SIGTERM", 15]];
-
 /**
  * Exit status after a fatal signal, as measured with OpenSSH 9.2: a -N master takes SIGTERM as
  * a quit request (0) and HUP/INT as "killed by signal" (255); with a session of its own, 255.
@@ -57,13 +54,6 @@ function factsOf(client: SshClient, host: string, startedAt: number): () => Conn
   });
 }
 
-function reportConnectionEnd(err: Error | null, host: string): void {
-  const report = reportedAtInfo(err) ? log.info : log.error;
-  if (err instanceof DisconnectError) report(err.message);
-  else if (err) report(`Connection to ${host} closed: ${err.message}`);
-  else log.error(`Connection to ${host} closed by remote host.`);
-}
-
 export async function runMaster(opts: Options, launch: MasterLaunch): Promise<number> {
   const startedAt = Date.now();
   const client = await connectSsh(opts);
@@ -75,14 +65,10 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
   let endedByUs = false;
   let ownRunning = false;
   let ownCode: number | undefined;
-  const signalHandlers = FATAL_SIGNALS.map(([sig, num]) => {
-    const h = () => {
-      endedByUs = true;
-      log.verbose(`Killed by signal ${num}.`);
-      finish(signalStatus(sig, launch.ownSession));
-    };
-    Deno.addSignalListener(sig, h);
-    return [sig, h] as const;
+  const stopSignals = onFatalSignals((num, sig) => {
+    endedByUs = true;
+    log.verbose(`Killed by signal ${num}.`);
+    finish(signalStatus(sig, launch.ownSession));
   });
   let tick: ReturnType<typeof setInterval> | undefined;
   try {
@@ -121,7 +107,7 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
       finish(255);
     });
     conn.closed.then((err) => {
-      if (!endedByUs && !ownRunning) reportConnectionEnd(err, opts.hostName);
+      if (!ownRunning) reportConnectionEnd(err, endedByUs, opts.hostName);
       finish(255);
     });
     if (launch.ownSession) {
@@ -168,7 +154,7 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
   } finally {
     launch.onListening?.();
     if (tick !== undefined) clearInterval(tick);
-    for (const [sig, h] of signalHandlers) Deno.removeSignalListener(sig, h);
+    stopSignals();
     endedByUs = true;
     await master?.close();
     await forwards.closeAll();

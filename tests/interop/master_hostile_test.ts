@@ -9,7 +9,7 @@ import { MUX_MAX_PACKET } from "../../lib/mux/constants.ts";
 import { fdCount, run, sh } from "../helpers/run.ts";
 import { RawMuxClient } from "../helpers/raw_mux_client.ts";
 import { startSshd } from "../helpers/sshd.ts";
-import { startSshmuxMaster } from "../helpers/sshmux_master.ts";
+import { startMaster } from "../helpers/master.ts";
 
 const frame = (body: Uint8Array) => {
   const f = new Uint8Array(4 + body.length);
@@ -42,7 +42,7 @@ function newSession(rid: number) {
 
 Deno.test("master: hostile control clients are dropped alone", async (t) => {
   const sshd = await startSshd({ sshdConfig: ["MaxSessions 30"] });
-  const master = await startSshmuxMaster(sshd, { env: { SSHMUX_FD_WAIT_MS: "8000" } });
+  const master = await startMaster("sshmux", sshd, { env: { SSHMUX_FD_WAIT_MS: "8000" } });
   const ssh = (args: string[]) => run("ssh", ["-F", sshd.config, "-S", master.ctl, ...args]);
   const data = `${sshd.dir}/data.bin`;
   const copy = `${sshd.dir}/copy.bin`;
@@ -216,7 +216,10 @@ Deno.test("master: hostile control clients are dropped alone", async (t) => {
         master.ctl,
       ]);
       assertEquals([r.code, r.out.trim()], [0, "0"], r.err);
-      assert(/multiplex uid mismatch: peer euid 65534 != uid 0/.test(master.log()), master.log());
+      assert(
+        /multiplex uid mismatch: peer euid 65534 != uid 0/.test(master.stderr()),
+        master.stderr(),
+      );
     });
   } finally {
     await master.stop();

@@ -6,7 +6,7 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { freePort, startSshd } from "../helpers/sshd.ts";
 import { run, sh, sshmuxPath, waitFor } from "../helpers/run.ts";
 import { RawMuxClient } from "../helpers/raw_mux_client.ts";
-import { startSshmuxMaster } from "../helpers/sshmux_master.ts";
+import { startMaster } from "../helpers/master.ts";
 
 const SSHMUX = sshmuxPath();
 
@@ -37,7 +37,7 @@ async function readAllFrom(port: number): Promise<string> {
 
 Deno.test("master proxy mode: stock ssh -O proxy and sshmux -O proxy through sshmux -M", async (t) => {
   const sshd = await startSshd({ sshdConfig: ["MaxSessions 30"] });
-  const master = await startSshmuxMaster(sshd);
+  const master = await startMaster("sshmux", sshd);
   const data = `${sshd.dir}/data.bin`;
   await sh(`head -c ${20 * 1024 * 1024} /dev/urandom > ${data}`);
   const clients = [["ssh", "ssh"], ["sshmux", SSHMUX]] as const;

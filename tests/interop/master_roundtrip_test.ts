@@ -4,7 +4,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { startSshd } from "../helpers/sshd.ts";
 import { run, sshmuxPath } from "../helpers/run.ts";
-import { startSshmuxMaster } from "../helpers/sshmux_master.ts";
+import { startMaster } from "../helpers/master.ts";
 
 const SSHMUX = sshmuxPath();
 
@@ -30,7 +30,7 @@ function descendants(pid: number): number[] {
 
 Deno.test("master: -O check makes a server round trip (sshmux client + sshmux master)", async () => {
   const sshd = await startSshd();
-  const master = await startSshmuxMaster(sshd);
+  const master = await startMaster("sshmux", sshd);
   const check = (prog: string) =>
     run(prog, ["-F", sshd.config, "-S", master.ctl, "-O", "check", "x"], { timeoutMs: 30_000 });
   let stopped: number[] = [];

@@ -45,11 +45,14 @@ function errorMessage(e: unknown): string {
 /** Signals that end ssh with exit 255 (clientloop.c signal_handler). */
 const FATAL_SIGNALS: Array<[Deno.Signal, number]> = [["SIGHUP", 1], ["SIGINT", 2], ["SIGTERM", 15]];
 
-/** Installs the handlers; returns the function that removes them. */
-function onFatalSignals(handler: (num: number) => void): () => void {
+/**
+ * Installs handlers for HUP/INT/TERM (plain mode's session and a master both end on them);
+ * returns the function that removes them.
+ */
+export function onFatalSignals(handler: (num: number, sig: Deno.Signal) => void): () => void {
   const installed: Array<[Deno.Signal, () => void]> = [];
   for (const [sig, num] of FATAL_SIGNALS) {
-    const h = () => handler(num);
+    const h = () => handler(num, sig);
     try {
       Deno.addSignalListener(sig, h);
       installed.push([sig, h]);
@@ -92,7 +95,8 @@ export async function runSession(
   }
 }
 
-function reportConnectionEnd(err: Error | null, endedByUs: boolean, host: string): number {
+/** Logs why the connection ended the way ssh does (unless we ended it); returns 255. */
+export function reportConnectionEnd(err: Error | null, endedByUs: boolean, host: string): number {
   if (endedByUs) return 255;
   // A server's DISCONNECT already reads like ssh's "Received disconnect from H port P:N: ...".
   // Ends inside the packet layer are INFO in ssh (sshpkt_fatal), others ERROR.
