@@ -7,6 +7,7 @@ export {
   connectUnix,
   listenUnix,
   MAX_SUN_PATH,
+  peerPid,
   peerUid,
   socketpair,
   TEMP_SUFFIX_LEN,

@@ -197,6 +197,21 @@ export function peerUid(sock: RawFd): number {
   return uid[0];
 }
 
+/**
+ * The pid of the process at the other end as the kernel recorded it at connect time
+ * (SO_PEERCRED), for listings only: undefined where the platform has no such call here.
+ */
+export function peerPid(sock: RawFd): number | undefined {
+  const fd = liveFd(sock, "peerPid");
+  const pc = abi.peerCred;
+  if (!pc) return undefined;
+  const cred = new Uint8Array(pc.size);
+  const len = new Uint32Array([pc.size]);
+  if (libc().getsockopt(fd, C.SOL_SOCKET, pc.SO_PEERCRED, cred, len) < 0) return undefined;
+  const pid = new DataView(cred.buffer).getInt32(pc.pidOffset, true);
+  return pid > 0 ? pid : undefined;
+}
+
 /** socketpair(AF_UNIX, SOCK_STREAM), close-on-exec, blocking (I/O here uses MSG_DONTWAIT). */
 export function socketpair(): [RawFd, RawFd] {
   const lib = libc();

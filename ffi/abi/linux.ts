@@ -100,7 +100,7 @@ export const linuxAbi: Abi = {
   nfdsWidth: 8,
   hasEventfd: true,
   hasAtomicCloexec: true,
-  peerCred: { SO_PEERCRED: 17, size: 12, uidOffset: 4 }, // struct ucred { pid, uid, gid }
+  peerCred: { SO_PEERCRED: 17, size: 12, uidOffset: 4, pidOffset: 0 }, // struct ucred { pid, uid, gid }
   errno: linuxErrno,
   const: {
     F_DUPFD_CLOEXEC: 1030,

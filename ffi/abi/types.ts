@@ -125,7 +125,7 @@ export interface Abi {
   /** accept4/pipe2/SOCK_CLOEXEC exist (else fcntl after the call) */
   hasAtomicCloexec: boolean;
   /** SO_PEERCRED with struct ucred (else getpeereid) */
-  peerCred: { SO_PEERCRED: number; size: number; uidOffset: number } | null;
+  peerCred: { SO_PEERCRED: number; size: number; uidOffset: number; pidOffset: number } | null;
 
   errno: Record<string, number>;
   const: {

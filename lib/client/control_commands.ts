@@ -1,11 +1,12 @@
 // `sshmux -O check|exit|stop|forward|cancel|conninfo|channels` with ssh's exact outputs and exit
-// codes (mux.c muxclient, reference openssh-mux.md §4.5). `-O proxy` is in proxy_transport.ts.
+// codes (mux.c muxclient, reference openssh-mux.md §4.5), and sshmux's own `-O list`,
+// `-O list-json` and `-O signal=SIG:TARGET`. `-O proxy` is in proxy_transport.ts.
 
 import type { MuxCommand, Options } from "../config/options.ts";
 import { FatalError } from "../errors.ts";
 import { log, LogLevel } from "../log.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
-import { MUX_EXT_ROUNDTRIP_NAME } from "../mux/constants.ts";
+import { MUX_EXT_LIST_NAME, MUX_EXT_ROUNDTRIP_NAME } from "../mux/constants.ts";
 import { sendForwards } from "./forwards.ts";
 import type { MuxClient } from "./mux_client.ts";
 import { writeStderr, writeStdout } from "./output.ts";
@@ -89,6 +90,35 @@ export async function runControlCommand(
       }
       if (info.status !== 1) throw new FatalError(`info request failed: ${info.message}`);
       writeStdout(info.message);
+      return 0;
+    }
+    case "list":
+    case "list-json": {
+      if (!client.supportsList) {
+        throw new FatalError("mux master does not list sessions (not an sshmux master)");
+      }
+      const info = await client.extInfo(MUX_EXT_LIST_NAME);
+      if (info.status !== 1) throw new FatalError(`list request failed: ${info.message}`);
+      if (cmd === "list-json") {
+        writeStdout(info.message.endsWith("\n") ? info.message : `${info.message}\n`);
+        return 0;
+      }
+      const { formatListing, parseListing } = await import("./list_text.ts");
+      writeStdout(formatListing(parseListing(info.message)));
+      return 0;
+    }
+    case "signal": {
+      const s = opts.muxSignal;
+      if (!s) throw new FatalError("-O signal needs SIG:TARGET");
+      if (!client.supportsSignal) {
+        throw new FatalError("mux master cannot send signals (not an sshmux master)");
+      }
+      try {
+        await client.signalSession(s.target, s.signal);
+      } catch (e) {
+        throw refusedOr(e, "Master refused signal request", "signal request failed");
+      }
+      if (!quiet(opts)) writeStderr(`Signal ${s.signal} sent to ${s.target}.\r\n`);
       return 0;
     }
   }

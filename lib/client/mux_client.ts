@@ -7,7 +7,10 @@ import { ProtocolError } from "../errors.ts";
 import { log } from "../log.ts";
 import {
   MUX_EXT_INFO_NAME,
+  MUX_EXT_LIST_NAME,
   MUX_EXT_ROUNDTRIP_NAME,
+  MUX_EXT_SET_NAME_NAME,
+  MUX_EXT_SIGNAL_NAME,
   muxTypeHex,
   SSHMUX_VER,
 } from "../mux/constants.ts";
@@ -73,6 +76,45 @@ export class MuxClient {
   /** Whether the master (sshmux's) answers a round-trip check to the server. */
   get supportsRoundTrip(): boolean {
     return this.supportsInfo && this.extensions.has(MUX_EXT_ROUNDTRIP_NAME);
+  }
+
+  /** Whether the master (sshmux's) lists its sessions (MUX_C_EXT_INFO "list@sshmux"). */
+  get supportsList(): boolean {
+    return this.supportsInfo && this.extensions.has(MUX_EXT_LIST_NAME);
+  }
+
+  /** Whether the master (sshmux's) takes session names (MUX_C_SSHMUX_SET_NAME). */
+  get supportsSetName(): boolean {
+    return this.extensions.has(MUX_EXT_SET_NAME_NAME);
+  }
+
+  /** Whether the master (sshmux's) sends signals to sessions (MUX_C_SSHMUX_SIGNAL). */
+  get supportsSignal(): boolean {
+    return this.extensions.has(MUX_EXT_SIGNAL_NAME);
+  }
+
+  /** MUX_C_SSHMUX_SET_NAME: names this connection's session. Throws MuxRequestRefused. */
+  async setName(name: string): Promise<void> {
+    const reply = await this.request({ kind: "SetName", rid: this.rid, name });
+    if (reply.kind !== "Ok") throw this.unexpected(reply);
+    this.rid++;
+  }
+
+  /** MUX_C_SSHMUX_SIGNAL for another session (by id or name). Throws MuxRequestRefused. */
+  async signalSession(target: string, signal: string): Promise<void> {
+    const reply = await this.request({ kind: "Signal", rid: this.rid, target, signal });
+    if (reply.kind !== "Ok") throw this.unexpected(reply);
+    this.rid++;
+  }
+
+  /**
+   * Sends MUX_C_SSHMUX_SIGNAL for this connection's own session while the session runs: the
+   * reply arrives among the session's messages (read()), so its request id is returned at
+   * once for the reader to recognise it.
+   */
+  sendOwnSignal(signal: string): { rid: number; sent: Promise<void> } {
+    const rid = this.rid++;
+    return { rid, sent: this.send({ kind: "Signal", rid, target: "", signal }) };
   }
 
   /** Whether the master advertised MUX_C_EXT_INFO support. */

@@ -16,6 +16,25 @@ import { escapeCharCode, muxNewSessionEnv, sessionTerm } from "./session_request
 import { installSessionSignals } from "./signals.ts";
 import { enterRawModeIfTty } from "./tty.ts";
 
+/**
+ * SessionName: the master lists the session under it and signals it by it (sshmux's master
+ * only). A refused name (taken, malformed) is reported and the session runs unnamed.
+ */
+async function nameSession(client: MuxClient, name: string): Promise<void> {
+  if (!client.supportsSetName) {
+    log.verbose("SessionName ignored: the master does not take session names");
+    return;
+  }
+  try {
+    await client.setName(name);
+    log.debug(`session named "${name}"`);
+  } catch (e) {
+    if (e instanceof MuxMasterGone) throw fallback(`mux_client_request_session: ${e.message}`);
+    if (!(e instanceof MuxRequestRefused)) throw e;
+    log.error(`SessionName "${name}" refused by master: ${e.reason}`);
+  }
+}
+
 function fallback(msg: string): MuxFallback {
   log.error(msg);
   return new MuxFallback(msg);
@@ -60,6 +79,7 @@ export async function runMuxSession(
   if (decision.warn) {
     log.info("Pseudo-terminal will not be allocated because stdin is not a terminal.");
   }
+  if (opts.sessionName !== undefined) await nameSession(client, opts.sessionName);
   const stdinFd = stdinNull ? openDevNull(false) : stdin0;
   let sid: number;
   try {
@@ -97,7 +117,16 @@ export async function runMuxSession(
   // Where ssh -f goes to the background for a mux session.
   backgroundReady();
 
-  const signals = installSessionSignals(() => client.close(), masterPid);
+  // Replies to the signals we pass on arrive among the session's messages.
+  const signalRids = new Set<number>();
+  const forward = !tty && client.supportsSignal
+    ? (name: string) => {
+      const { rid, sent } = client.sendOwnSignal(name);
+      signalRids.add(rid);
+      sent.catch((e) => log.debug(`passing SIG${name} on failed: ${e.message}`));
+    }
+    : undefined;
+  const signals = installSessionSignals(() => client.close(), masterPid, forward);
   // Raw mode only on a real tty stdin (ssh's enter_raw_mode fails quietly otherwise).
   let leaveRawMode = tty && !stdinNull ? enterRawModeIfTty(stdin0) : undefined;
   let exitValue: number | undefined;
@@ -132,8 +161,17 @@ export async function runMuxSession(
           if (exitValue !== undefined) throw new FatalError("exitval sent twice");
           exitValue = msg.exitValue;
           break;
+        case "Ok":
+          if (!signalRids.delete(msg.rid)) {
+            throw new FatalError(`master returned unexpected message ${msg.kind}`);
+          }
+          break;
         case "Failure":
         case "PermissionDenied":
+          if (signalRids.delete(msg.rid)) {
+            log.error(`Remote signal not delivered: ${msg.reason}`);
+            break;
+          }
           throw new FatalError(`master returned error: ${msg.reason}`);
         default:
           throw new FatalError(`master returned unexpected message ${msg.kind}`);

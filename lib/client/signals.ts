@@ -1,6 +1,8 @@
 // Signal handling for a running mux session or -W, as OpenSSH's client does it after
 // SESSION_OPENED: SIGHUP/SIGINT/SIGTERM end the client (close the control socket, exit 255 for
 // sessions), SIGWINCH is relayed to the master's pid so it re-reads the passed tty's size.
+// Beyond OpenSSH: a session without a tty on sshmux's master passes HUP/INT/TERM to its remote
+// process instead (a tty session gets ^C through the pty already).
 
 import { log } from "../log.ts";
 
@@ -14,18 +16,34 @@ export interface SignalScope {
 }
 
 /**
+ * How many terminating signals are passed on to the remote process before one ends us after
+ * all (a remote process that ignores them must not make the client unkillable by ^C).
+ */
+export const FORWARDED_SIGNALS_BEFORE_LOCAL = 2;
+
+/**
  * Installs the handlers. `onTerminate` runs once, on the first terminating signal.
  * `relayWinchTo` is the master pid from MUX_S_ALIVE; relayed only when > 1, like ssh.
+ * With `forward` (sshmux's master, no tty), HUP/INT/TERM go to the remote process instead
+ * ("HUP", "INT", "TERM"); the third one ends the client as ssh would.
  */
 export function installSessionSignals(
   onTerminate: (sig: Deno.Signal) => void,
   relayWinchTo?: number,
+  forward?: (name: string) => void,
 ): SignalScope {
   let received: Deno.Signal | undefined;
+  let forwarded = 0;
   const removers: (() => void)[] = [];
   for (const sig of TERMINATING) {
     const handler = () => {
       if (received !== undefined) return;
+      if (forward && forwarded < FORWARDED_SIGNALS_BEFORE_LOCAL) {
+        forwarded++;
+        log.debug(`passing ${sig} to the remote process`);
+        forward(sig.slice(3));
+        return;
+      }
       received = sig;
       onTerminate(sig);
     };

@@ -12,6 +12,7 @@ import { parseEscapeChar, parseJump } from "./values.ts";
 import { processConfigLine } from "./ssh_config.ts";
 import { parseSshUri, validHostname, validRemoteUser } from "./destination.ts";
 import { usageError } from "./usage.ts";
+import { normalizeSignal, RFC4254_SIGNALS, sessionNameProblem } from "../mux/session_names.ts";
 
 /** The flags this parser knows; a letter followed by ':' takes an argument. */
 export const OPTSTRING = "1246ab:c:e:fgi:kl:m:no:p:qstvxAB:CD:E:F:GI:J:KL:MNO:P:Q:R:S:TVW:XYy";
@@ -25,6 +26,8 @@ const MUX_COMMANDS: Record<string, MuxCommand> = {
   stop: "stop",
   cancel: "cancel",
   proxy: "proxy",
+  list: "list",
+  "list-json": "list-json",
 };
 
 export interface ParsedCommandLine {
@@ -37,6 +40,8 @@ export interface ParsedCommandLine {
   /** -F; "none" = read no files. */
   configFile?: string;
   muxCommand?: MuxCommand;
+  /** -O signal=SIG:TARGET */
+  muxSignal?: { signal: string; target: string };
   /** -W host:port (port PORT_STREAMLOCAL for a path). */
   stdioForward?: { host: string; port: number };
   /** The user came from -l, user@host or ssh:// (ssh validates those). */
@@ -51,6 +56,27 @@ export interface ParsedCommandLine {
   tag?: string; // -P
   /** -i files as given (tilde-expanded and checked in resolveOptions). */
   identityArgs: string[];
+}
+
+/** `-O signal=SIG:TARGET` (sshmux): TARGET is a session id or name from `-O list`. */
+function parseSignalCommand(v: string): { signal: string; target: string } {
+  const colon = v.indexOf(":");
+  const usage = "-O signal=SIG:TARGET (e.g. signal=TERM:build or signal=INT:3)";
+  if (colon <= 0 || colon === v.length - 1) {
+    throw new ConfigError(`Invalid multiplex command: ${usage}`);
+  }
+  const signal = normalizeSignal(v.slice(0, colon));
+  if (!signal) {
+    throw new ConfigError(
+      `Unknown signal "${v.slice(0, colon)}" in -O signal (one of ${RFC4254_SIGNALS.join(" ")})`,
+    );
+  }
+  const target = v.slice(colon + 1);
+  if (!/^[0-9]+$/.test(target)) {
+    const problem = sessionNameProblem(target);
+    if (problem) throw new ConfigError(problem);
+  }
+  return { signal, target };
 }
 
 function takesArg(c: string): boolean | undefined {
@@ -125,6 +151,11 @@ export function parseArgs(argv: string[]): ParsedCommandLine {
       case "O": {
         if (out.stdioForward) throw new ConfigError("Cannot specify multiplexing command with -W");
         if (out.muxCommand) throw new ConfigError("Multiplexing command already specified");
+        if (arg.startsWith("signal=")) {
+          out.muxSignal = parseSignalCommand(arg.slice("signal=".length));
+          out.muxCommand = "signal";
+          break;
+        }
         if (!Object.hasOwn(MUX_COMMANDS, arg)) throw new ConfigError("Invalid multiplex command.");
         out.muxCommand = MUX_COMMANDS[arg];
         break;

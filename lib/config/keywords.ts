@@ -99,6 +99,12 @@ export const USED_KEYWORDS = [
   "ignoreunknown",
 ];
 
+/**
+ * sshmux's own keywords. Stock ssh calls them bad options, so a shared ssh_config lists them
+ * in `IgnoreUnknown` (README).
+ */
+export const SSHMUX_KEYWORDS = ["sessionname"];
+
 /** Valid ssh keywords that sshmux accepts and ignores. */
 const IGNORED = [
   "addkeystoagent",
@@ -160,6 +166,7 @@ const IGNORED = [
 
 const table = new Map<string, { name: string; kind: KeywordKind }>();
 for (const k of USED_KEYWORDS) table.set(k, { name: k, kind: "option" });
+for (const k of SSHMUX_KEYWORDS) table.set(k, { name: k, kind: "option" });
 for (const k of IGNORED) table.set(k, { name: k, kind: "ignored" });
 for (const k of DEPRECATED) table.set(k, { name: k, kind: "deprecated" });
 for (const k of UNSUPPORTED) table.set(k, { name: k, kind: "unsupported" });

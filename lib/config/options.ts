@@ -15,7 +15,10 @@ export type MuxCommand =
   | "cancel"
   | "conninfo"
   | "channels"
-  | "proxy";
+  | "proxy"
+  | "list"
+  | "list-json"
+  | "signal";
 export type RequestTTY = "auto" | "no" | "yes" | "force";
 
 export interface Options {
@@ -36,6 +39,10 @@ export interface Options {
   /** undefined = no; 0 = yes (forever); N = seconds. */
   controlPersist?: number;
   muxCommand?: MuxCommand;
+  /** `-O signal=SIG:TARGET` (sshmux): the signal (RFC 4254 name) and session id or name. */
+  muxSignal?: { signal: string; target: string };
+  /** SessionName (sshmux): the name this client's session gets in its master's listing. */
+  sessionName?: string;
 
   // --- session ---
   /** -t count minus nothing: 0 = not given, 1 = -t, 2 = -tt. -T sets requestTTY "no". */

@@ -173,6 +173,8 @@ export function resolveOptionsWithWarnings(
     user,
     command: expanded.remoteCommand ?? commandLine,
     muxCommand: cmd.muxCommand,
+    muxSignal: cmd.muxSignal,
+    sessionName: st.sessionName,
     stdioForward: cmd.stdioForward,
     ...expanded,
     ...sessionDefaults(st),

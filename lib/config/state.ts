@@ -22,6 +22,8 @@ export interface ConfigState {
   controlMaster?: ControlMasterMode;
   /** "no" = off; a number = on with that idle timeout in seconds (0 = forever). */
   controlPersist?: number | "no";
+  /** SessionName (sshmux only; stock ssh needs `IgnoreUnknown SessionName`). */
+  sessionName?: string;
   sendEnv: string[];
   setEnv?: string[];
   localForwards: ForwardSpec[];

@@ -6,6 +6,8 @@ import type { SshConnection } from "../ssh/connection/connection.ts";
 import type { ForwardManager } from "../ssh/forward/manager.ts";
 import type { MasterPolicy } from "./policy.ts";
 import type { Passenger } from "./passenger.ts";
+import type { ControlClient } from "./control_client.ts";
+import type { ListedConnection } from "./listing.ts";
 
 export interface MasterContext {
   readonly conn: SshConnection;
@@ -13,6 +15,12 @@ export interface MasterContext {
   readonly policy: MasterPolicy;
   /** The pid mux clients send SIGWINCH to (MUX_S_ALIVE). */
   readonly pid: number;
+  /** Date.now() when the master started (listings). */
+  readonly startedAt: number;
+  /** The control connections being served (for names, signals and listings). */
+  clients(): Iterable<ControlClient>;
+  /** The SSH connections under the master, when it has more than one kind to show. */
+  connections?(): ListedConnection[];
   /** MUX_C_TERMINATE: end every session and the master. */
   terminate(): void;
   /** MUX_C_STOP_LISTENING: close the listener, remove the socket, let sessions finish. */

@@ -5,10 +5,18 @@
 // client, like OpenSSH's mux_pause, but other clients are never held up: a client that sends a
 // request and then withholds its fds is dropped after FD_WAIT_MS, costing nobody else anything.
 
-import { EofError, type RawFd, type UnixSocket } from "../../ffi/mod.ts";
+import { EofError, type RawFd } from "../../ffi/mod.ts";
+import type { ControlStream } from "./control_stream.ts";
 import { errorMessage } from "./errors.ts";
 import { log } from "../log.ts";
-import { MUX_EXT_INFO_NAME, MUX_EXT_ROUNDTRIP_NAME, SSHMUX_VER } from "../mux/constants.ts";
+import {
+  MUX_EXT_INFO_NAME,
+  MUX_EXT_LIST_NAME,
+  MUX_EXT_ROUNDTRIP_NAME,
+  MUX_EXT_SET_NAME_NAME,
+  MUX_EXT_SIGNAL_NAME,
+  SSHMUX_VER,
+} from "../mux/constants.ts";
 import { decodeMux } from "../mux/decode.ts";
 import { encodeMux } from "../mux/encode.ts";
 import { frameHeaderLength, parseFrameLength } from "../mux/framer.ts";
@@ -28,12 +36,40 @@ function fdWaitMs(): number {
   return 10_000;
 }
 
+/** What `-O list` shows of a session or -W forward (listing.ts). */
+export interface SessionFacts {
+  kind: "session" | "stdio-forward";
+  /** The id the client was given (our channel number). */
+  id: number;
+  /** The remote command ("" = shell), the subsystem name, or host:port for -W. */
+  command: string;
+  subsystem: boolean;
+  tty: boolean;
+  /** Date.now() when it opened. */
+  startedAt: number;
+  /** Payload bytes from / to the server so far. */
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** A running session (passenger or -W) tied to this connection. */
 export interface AttachedSession {
   /** The client went away: end the session without an exit message. */
   abandon(): void;
   readonly done: Promise<void>;
+  facts(): SessionFacts;
+  /** RFC 4254 "signal" to the remote process; absent for what has no process (-W). */
+  signal?(name: string): Promise<void>;
 }
+
+/** The extensions our HELLO offers: OpenSSH's "info", then sshmux's own. */
+export const MASTER_HELLO_EXTENSIONS: [string, string][] = [
+  [MUX_EXT_INFO_NAME, "0"],
+  [MUX_EXT_ROUNDTRIP_NAME, "0"],
+  [MUX_EXT_LIST_NAME, "0"],
+  [MUX_EXT_SET_NAME_NAME, "0"],
+  [MUX_EXT_SIGNAL_NAME, "0"],
+];
 
 /** What a handler asks the connection to do after its reply (if any) is queued. */
 export interface HandlerResult {
@@ -46,19 +82,38 @@ export interface HandlerResult {
    * The socket stops carrying mux frames (MUX_S_PROXY): it is handed over, and the connection
    * ends when this resolves.
    */
-  takeover?: (sock: UnixSocket) => Promise<void>;
+  takeover?: (sock: ControlStream) => Promise<void>;
 }
 
 export type Dispatch = (client: ControlClient, msg: MuxRequest) => Promise<HandlerResult>;
 
+/** Who is at the other end, for listings. */
+export interface ControlPeer {
+  /** The client's pid (SO_PEERCRED), when the platform tells. */
+  pid?: number;
+  /** False on stdin/stdout: requests that pass fds are refused there. */
+  passesFds: boolean;
+}
+
 export class ControlClient {
   session: AttachedSession | undefined;
+  /** Set by MUX_C_SSHMUX_SET_NAME (unique among the master's clients). */
+  name: string | undefined;
+  /** The relay once this client went into proxy mode. */
+  proxy:
+    | { readonly channelCount: number; bytesFromClient: number; bytesToClient: number }
+    | undefined;
+  readonly connectedAt = Date.now();
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly closedPromise: Promise<void>;
   #resolveClosed!: () => void;
 
-  constructor(readonly id: number, private readonly sock: UnixSocket) {
+  constructor(
+    readonly id: number,
+    private readonly sock: ControlStream,
+    readonly peer: ControlPeer = { passesFds: true },
+  ) {
     this.closedPromise = new Promise((r) => this.#resolveClosed = r);
   }
 
@@ -112,7 +167,7 @@ export class ControlClient {
       await this.send({
         kind: "Hello",
         version: SSHMUX_VER,
-        extensions: [[MUX_EXT_INFO_NAME, "0"], [MUX_EXT_ROUNDTRIP_NAME, "0"]],
+        extensions: MASTER_HELLO_EXTENSIONS,
       });
       let hello = false;
       for (;;) {

@@ -2,14 +2,22 @@
 // control connections it serves. Nothing here is process-wide (no exit, no process signals
 // other than the SIGWINCH relay its tty sessions need), so a process could hold several.
 
-import { getuid, peerUid, type RawFd, type UnixListener, UnixSocket } from "../../ffi/mod.ts";
+import {
+  getuid,
+  peerPid,
+  peerUid,
+  type RawFd,
+  type UnixListener,
+  UnixSocket,
+} from "../../ffi/mod.ts";
 import { log } from "../log.ts";
 import type { SshConnection } from "../ssh/connection/connection.ts";
 import type { ForwardManager } from "../ssh/forward/manager.ts";
 import { askPermission } from "./confirm.ts";
 import type { MasterContext } from "./context.ts";
 import { listenControl, removeControl } from "./control_socket.ts";
-import { ControlClient } from "./control_client.ts";
+import { ControlClient, type ControlPeer } from "./control_client.ts";
+import type { ControlStream } from "./control_stream.ts";
 import { errorMessage } from "./errors.ts";
 import { channelsText, type ConnectionFacts, connectionInfoText } from "./info_text.ts";
 import type { Passenger } from "./passenger.ts";
@@ -33,6 +41,7 @@ export class MuxMaster implements MasterContext {
   readonly forwards: ForwardManager;
   readonly policy: MasterPolicy;
   readonly pid: number;
+  readonly startedAt = Date.now();
   #listener: UnixListener | null = null;
   #path: string | undefined;
   #clients = new Set<ControlClient>();
@@ -92,14 +101,22 @@ export class MuxMaster implements MasterContext {
         return;
       }
       if (!this.#admit(fd, myUid)) continue;
-      const client = new ControlClient(this.#nextId++, new UnixSocket(fd));
-      this.#clients.add(client);
-      log.debug(`mux client ${client.id} connected`);
-      client.serve(this.#dispatch).finally(() => {
-        this.#clients.delete(client);
-        log.debug(`mux client ${client.id} gone`);
-      });
+      this.serve(new UnixSocket(fd), { passesFds: true, pid: peerPid(fd) });
     }
+  }
+
+  /**
+   * Serves one control connection (accepted, or stdin/stdout for `-S -`); resolves when it
+   * ends.
+   */
+  serve(stream: ControlStream, peer: ControlPeer): Promise<void> {
+    const client = new ControlClient(this.#nextId++, stream, peer);
+    this.#clients.add(client);
+    log.debug(`mux client ${client.id} connected${peer.pid ? ` (pid ${peer.pid})` : ""}`);
+    return client.serve(this.#dispatch).finally(() => {
+      this.#clients.delete(client);
+      log.debug(`mux client ${client.id} gone`);
+    });
   }
 
   /** Peer uid must be ours or root (channels.c channel_post_mux_listener). */
@@ -119,6 +136,10 @@ export class MuxMaster implements MasterContext {
 
   terminate(): void {
     this.o.onTerminate();
+  }
+
+  clients(): Iterable<ControlClient> {
+    return this.#clients;
   }
 
   stopListening(): void {

@@ -20,6 +20,7 @@ import type { WindowSize } from "../ssh/session/requests.ts";
 import { passengerEnv } from "./env_filter.ts";
 import { runMuxEscape } from "./escapes.ts";
 import type { MasterPolicy } from "./policy.ts";
+import type { SessionFacts } from "./control_client.ts";
 
 export interface PassengerRequest {
   wantTty: boolean;
@@ -55,6 +56,7 @@ function inputOf(stdin: ByteEndpoint): ByteEndpoint {
 }
 
 export class Passenger {
+  readonly startedAt = Date.now();
   /** Set when the session was ended by `~.` or by its client going away: no EXIT_MESSAGE. */
   #abandoned = false;
   #lastSize: WindowSize | null;
@@ -201,6 +203,27 @@ export class Passenger {
     });
   }
 
+  /** What -O list shows of this session. */
+  facts(): SessionFacts {
+    const ch = this.session.channel;
+    return {
+      kind: "session",
+      id: this.sid,
+      command: this.req.command,
+      subsystem: this.req.subsystem,
+      tty: this.req.wantTty,
+      startedAt: this.startedAt,
+      bytesIn: ch.bytesIn,
+      bytesOut: ch.bytesOut,
+    };
+  }
+
+  /** RFC 4254 "signal" (no reply: sshd ≥ 7.9 delivers it to the session's process). */
+  async signal(name: string): Promise<void> {
+    log.verbose(`mux session ${this.sid}: sending signal ${name} to the remote process`);
+    if (!await this.session.signal(name)) throw new Error(`session ${this.sid} is closed`);
+  }
+
   /** Re-reads the client's window size; sends window-change when it differs. */
   windowChanged(): void {
     if (!this.tracksWindowSize || this.channel.writeClosed) return;
@@ -225,5 +248,9 @@ export class Passenger {
     const ch = this.session.channel;
     ch.sendEof().catch(() => {});
     ch.close().catch(() => {});
+    // Our copies of the client's fds go now, not when the server confirms the close: sshd
+    // answers only once the remote command ends (a `sleep 600` would hold the client's stdout
+    // reader that long). OpenSSH's master does the same (chan_read_failed/chan_write_failed).
+    this.stdio.close?.();
   }
 }

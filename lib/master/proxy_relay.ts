@@ -11,7 +11,7 @@
 // server opens for its remote forwards are routed to it. When it goes away, its channels are
 // closed on the server and its remote forwards cancelled.
 
-import type { UnixSocket } from "../../ffi/mod.ts";
+import type { ControlStream } from "./control_stream.ts";
 import { log } from "../log.ts";
 import { encodeProxyPacket, ProxyFramer } from "../mux/proxy_framing.ts";
 import { MUX_PROXY_MIN_DOWNSTREAM_PACKET } from "../mux/constants.ts";
@@ -107,10 +107,13 @@ export class ProxyRelay {
   #replies: Promise<void> = Promise.resolve();
   #gone = false;
   #unroute: () => void = () => {};
+  /** Bytes of proxy framing read from / written to the client (-O list). */
+  bytesFromClient = 0;
+  bytesToClient = 0;
 
   constructor(
     private readonly conn: SshConnection,
-    private readonly sock: UnixSocket,
+    private readonly sock: ControlStream,
     private readonly name: string,
   ) {}
 
@@ -127,6 +130,7 @@ export class ProxyRelay {
         read.catch(() => {}); // if the connection is lost first, the socket's close settles it
         const chunk = await Promise.race([read, lost]);
         if (chunk === null) break;
+        this.bytesFromClient += chunk.length;
         framer.append(chunk);
         for (let p = framer.next(); p !== null; p = framer.next()) await this.#fromClient(p);
       }
@@ -368,7 +372,9 @@ export class ProxyRelay {
 
   #toClient(payload: Uint8Array): Promise<void> {
     if (this.#gone) return Promise.resolve();
-    return this.sock.write(encodeProxyPacket(payload));
+    const packet = encodeProxyPacket(payload);
+    this.bytesToClient += packet.length;
+    return this.sock.write(packet);
   }
 
   // ------------------------------------------------------------ bookkeeping

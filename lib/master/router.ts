@@ -9,6 +9,7 @@ import * as control from "./handlers/control.ts";
 import { closeForward, openForward } from "./handlers/forward.ts";
 import { newSession } from "./handlers/session.ts";
 import { newStdioForward } from "./handlers/stdio_forward.ts";
+import * as sshmux from "./handlers/sshmux.ts";
 
 type Handler<K extends MuxRequest["kind"]> = (
   ctx: MasterContext,
@@ -28,6 +29,8 @@ const TABLE: Table = {
   CloseFwd: (ctx, _c, m) => closeForward(ctx, m),
   ExtInfoRequest: (ctx, _c, m) => control.extInfo(ctx, m),
   Proxy: (ctx, c, m) => control.proxy(ctx, c, m),
+  Signal: sshmux.signal,
+  SetName: sshmux.setName,
   Unknown: (ctx, _c, m) => control.unknown(ctx, m),
 };
 

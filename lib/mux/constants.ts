@@ -24,6 +24,13 @@ export const MUX_C_NEW_STDIO_FWD = 0x10000008;
 export const MUX_C_STOP_LISTENING = 0x10000009;
 export const MUX_C_PROXY = 0x1000000f;
 export const MUX_C_EXT_INFO = 0x20000001;
+/**
+ * sshmux's own requests, outside every range OpenSSH uses ("SS" in the high bytes). A client
+ * sends them only to a master whose HELLO named the matching extension below, so a stock
+ * master never sees one (and would answer FAILURE "unsupported request" if it did).
+ */
+export const MUX_C_SSHMUX_SIGNAL = 0x53530001;
+export const MUX_C_SSHMUX_SET_NAME = 0x53530002;
 // Master → client.
 export const MUX_S_OK = 0x80000001;
 export const MUX_S_PERMISSION_DENIED = 0x80000002;
@@ -52,6 +59,12 @@ export const MUX_EXT_INFO_NAME = "info";
  * from a live one. Stock peers never send or look for it (unknown extensions are ignored).
  */
 export const MUX_EXT_ROUNDTRIP_NAME = "roundtrip@sshmux";
+/** sshmux: MUX_C_EXT_INFO with this name returns the master's sessions as JSON (listing.ts). */
+export const MUX_EXT_LIST_NAME = "list@sshmux";
+/** sshmux: the master takes MUX_C_SSHMUX_SET_NAME (a name for this connection's session). */
+export const MUX_EXT_SET_NAME_NAME = "name@sshmux";
+/** sshmux: the master takes MUX_C_SSHMUX_SIGNAL (RFC 4254 "signal" to a session's process). */
+export const MUX_EXT_SIGNAL_NAME = "signal@sshmux";
 
 // --- limits -----------------------------------------------------------------------------------
 /** Largest frame body the master accepts (channels.c CHANNEL_MUX_MAX_PACKET); 262144 is OK. */
@@ -91,6 +104,8 @@ const names: ReadonlyMap<number, string> = new Map([
   [MUX_C_STOP_LISTENING, "MUX_C_STOP_LISTENING"],
   [MUX_C_PROXY, "MUX_C_PROXY"],
   [MUX_C_EXT_INFO, "MUX_C_EXT_INFO"],
+  [MUX_C_SSHMUX_SIGNAL, "MUX_C_SSHMUX_SIGNAL"],
+  [MUX_C_SSHMUX_SET_NAME, "MUX_C_SSHMUX_SET_NAME"],
   [MUX_S_OK, "MUX_S_OK"],
   [MUX_S_PERMISSION_DENIED, "MUX_S_PERMISSION_DENIED"],
   [MUX_S_FAILURE, "MUX_S_FAILURE"],

@@ -22,6 +22,8 @@ import {
   MUX_C_NEW_STDIO_FWD,
   MUX_C_OPEN_FWD,
   MUX_C_PROXY,
+  MUX_C_SSHMUX_SET_NAME,
+  MUX_C_SSHMUX_SIGNAL,
   MUX_C_STOP_LISTENING,
   MUX_C_TERMINATE,
   MUX_MAX_ENV_VARS,
@@ -153,6 +155,10 @@ function decodeRequest(type: number, r: WireReader): MuxRequest {
       return { kind: "Proxy", rid };
     case MUX_C_EXT_INFO:
       return { kind: "ExtInfoRequest", rid, name: r.cstring() };
+    case MUX_C_SSHMUX_SIGNAL:
+      return { kind: "Signal", rid, target: r.cstring(), signal: r.cstring() };
+    case MUX_C_SSHMUX_SET_NAME:
+      return { kind: "SetName", rid, name: r.cstring() };
     default:
       return unknown(type, rid, r);
   }

@@ -13,6 +13,8 @@ import {
   MUX_C_NEW_STDIO_FWD,
   MUX_C_OPEN_FWD,
   MUX_C_PROXY,
+  MUX_C_SSHMUX_SET_NAME,
+  MUX_C_SSHMUX_SIGNAL,
   MUX_C_STOP_LISTENING,
   MUX_C_TERMINATE,
   MUX_MAX_PACKET,
@@ -55,6 +57,10 @@ export function muxMessageType(msg: MuxMessage): number {
       return MUX_C_PROXY;
     case "ExtInfoRequest":
       return MUX_C_EXT_INFO;
+    case "Signal":
+      return MUX_C_SSHMUX_SIGNAL;
+    case "SetName":
+      return MUX_C_SSHMUX_SET_NAME;
     case "Ok":
       return MUX_S_OK;
     case "PermissionDenied":
@@ -149,6 +155,15 @@ function writeBody(w: WireWriter, msg: MuxMessage): void {
     case "ExtInfoRequest":
       u32(msg.rid, "request id");
       cstr(msg.name, "info name");
+      return;
+    case "Signal":
+      u32(msg.rid, "request id");
+      cstr(msg.target, "signal target");
+      cstr(msg.signal, "signal name");
+      return;
+    case "SetName":
+      u32(msg.rid, "request id");
+      cstr(msg.name, "session name");
       return;
     case "AliveCheck":
     case "Terminate":

@@ -118,6 +118,28 @@ export interface MuxExtInfoRequest {
   name: string;
 }
 
+/**
+ * MUX_C_SSHMUX_SIGNAL (sshmux only): send RFC 4254 "signal" to a session's remote process.
+ * `target` is a session id (decimal) or name; "" means the session of this connection.
+ * `signal` is the RFC 4254 name without "SIG" ("TERM"). Answered with OK or FAILURE.
+ */
+export interface MuxSignal {
+  kind: "Signal";
+  rid: number;
+  target: string;
+  signal: string;
+}
+
+/**
+ * MUX_C_SSHMUX_SET_NAME (sshmux only): names this connection's session (sent before or after
+ * NEW_SESSION). Answered with OK, or FAILURE when the name is malformed or taken.
+ */
+export interface MuxSetName {
+  kind: "SetName";
+  rid: number;
+  name: string;
+}
+
 // --- master → client ------------------------------------------------------------------------
 
 export interface MuxOk {
@@ -196,6 +218,8 @@ export type MuxRequest =
   | MuxStopListening
   | MuxProxy
   | MuxExtInfoRequest
+  | MuxSignal
+  | MuxSetName
   | MuxUnknown;
 
 /** What a client reads from the master. */

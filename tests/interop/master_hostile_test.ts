@@ -124,7 +124,13 @@ Deno.test("master: hostile control clients are dropped alone", async (t) => {
         assertEquals(hello, {
           kind: "Hello",
           version: 4,
-          extensions: [["info", "0"], ["roundtrip@sshmux", "0"]],
+          extensions: [
+            ["info", "0"],
+            ["roundtrip@sshmux", "0"],
+            ["list@sshmux", "0"],
+            ["name@sshmux", "0"],
+            ["signal@sshmux", "0"],
+          ],
         });
         await c.write(frame(u32s(0x10000077, 5)));
         assertEquals(await c.read(), { kind: "Failure", rid: 5, reason: "unsupported request" });

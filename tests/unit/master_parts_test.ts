@@ -121,6 +121,8 @@ Deno.test("master info texts: conninfo and channels lines end in CRLF", () => {
       localWindow: 1,
       remoteWindow: 1,
       queuedBytes: 0,
+      bytesIn: 0,
+      bytesOut: 0,
     }]),
     "The following connections are open:\r\n  #2 session (remote 0, open)\r\n",
   );

@@ -9,7 +9,7 @@ import type {
   MuxTerminate,
   MuxUnknown,
 } from "../../mux/messages.ts";
-import { MUX_EXT_ROUNDTRIP_NAME, muxTypeName } from "../../mux/constants.ts";
+import { MUX_EXT_LIST_NAME, MUX_EXT_ROUNDTRIP_NAME, muxTypeName } from "../../mux/constants.ts";
 import {
   REASON_INFO_NOT_SUPPORTED,
   REASON_PERMISSION_DENIED,
@@ -19,6 +19,7 @@ import { log } from "../../log.ts";
 import type { MasterContext } from "../context.ts";
 import type { ControlClient, HandlerResult } from "../control_client.ts";
 import { ProxyRelay } from "../proxy_relay.ts";
+import { listingText } from "./sshmux.ts";
 
 const denied = (rid: number): HandlerResult => ({
   reply: { kind: "PermissionDenied", rid, reason: REASON_PERMISSION_DENIED },
@@ -54,6 +55,9 @@ export async function extInfo(ctx: MasterContext, msg: MuxExtInfoRequest): Promi
     const r = await ctx.roundTrip(ROUNDTRIP_BOUND_MS);
     return { reply: { kind: "ExtInfoReply", rid: msg.rid, status: r.ok ? 1 : 0, message: r.text } };
   }
+  if (msg.name === MUX_EXT_LIST_NAME) {
+    return { reply: { kind: "ExtInfoReply", rid: msg.rid, status: 1, message: listingText(ctx) } };
+  }
   const text = msg.name === "connection"
     ? ctx.connectionInfo()
     : msg.name === "channels"
@@ -76,7 +80,11 @@ export async function proxy(
   log.debug(`mux client ${client.id}: proxy mode`);
   return {
     reply: { kind: "ProxyOk", rid: msg.rid },
-    takeover: (sock) => new ProxyRelay(ctx.conn, sock, `proxy client ${client.id}`).run(),
+    takeover: (sock) => {
+      const relay = new ProxyRelay(ctx.conn, sock, `proxy client ${client.id}`);
+      client.proxy = relay;
+      return relay.run();
+    },
   };
 }
 

@@ -78,12 +78,26 @@ export async function newStdioForward(
   }
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => resolveDone = r);
+  const startedAt = Date.now();
+  const command = msg.connectPort === PORT_STREAMLOCAL
+    ? msg.connectHost
+    : `${msg.connectHost}:${msg.connectPort}`;
   client.session = {
     abandon: () => {
       channel.sendEof().catch(() => {});
       channel.close().catch(() => {});
     },
     done,
+    facts: () => ({
+      kind: "stdio-forward",
+      id: channel.localId,
+      command,
+      subsystem: false,
+      tty: false,
+      startedAt,
+      bytesIn: channel.bytesIn,
+      bytesOut: channel.bytesOut,
+    }),
   };
   return {
     reply: { kind: "SessionOpened", rid, sid: channel.localId },

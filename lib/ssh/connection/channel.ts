@@ -62,6 +62,9 @@ export interface ChannelInfo {
   localWindow: number;
   remoteWindow: number;
   queuedBytes: number;
+  /** Data and extended data bytes received from / sent to the peer so far. */
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export class Channel {
@@ -80,6 +83,9 @@ export class Channel {
   private remoteWindow: number;
   readonly remoteMaxPacket: number;
 
+  /** Counters for listings (data + extended data, payload bytes only). */
+  bytesIn = 0;
+  bytesOut = 0;
   private readonly data = new ChunkQueue();
   private readonly stderr = new ChunkQueue();
 
@@ -208,6 +214,8 @@ export class Channel {
       localWindow: this.localWindow,
       remoteWindow: this.remoteWindow,
       queuedBytes: this.data.bytes + this.stderr.bytes,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
     };
   }
 
@@ -241,6 +249,7 @@ export class Channel {
       const n = Math.min(data.length - off, this.remoteWindow, this.remoteMaxPacket);
       const chunk = data.subarray(off, off + n);
       this.remoteWindow -= n;
+      this.bytesOut += n;
       off += n;
       await this.link.send(
         code < 0
@@ -298,6 +307,7 @@ export class Channel {
     } else {
       this.localWindow -= len;
     }
+    this.bytesIn += len;
     // After our CLOSE the peer may still have data in flight; nobody will read it.
     return !this.closeSent;
   }
