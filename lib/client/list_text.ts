@@ -153,6 +153,7 @@ function table(rows: string[][]): string[] {
  */
 const safe = (s: string) =>
   visLog(s).replace(
+    // deno-lint-ignore no-control-regex
     /[\x07\x08\t\n\r]/g,
     (c) => "\\" + c.charCodeAt(0).toString(8).padStart(3, "0"),
   );
