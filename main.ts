@@ -91,6 +91,7 @@ async function main(args: string[]): Promise<number> {
 
 /** ControlMaster decides: a client of a running master, the master itself, or both (persist). */
 async function runWithControlPath(opts: Options, args: string[]): Promise<number> {
+  if (opts.controlPath === STDIO_CONTROL_PATH) return await runStdioMaster(opts);
   if (isPersistMasterChild()) return await runMasterHere(opts, true);
   const mode = opts.controlMaster;
   // ssh never acts as a mux client with ControlMaster yes/ask: it becomes the master (-O
@@ -107,6 +108,26 @@ async function runWithControlPath(opts: Options, args: string[]): Promise<number
   }
   if (opts.controlPersist !== undefined) return await runPersistentMaster(opts, args);
   return await runMasterHere(opts, false);
+}
+
+/** `-S -` (sshmux): the master speaks the mux protocol on its stdin/stdout, no socket. */
+const STDIO_CONTROL_PATH = "-";
+
+/**
+ * `sshmux -M -S - host`: a master whose one control connection is its stdin/stdout, for a
+ * program that embeds it (HELLO, then PROXY: many channels over the one pipe). stdin and
+ * stdout belong to the mux, so there is no session of its own and no going to the background.
+ */
+async function runStdioMaster(opts: Options): Promise<number> {
+  const refuse = (why: string) => new FatalError(`ControlPath - (mux over stdin/stdout): ${why}`);
+  if (opts.muxCommand !== undefined) throw refuse("-O commands need a ControlPath socket");
+  if (opts.controlMaster !== "yes" && opts.controlMaster !== "ask") throw refuse("needs -M");
+  if (opts.forkAfterAuthentication) throw refuse("-f is not possible (stdin/stdout are the mux)");
+  if (opts.command !== "" || opts.stdioForward !== undefined) {
+    throw refuse("no remote command or -W (stdin/stdout are the mux)");
+  }
+  const { runMaster } = await import("./lib/master/mod.ts");
+  return await runMaster(opts, { background: false, ownSession: false, stdio: true });
 }
 
 /** How long an auto invocation waits for a master another invocation is starting. */

@@ -18,6 +18,7 @@ import type { MasterContext } from "./context.ts";
 import { listenControl, removeControl } from "./control_socket.ts";
 import { ControlClient, type ControlPeer } from "./control_client.ts";
 import type { ControlStream } from "./control_stream.ts";
+import { StdioControlStream } from "./stdio_stream.ts";
 import { errorMessage } from "./errors.ts";
 import { channelsText, type ConnectionFacts, connectionInfoText } from "./info_text.ts";
 import type { Passenger } from "./passenger.ts";
@@ -68,6 +69,15 @@ export class MuxMaster implements MasterContext {
     log.verbose(`mux master listening on ${path}`);
     this.#acceptLoop(l);
     return true;
+  }
+
+  /**
+   * `-S -`: serves the one control connection on our stdin/stdout (no socket in the file
+   * system). Resolves when the program at the other end closes it.
+   */
+  serveStdio(): Promise<void> {
+    log.verbose("mux master serving its stdin/stdout");
+    return this.serve(new StdioControlStream(), { passesFds: false });
   }
 
   /** Whether the ControlPath is still served (not after -O stop or close). */

@@ -10,6 +10,7 @@ import { closeForward, openForward } from "./handlers/forward.ts";
 import { newSession } from "./handlers/session.ts";
 import { newStdioForward } from "./handlers/stdio_forward.ts";
 import * as sshmux from "./handlers/sshmux.ts";
+import { REASON_NO_FD_PASSING } from "../mux/reasons.ts";
 
 type Handler<K extends MuxRequest["kind"]> = (
   ctx: MasterContext,
@@ -19,9 +20,17 @@ type Handler<K extends MuxRequest["kind"]> = (
 
 type Table = { [K in Exclude<MuxRequest["kind"], "Hello">]: Handler<K> };
 
+/** NEW_SESSION / NEW_STDIO_FWD need passed fds: refused (connection kept) where none travel. */
+function needsFds<K extends "NewSession" | "NewStdioFwd">(h: Handler<K>): Handler<K> {
+  return (ctx, client, msg) =>
+    client.peer.passesFds ? h(ctx, client, msg) : {
+      reply: { kind: "Failure", rid: (msg as { rid: number }).rid, reason: REASON_NO_FD_PASSING },
+    };
+}
+
 const TABLE: Table = {
-  NewSession: newSession,
-  NewStdioFwd: newStdioForward,
+  NewSession: needsFds(newSession),
+  NewStdioFwd: needsFds(newStdioForward),
   AliveCheck: (ctx, _c, m) => control.aliveCheck(ctx, m),
   Terminate: (ctx, _c, m) => control.terminate(ctx, m),
   StopListening: (ctx, _c, m) => control.stopListening(ctx, m),

@@ -28,6 +28,11 @@ export interface MasterLaunch {
   ownSession: boolean;
   /** ControlPersist seconds (0 = forever) for a persisting master, else undefined. */
   persistSeconds?: number;
+  /**
+   * `-S -`: serve the mux on stdin/stdout instead of a ControlPath; the master ends (0) when
+   * the program at the other end closes the pipe and its channels are gone.
+   */
+  stdio?: boolean;
   /** Called once the socket listens (or could not be taken): the start lock may go. */
   onListening?: () => void;
 }
@@ -87,7 +92,16 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
         finish(launch.ownSession ? ownCode ?? 255 : 255);
       },
     });
-    const listening = master.listen(opts.controlPath!);
+    let listening = true;
+    if (launch.stdio) {
+      master.serveStdio().then(() => {
+        log.debug("mux master: stdin closed");
+        endedByUs = true;
+        finish(0);
+      });
+    } else {
+      listening = master.listen(opts.controlPath!);
+    }
     launch.onListening?.();
     if (!listening) {
       master = undefined;

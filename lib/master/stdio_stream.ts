@@ -55,8 +55,10 @@ export class StdioControlStream implements ControlStream {
   async readExact(n: number): Promise<Uint8Array | null> {
     while (this.#pending.length < n) {
       if (!await this.#fill()) {
-        if (this.#pending.length === 0) return null;
-        throw new EofError(`stdin closed after ${this.#pending.length} of ${n} bytes`);
+        const got = this.#pending.length;
+        if (got === 0) return null;
+        this.#pending = new Uint8Array(0); // a frame cut short is gone, not half-read later
+        throw new EofError(`stdin closed after ${got} of ${n} bytes`);
       }
     }
     return this.#take(n).slice();

@@ -9,6 +9,9 @@ export const REASON_PERMISSION_DENIED = "Permission denied";
 export const REASON_UNSUPPORTED_REQUEST = "unsupported request";
 /** NEW_SESSION / NEW_STDIO_FWD whose fds did not arrive (the connection is then dropped). */
 export const REASON_NO_FDS = "did not receive file descriptors";
+/** sshmux: NEW_SESSION / NEW_STDIO_FWD on a control connection over stdin/stdout (`-S -`). */
+export const REASON_NO_FD_PASSING =
+  "file descriptors cannot be passed over stdin/stdout; use proxy mode (MUX_C_PROXY)";
 /** A second NEW_SESSION / NEW_STDIO_FWD on one control connection. */
 export const REASON_MULTIPLE_SESSIONS = "Multiple sessions not supported";
 /** The server refused the session (or -W) channel open. */

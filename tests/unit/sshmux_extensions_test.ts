@@ -188,3 +188,50 @@ Deno.test("sshmux listing: byte and age units", () => {
     "1d01h",
   ]);
 });
+
+Deno.test("stdio control stream: exact reads across writes, EOF rules, no fds", async () => {
+  const { FdIo, pipe, EofError } = await import("../../ffi/mod.ts");
+  const { StdioControlStream } = await import("../../lib/master/stdio_stream.ts");
+  const [inR, inW] = pipe();
+  const [outR, outW] = pipe();
+  const s = new StdioControlStream(inR, outW);
+  const feed = new FdIo(inW);
+  const drain = new FdIo(outR);
+  try {
+    await feed.write(Uint8Array.of(1, 2, 3));
+    const exact = s.readExact(5);
+    await feed.write(Uint8Array.of(4, 5, 6, 7));
+    assertEquals([...(await exact)!], [1, 2, 3, 4, 5]);
+    assertEquals([...(await s.readSome(10))!], [6, 7]);
+    await s.write(Uint8Array.of(9, 8));
+    const got = new Uint8Array(4);
+    assertEquals(await drain.read(got), 2);
+    await assertRejectsMsg(s.recvFd(), "cannot be passed");
+    await feed.write(Uint8Array.of(1));
+    feed.close();
+    await assertRejectsMsg(s.readExact(3), "after 1 of 3", EofError);
+    assertEquals(await s.readExact(1), null);
+    assertEquals(await s.readSome(1), null);
+  } finally {
+    s.close();
+    s.close();
+    feed.close();
+    drain.close();
+  }
+});
+
+async function assertRejectsMsg(
+  p: Promise<unknown>,
+  msg: string,
+  // deno-lint-ignore no-explicit-any
+  type: new (...a: any[]) => Error = Error,
+): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert(e instanceof type, String(e));
+    assert(String((e as Error).message).includes(msg), String(e));
+    return;
+  }
+  throw new Error(`expected a rejection with "${msg}"`);
+}

@@ -73,7 +73,13 @@ export function listingText(ctx: MasterContext): string {
     startedAt: ctx.startedAt,
     clients: ctx.clients(),
     forwards: ctx.forwards.list(),
-    connections: ctx.connections?.(),
+    // A master with one SSH connection lists just that one.
+    connections: ctx.connections?.() ?? [{
+      id: 0,
+      primary: true,
+      channels: ctx.conn.channelCount(),
+      ageSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
+    }],
   });
   let text = JSON.stringify(listing);
   // Byte length, not characters: commands may hold multi-byte UTF-8.
