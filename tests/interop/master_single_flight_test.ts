@@ -46,3 +46,34 @@ Deno.test("master: 10 concurrent ControlMaster=auto calls make one SSH connectio
     await sshd.stop();
   }
 });
+
+Deno.test("master: clients arriving as ControlPersist expires are served or get a fresh master", async () => {
+  const sshd = await startSshd({ sshdConfig: ["MaxSessions 30"] });
+  const ctl = `${sshd.dir}/persist-edge`;
+  const args = (i: number) => [
+    "-F",
+    sshd.config,
+    "-o",
+    "ControlMaster=auto",
+    "-o",
+    "ControlPersist=1",
+    "-o",
+    `ControlPath=${ctl}`,
+    "x",
+    `echo edge-${i}`,
+  ];
+  try {
+    // Each call lands around the moment the previous master's 1 s idle time runs out (the
+    // spacing walks across that moment); pairs make two arrive together now and then.
+    for (let i = 0; i < 9; i++) {
+      const pair = i % 3 === 0 ? [i, i + 100] : [i];
+      const runs = await Promise.all(pair.map((n) => run(SSHMUX, args(n), { timeoutMs: 60_000 })));
+      // Not even a message: a client that met a master on its way out quietly used a new one.
+      runs.forEach((r, k) => assertEquals([r.code, r.out, r.err], [0, `edge-${pair[k]}\n`, ""]));
+      await new Promise((r) => setTimeout(r, 850 + (i % 4) * 100));
+    }
+  } finally {
+    await run(SSHMUX, ["-F", sshd.config, "-S", ctl, "-O", "exit", "x"]).catch(() => {});
+    await sshd.stop();
+  }
+});
