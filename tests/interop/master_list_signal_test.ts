@@ -26,6 +26,8 @@ const dec = new TextDecoder();
 interface Listed {
   schema: string;
   master: { pid: number; host: string };
+  proxies: { client: number; clientPid: number | null; channels: number; bytesToClient: number }[];
+  connections: { id: number; primary: boolean; channels: number }[];
   sessions: {
     id: number;
     name: string | null;
@@ -77,6 +79,7 @@ Deno.test("master list: sessions of stock and sshmux clients, names, pids, bytes
   const m = await startMaster("sshmux", sshd);
   const stock = spawnClient("ssh", m, ["x", "sleep 30"], "null");
   const named = spawnClient(SSHMUX, m, ["-o", "SessionName=build", "x", "cat"], "piped");
+  const proxied = spawnClient("ssh", m, ["-O", "proxy", "x", "echo via-proxy; sleep 20"], "null");
   const w = named.child.stdin.getWriter();
   try {
     await w.write(new Uint8Array(3000).fill(65));
@@ -84,7 +87,8 @@ Deno.test("master list: sessions of stock and sshmux clients, names, pids, bytes
     await waitFor("both sessions listed with cat's echo", async () => {
       l = await listJson(m);
       const cat = l.sessions.find((s) => s.name === "build");
-      return l.sessions.length === 2 && cat !== undefined && cat.bytesFromServer >= 3000;
+      return l.sessions.length === 2 && cat !== undefined && cat.bytesFromServer >= 3000 &&
+        l.proxies.length === 1 && l.proxies[0].bytesToClient > 0;
     }, 30_000);
     assertEquals(l!.schema, "sshmux-list/1");
     assertEquals(l!.master.pid, m.pid);
@@ -94,6 +98,10 @@ Deno.test("master list: sessions of stock and sshmux clients, names, pids, bytes
     assert(cat.bytesToServer >= 3000, `bytes to server ${cat.bytesToServer}`);
     const sleeper = l!.sessions.find((s) => s.command === "sleep 30")!;
     assertEquals([sleeper.name, sleeper.clientPid], [null, stock.child.pid]);
+    // The proxy client's own session channel is relayed, not listed as a session.
+    assertEquals([l!.proxies[0].clientPid, l!.proxies[0].channels], [proxied.child.pid, 1]);
+    assertEquals(l!.connections.length, 1);
+    assert(l!.connections[0].primary && l!.connections[0].channels >= 3);
 
     const text = await m.control("list", [], "sshmux");
     assertEquals(text.code, 0, text.err);
@@ -125,7 +133,9 @@ Deno.test("master list: sessions of stock and sshmux clients, names, pids, bytes
   } finally {
     await w.close().catch(() => {});
     kill(stock.child);
+    kill(proxied.child);
     await stock.done;
+    await proxied.done;
     await named.done;
     await m.stop();
     await sshd.stop();

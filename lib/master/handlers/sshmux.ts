@@ -77,7 +77,7 @@ export function listingText(ctx: MasterContext): string {
     connections: ctx.connections?.() ?? [{
       id: 0,
       primary: true,
-      channels: ctx.conn.channelCount(),
+      channels: ctx.conn.channelIdsInUse(),
       ageSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
     }],
   });

@@ -197,6 +197,11 @@ export class SshConnection {
     return () => this.openRouters.delete(router);
   }
 
+  /** Channel ids in use: our channels, relayed ones (proxy clients) and pending opens. */
+  channelIdsInUse(): number {
+    return this.table.size;
+  }
+
   channelCount(): number {
     let n = 0;
     for (const [, s] of this.table.entries()) if (s instanceof Channel) n++;
