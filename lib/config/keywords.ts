@@ -51,6 +51,7 @@ export const USED_KEYWORDS = [
   "controlpath",
   "controlmaster",
   "controlpersist",
+  "controlheal",
   "sendenv",
   "setenv",
   "localforward",

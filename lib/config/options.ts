@@ -35,6 +35,8 @@ export interface Options {
   controlMaster: ControlMasterMode;
   /** undefined = no; 0 = yes (forever); N = seconds. */
   controlPersist?: number;
+  /** ControlHeal (sshmux only): a master reconnects when its SSH connection is lost. */
+  controlHeal?: boolean;
   muxCommand?: MuxCommand;
 
   // --- session ---

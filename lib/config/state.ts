@@ -22,6 +22,8 @@ export interface ConfigState {
   controlMaster?: ControlMasterMode;
   /** "no" = off; a number = on with that idle timeout in seconds (0 = forever). */
   controlPersist?: number | "no";
+  /** sshmux's ControlHeal: the master reconnects when its connection is lost. */
+  controlHeal?: boolean;
   sendEnv: string[];
   setEnv?: string[];
   localForwards: ForwardSpec[];

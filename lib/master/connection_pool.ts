@@ -201,7 +201,7 @@ export class ConnectionPool {
     this.#reconnectWaitMs = waitMs;
     p.finally(() => {
       if (this.#reconnecting === p) this.#reconnecting = null;
-    });
+    }).catch(() => {});
   }
 
   /** Makes `client` the primary connection (after the old one was lost). */
@@ -259,7 +259,8 @@ export class ConnectionPool {
       clearTimeout(timer);
     }
     if (!this.#members.some((m) => m.primary && m.alive)) {
-      throw new ReconnectingError(`connection to ${this.o.host} lost, reconnecting`);
+      const still = this.#reconnecting === p ? ", reconnecting" : "";
+      throw new ReconnectingError(`connection to ${this.o.host} lost${still}`);
     }
   }
 

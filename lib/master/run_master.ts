@@ -5,7 +5,8 @@
 // session's end once idle, a fatal signal, or the server going away (every mux session then
 // ends: their clients exit 255). The socket is removed on every one of these paths.
 // Beyond OpenSSH: sessions past the server's MaxSessions go to extra connections (the pool
-// dials them with the same connect code).
+// dials them with the same connect code), and with ControlHeal a lost connection is dialed
+// again instead of ending the master (heal.ts).
 
 import { redirectStdioToDevNull } from "../../ffi/mod.ts";
 import { backgroundReady, MASTER_LOST_RACE } from "../background.ts";
@@ -19,6 +20,7 @@ import { startServerAlive } from "../ssh/session/keepalive.ts";
 import { onFatalSignals, reportConnectionEnd, runSession } from "../ssh/session/run_session.ts";
 import { processStdio } from "../ssh/session/stdio.ts";
 import { ConnectionPool, DIAL_CONNECT_TIMEOUT_S } from "./connection_pool.ts";
+import { HEAL_SESSION_WAIT_MS, healDelays, healFirstDelay, reconnect } from "./heal.ts";
 import type { ConnectionFacts } from "./info_text.ts";
 import { Lifetime } from "./lifetime.ts";
 import { MuxMaster } from "./master.ts";
@@ -128,12 +130,31 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
       redirectStdioToDevNull(!(logIsOnStderr() && getLogLevel() >= LogLevel.DEBUG1));
     }
     const primaryTimedOut = () => timedOut = true;
-    /** The primary's end is the master's end. */
+    /** The primary's end: the master's end, unless ControlHeal dials a new one. */
     const watchPrimary = (c: SshClient) => {
-      c.connection.closed.then((err) => {
+      c.connection.closed.then(async (err) => {
         if (!ownRunning && !timedOut) reportConnectionEnd(err, endedByUs, opts.hostName);
         timedOut = false;
-        finish(255);
+        if (endedByUs || !opts.controlHeal || !master?.listening) return finish(255);
+        const healing = reconnect({
+          dial,
+          host: opts.hostName,
+          delays: healDelays(healFirstDelay()),
+          stopped: () => endedByUs,
+        });
+        pool.reconnecting(healing, HEAL_SESSION_WAIT_MS);
+        const next = await healing;
+        if (!next) {
+          // Sessions that waited for the reconnect queue their refusal first (closing a
+          // control connection flushes queued replies); then the master ends as without heal.
+          await new Promise((r) => setTimeout(r, 0));
+          return finish(255);
+        }
+        const id = pool.replacePrimary(next);
+        log.verbose(`connection ${id} to ${opts.hostName} is the primary now`);
+        forwardConn.attach(next.connection);
+        prepare(next, primaryTimedOut);
+        watchPrimary(next);
       });
     };
     prepare(client, primaryTimedOut);
