@@ -109,6 +109,30 @@ Deno.test("ControlHeal: the master reconnects after its sshd process is killed",
   }
 });
 
+Deno.test("ControlHeal: a server that stops answering (ServerAlive) is replaced", async () => {
+  const sshd = await startMasterSshd();
+  const master = await healingMaster(sshd, 100, [
+    "-o",
+    "ServerAliveInterval=1",
+    "-o",
+    "ServerAliveCountMax=1",
+  ]);
+  // Like a cut network: the process serving the connection is frozen, the listener is not.
+  const frozen = servingProcesses(sshd);
+  try {
+    for (const p of frozen) Deno.kill(p, "SIGSTOP");
+    await waitFor("timeout noticed", () => master.stderr().includes("not responding"), 15_000);
+    const r = await muxRun("ssh", master, ["x", "echo after"]);
+    assertEquals([r.out, r.code, r.err], ["after\n", 0, ""]);
+    assertEquals(accepted(sshd), 2);
+    assert(master.alive());
+  } finally {
+    killAll(frozen);
+    await master.stop();
+    await sshd.stop();
+  }
+});
+
 Deno.test("ControlHeal: with the server gone for good the master gives up and exits 255", async () => {
   const sshd = await startMasterSshd();
   const master = await healingMaster(sshd, 100);
