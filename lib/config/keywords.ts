@@ -103,7 +103,7 @@ export const USED_KEYWORDS = [
  * sshmux's own keywords. Stock ssh calls them bad options, so a shared ssh_config lists them
  * in `IgnoreUnknown` (README).
  */
-export const SSHMUX_KEYWORDS = ["sessionname"];
+export const SSHMUX_KEYWORDS = ["sessionname", "controlheal"];
 
 /** Valid ssh keywords that sshmux accepts and ignores. */
 const IGNORED = [

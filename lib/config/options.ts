@@ -38,6 +38,8 @@ export interface Options {
   controlMaster: ControlMasterMode;
   /** undefined = no; 0 = yes (forever); N = seconds. */
   controlPersist?: number;
+  /** ControlHeal (sshmux only): a master reconnects when its SSH connection is lost. */
+  controlHeal?: boolean;
   muxCommand?: MuxCommand;
   /** `-O signal=SIG:TARGET` (sshmux): the signal (RFC 4254 name) and session id or name. */
   muxSignal?: { signal: string; target: string };

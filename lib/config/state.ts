@@ -24,6 +24,8 @@ export interface ConfigState {
   controlPersist?: number | "no";
   /** SessionName (sshmux only; stock ssh needs `IgnoreUnknown SessionName`). */
   sessionName?: string;
+  /** sshmux's ControlHeal: the master reconnects when its connection is lost. */
+  controlHeal?: boolean;
   sendEnv: string[];
   setEnv?: string[];
   localForwards: ForwardSpec[];

@@ -3,13 +3,14 @@
 // handlers are testable without a socket or a server.
 
 import type { SshConnection } from "../ssh/connection/connection.ts";
+import type { ChannelKind, ConnectionSummary } from "./connection_pool.ts";
 import type { ForwardManager } from "../ssh/forward/manager.ts";
 import type { MasterPolicy } from "./policy.ts";
 import type { Passenger } from "./passenger.ts";
 import type { ControlClient } from "./control_client.ts";
-import type { ListedConnection } from "./listing.ts";
 
 export interface MasterContext {
+  /** The primary SSH connection: forwards and proxy clients live here. */
   readonly conn: SshConnection;
   readonly forwards: ForwardManager;
   readonly policy: MasterPolicy;
@@ -19,8 +20,6 @@ export interface MasterContext {
   readonly startedAt: number;
   /** The control connections being served (for names, signals and listings). */
   clients(): Iterable<ControlClient>;
-  /** The SSH connections under the master, when it has more than one kind to show. */
-  connections?(): ListedConnection[];
   /** MUX_C_TERMINATE: end every session and the master. */
   terminate(): void;
   /** MUX_C_STOP_LISTENING: close the listener, remove the socket, let sessions finish. */
@@ -36,6 +35,16 @@ export interface MasterContext {
    * ok with "N ms", or not ok with why.
    */
   roundTrip(ms: number): Promise<{ ok: boolean; text: string }>;
+  /**
+   * Runs `open` (one session or -W channel) on the primary connection, or on an extra one when
+   * the server's MaxSessions refuses it there (connection_pool.ts).
+   */
+  withSessionConnection<T>(
+    open: (conn: SshConnection) => Promise<T>,
+    kind?: ChannelKind,
+  ): Promise<T>;
+  /** The SSH connections this master holds, primary first (-O list). */
+  connections(): ConnectionSummary[];
   /** ask/autoask: resolves true if the user allows `prompt` (always true otherwise). */
   confirm(prompt: string): Promise<boolean>;
 }

@@ -15,6 +15,7 @@ import type { SshConnection } from "../ssh/connection/connection.ts";
 import type { ForwardManager } from "../ssh/forward/manager.ts";
 import { askPermission } from "./confirm.ts";
 import type { MasterContext } from "./context.ts";
+import type { ChannelKind, ConnectionPool, ConnectionSummary } from "./connection_pool.ts";
 import { listenControl, removeControl } from "./control_socket.ts";
 import { ControlClient, type ControlPeer } from "./control_client.ts";
 import type { ControlStream } from "./control_stream.ts";
@@ -27,7 +28,8 @@ import { router } from "./router.ts";
 import { TtySessions } from "./tty_sessions.ts";
 
 export interface MuxMasterOptions {
-  conn: SshConnection;
+  /** The primary connection and any extra ones (MaxSessions, reconnects). */
+  pool: ConnectionPool;
   forwards: ForwardManager;
   policy: MasterPolicy;
   /** What -O conninfo reports about the transport (algorithms, addresses). */
@@ -38,7 +40,6 @@ export interface MuxMasterOptions {
 }
 
 export class MuxMaster implements MasterContext {
-  readonly conn: SshConnection;
   readonly forwards: ForwardManager;
   readonly policy: MasterPolicy;
   readonly pid: number;
@@ -53,11 +54,15 @@ export class MuxMaster implements MasterContext {
   readonly #dispatch;
 
   constructor(private readonly o: MuxMasterOptions) {
-    this.conn = o.conn;
     this.forwards = o.forwards;
     this.policy = o.policy;
     this.pid = o.pid ?? Deno.pid;
     this.#dispatch = router(this);
+  }
+
+  /** The primary connection; a new one after a reconnect (ControlHeal). */
+  get conn(): SshConnection {
+    return this.o.pool.primary;
   }
 
   /** Listens at `path` and starts accepting. False if the path exists (no multiplexing). */
@@ -185,6 +190,17 @@ export class MuxMaster implements MasterContext {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  withSessionConnection<T>(
+    open: (conn: SshConnection) => Promise<T>,
+    kind?: ChannelKind,
+  ): Promise<T> {
+    return this.o.pool.open(open, kind);
+  }
+
+  connections(): ConnectionSummary[] {
+    return this.o.pool.connections();
   }
 
   confirm(prompt: string): Promise<boolean> {

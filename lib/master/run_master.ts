@@ -4,6 +4,9 @@
 // end by OpenSSH's rules: -O exit, -O stop when idle, ControlPersist's idle timeout, the own
 // session's end once idle, a fatal signal, or the server going away (every mux session then
 // ends: their clients exit 255). The socket is removed on every one of these paths.
+// Beyond OpenSSH: sessions past the server's MaxSessions go to extra connections (the pool
+// dials them with the same connect code), and with ControlHeal a lost connection is dialed
+// again instead of ending the master (heal.ts).
 
 import { redirectStdioToDevNull } from "../../ffi/mod.ts";
 import { backgroundReady, MASTER_LOST_RACE } from "../background.ts";
@@ -16,10 +19,13 @@ import { serveAgentChannels } from "../ssh/session/agent_forward.ts";
 import { startServerAlive } from "../ssh/session/keepalive.ts";
 import { onFatalSignals, reportConnectionEnd, runSession } from "../ssh/session/run_session.ts";
 import { processStdio } from "../ssh/session/stdio.ts";
+import { ConnectionPool, DIAL_CONNECT_TIMEOUT_S } from "./connection_pool.ts";
+import { HEAL_SESSION_WAIT_MS, healDelays, healFirstDelay, reconnect } from "./heal.ts";
 import type { ConnectionFacts } from "./info_text.ts";
 import { Lifetime } from "./lifetime.ts";
 import { MuxMaster } from "./master.ts";
 import { masterPolicy } from "./policy.ts";
+import { PrimaryForwardConnection } from "./primary_forward_conn.ts";
 
 export interface MasterLaunch {
   /** -f, or the ControlPersist master a client started: detach once listening. */
@@ -48,28 +54,53 @@ function signalStatus(sig: Deno.Signal, ownSession: boolean): number {
   return sig === "SIGTERM" && !ownSession ? 0 : 255;
 }
 
-function factsOf(client: SshClient, host: string, startedAt: number): () => ConnectionFacts {
-  return () => ({
-    host,
-    pid: Deno.pid,
-    startedAt,
-    local: client.sshTransport?.local,
-    remote: client.sshTransport?.remote,
-    algorithms: client.sshTransport?.algorithms,
-  });
+function factsOf(pool: ConnectionPool, host: string, startedAt: number): () => ConnectionFacts {
+  return () => {
+    const client = pool.primaryClient;
+    return {
+      host,
+      pid: Deno.pid,
+      startedAt,
+      local: client.sshTransport?.local,
+      remote: client.sshTransport?.remote,
+      algorithms: client.sshTransport?.algorithms,
+    };
+  };
 }
 
 export async function runMaster(opts: Options, launch: MasterLaunch): Promise<number> {
   const startedAt = Date.now();
   const client = await connectSsh(opts);
   const conn = client.connection;
-  const forwards = new ForwardManager({ conn, gatewayPorts: opts.gatewayPorts });
+  const policy = masterPolicy(opts, getLogLevel());
+  // Extra connections and reconnects: the same connect code, bounded so a cut network
+  // cannot hang a waiting session for long.
+  const dial = () =>
+    connectSsh({ ...opts, connectTimeout: opts.connectTimeout ?? DIAL_CONNECT_TIMEOUT_S });
+  /** Per connection: agent channels for its sessions, ServerAlive probes. */
+  const prepare = (c: SshClient, onTimeout: () => void) => {
+    if (policy.agentSocket) serveAgentChannels(c.connection, policy.agentSocket);
+    startServerAlive(c.connection, opts.serverAliveInterval, opts.serverAliveCountMax, () => {
+      log.error(`Timeout, server ${opts.hostName} not responding.`);
+      onTimeout();
+      c.connection.close("server not responding");
+    });
+  };
+  const pool = new ConnectionPool(client, {
+    dial,
+    host: opts.hostName,
+    prepare: (c) => prepare(c, () => {}),
+  });
+  const forwardConn = new PrimaryForwardConnection(() => pool.primary);
+  const forwards = new ForwardManager({ conn: forwardConn, gatewayPorts: opts.gatewayPorts });
   let finish!: (code: number) => void;
   const ended = new Promise<number>((r) => finish = r);
   let master: MuxMaster | undefined;
   let endedByUs = false;
   let ownRunning = false;
   let ownCode: number | undefined;
+  /** The primary's ServerAlive timeout already said why it ends. */
+  let timedOut = false;
   const stopSignals = onFatalSignals((num, sig) => {
     endedByUs = true;
     log.verbose(`Killed by signal ${num}.`);
@@ -78,13 +109,11 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
   let tick: ReturnType<typeof setInterval> | undefined;
   try {
     await setupConfiguredForwards(forwards, opts);
-    const policy = masterPolicy(opts, getLogLevel());
-    if (policy.agentSocket) serveAgentChannels(conn, policy.agentSocket);
     master = new MuxMaster({
-      conn,
+      pool,
       forwards,
       policy,
-      facts: factsOf(client, opts.hostName, startedAt),
+      facts: factsOf(pool, opts.hostName, startedAt),
       onTerminate: () => {
         endedByUs = true;
         log.debug("mux master: terminate requested");
@@ -114,16 +143,36 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
       // Keep stderr only where -v logs to it (ssh: stdfd_devnull unless debugging to stderr).
       redirectStdioToDevNull(!(logIsOnStderr() && getLogLevel() >= LogLevel.DEBUG1));
     }
-    startServerAlive(conn, opts.serverAliveInterval, opts.serverAliveCountMax, () => {
-      endedByUs = true;
-      log.error(`Timeout, server ${opts.hostName} not responding.`);
-      conn.close("server not responding");
-      finish(255);
-    });
-    conn.closed.then((err) => {
-      if (!ownRunning) reportConnectionEnd(err, endedByUs, opts.hostName);
-      finish(255);
-    });
+    const primaryTimedOut = () => timedOut = true;
+    /** The primary's end: the master's end, unless ControlHeal dials a new one. */
+    const watchPrimary = (c: SshClient) => {
+      c.connection.closed.then(async (err) => {
+        if (!ownRunning && !timedOut) reportConnectionEnd(err, endedByUs, opts.hostName);
+        timedOut = false;
+        if (endedByUs || !opts.controlHeal || !master?.listening) return finish(255);
+        const healing = reconnect({
+          dial,
+          host: opts.hostName,
+          delays: healDelays(healFirstDelay()),
+          stopped: () => endedByUs,
+        });
+        pool.reconnecting(healing, HEAL_SESSION_WAIT_MS);
+        const next = await healing;
+        if (!next) {
+          // Sessions that waited for the reconnect queue their refusal first (closing a
+          // control connection flushes queued replies); then the master ends as without heal.
+          await new Promise((r) => setTimeout(r, 0));
+          return finish(255);
+        }
+        const id = pool.replacePrimary(next);
+        log.verbose(`connection ${id} to ${opts.hostName} is the primary now`);
+        forwardConn.attach(next.connection);
+        prepare(next, primaryTimedOut);
+        watchPrimary(next);
+      });
+    };
+    prepare(client, primaryTimedOut);
+    watchPrimary(client);
     if (launch.ownSession) {
       ownRunning = true;
       const stdio = processStdio();
@@ -172,6 +221,6 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
     endedByUs = true;
     await master?.close();
     await forwards.closeAll();
-    await client.close();
+    await pool.close();
   }
 }

@@ -1,10 +1,12 @@
-// Keywords for connection sharing: ControlMaster, ControlPath, ControlPersist.
+// Keywords for connection sharing: ControlMaster, ControlPath, ControlPersist, and sshmux's own
+// ControlHeal (stock ssh rejects it unless `IgnoreUnknown ControlHeal` comes first).
 import { parseControlMaster, parseControlPersist } from "../control_persist.ts";
 import type { KeywordHandler } from "./line.ts";
 import { sessionNameProblem } from "../../mux/session_names.ts";
 
 export const controlKeywords: Record<string, KeywordHandler> = {
   controlpath: (l) => l.str("controlPath"),
+  controlheal: (l) => l.flag("controlHeal"),
   controlmaster: (l) => {
     const a = l.next();
     if (a === undefined || a === "") return `${l.where}: missing argument.`;

@@ -22,6 +22,7 @@ export function controlDefaults(st: ConfigState) {
     controlPersist: st.controlPersist === undefined || st.controlPersist === "no"
       ? undefined
       : st.controlPersist,
+    controlHeal: st.controlHeal ?? false,
   } satisfies Partial<Options>;
 }
 

@@ -8,6 +8,7 @@ import { log } from "../../log.ts";
 import type { MuxNewSession } from "../../mux/messages.ts";
 import { REASON_PERMISSION_DENIED, REASON_SESSION_OPEN_REFUSED } from "../../mux/reasons.ts";
 import type { MasterContext } from "../context.ts";
+import { ReconnectingError } from "../connection_pool.ts";
 import type { ControlClient, HandlerResult } from "../control_client.ts";
 import { errorMessage } from "../errors.ts";
 import { takeSessionFds } from "./session_fds.ts";
@@ -30,22 +31,20 @@ export async function newSession(
   const stdio = fdStdio(fds[0], fds[1], fds[2]);
   let p: Passenger;
   try {
-    p = await Passenger.open(
-      {
-        conn: ctx.conn,
-        policy: ctx.policy,
-        send: (m) => client.send(m),
-      },
-      msg,
-      stdio,
+    p = await ctx.withSessionConnection((conn) =>
+      Passenger.open({ conn, policy: ctx.policy, send: (m) => client.send(m) }, msg, stdio)
     );
   } catch (e) {
     stdio.close?.();
     if (e instanceof ChannelOpenError) {
-      log.debug(`mux client ${client.id}: session open refused: ${e.description}`);
+      log.debug(`mux client ${client.id}: session open refused: ${e.message}`);
       return { reply: { kind: "Failure", rid, reason: REASON_SESSION_OPEN_REFUSED }, drop: true };
     }
     log.debug(`mux client ${client.id}: session open failed: ${errorMessage(e)}`);
+    // ControlHeal: say why instead of just dropping (stock ssh prints it, then goes direct).
+    if (e instanceof ReconnectingError) {
+      return { reply: { kind: "Failure", rid, reason: e.message }, drop: true };
+    }
     return { drop: true };
   }
   client.session = p;

@@ -73,13 +73,12 @@ export function listingText(ctx: MasterContext): string {
     startedAt: ctx.startedAt,
     clients: ctx.clients(),
     forwards: ctx.forwards.list(),
-    // A master with one SSH connection lists just that one.
-    connections: ctx.connections?.() ?? [{
-      id: 0,
-      primary: true,
-      channels: ctx.conn.channelIdsInUse(),
-      ageSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
-    }],
+    connections: ctx.connections().map((c) => ({
+      id: c.id,
+      primary: c.primary,
+      channels: c.channels,
+      ageSeconds: Math.round((Date.now() - c.since) / 100) / 10,
+    })),
   });
   let text = JSON.stringify(listing);
   // Byte length, not characters: commands may hold multi-byte UTF-8.

@@ -15,6 +15,7 @@ import { PORT_STREAMLOCAL } from "../../mux/constants.ts";
 import { bridge, type ByteEndpoint } from "../../ssh/connection/bridge.ts";
 import { openStdioForwardChannel } from "../../ssh/forward/stdio.ts";
 import type { MasterContext } from "../context.ts";
+import { ReconnectingError } from "../connection_pool.ts";
 import type { ControlClient, HandlerResult } from "../control_client.ts";
 import { errorMessage } from "../errors.ts";
 import { takeSessionFds } from "./session_fds.ts";
@@ -67,14 +68,15 @@ export async function newStdioForward(
   }
   let channel;
   try {
-    channel = await openStdioForwardChannel(ctx.conn, {
-      host: msg.connectHost,
-      port: msg.connectPort,
-    });
+    channel = await ctx.withSessionConnection(
+      (conn) => openStdioForwardChannel(conn, { host: msg.connectHost, port: msg.connectPort }),
+      "stdio-forward",
+    );
   } catch (e) {
     endpoint.close!();
     log.debug(`mux client ${client.id}: stdio forward to ${target} refused: ${errorMessage(e)}`);
-    return { reply: { kind: "Failure", rid, reason: REASON_SESSION_OPEN_REFUSED }, drop: true };
+    const reason = e instanceof ReconnectingError ? e.message : REASON_SESSION_OPEN_REFUSED;
+    return { reply: { kind: "Failure", rid, reason }, drop: true };
   }
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => resolveDone = r);
