@@ -221,3 +221,28 @@ Deno.test("master signal: sshmux's client without a tty passes TERM and INT to t
     await sshd.stop();
   }
 });
+
+Deno.test("sshmux keywords: a config shared with stock ssh works through IgnoreUnknown", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "sshmux-shared-cfg-" });
+  try {
+    const cfg = `${dir}/config`;
+    // The README's advice, verbatim: stock ssh skips the keywords, sshmux reads them.
+    Deno.writeTextFileSync(
+      cfg,
+      "IgnoreUnknown SessionName,ControlHeal\nHost *\n  SessionName build\n  ControlHeal yes\n",
+    );
+    const stock = await run("ssh", ["-G", "-F", cfg, "x"]);
+    assertEquals(stock.code, 0, stock.err);
+    const ours = await run(SSHMUX, ["-G", "-F", cfg, "x"]);
+    assertEquals(ours.code, 0, ours.err);
+    // Without IgnoreUnknown stock ssh refuses the file, and sshmux checks the value.
+    Deno.writeTextFileSync(cfg, "Host *\n  SessionName build\n");
+    assertEquals((await run("ssh", ["-G", "-F", cfg, "x"])).code, 255);
+    Deno.writeTextFileSync(cfg, "Host *\n  SessionName 'a b'\n");
+    const bad = await run(SSHMUX, ["-G", "-F", cfg, "x"]);
+    assertEquals(bad.code, 255);
+    assertStringIncludes(bad.err, "invalid session name");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
