@@ -1,8 +1,8 @@
 // The connection a master's ForwardManager works on: always the pool's current primary, so
 // -L/-D forwards keep working after ControlHeal replaced a lost connection. Handlers for
 // server-opened channels (forwarded-tcpip of -R) are remembered and installed on each new
-// primary; the server-side listeners of -R forwards die with the old connection and are not
-// asked for again.
+// primary; the server-side listeners of -R forwards die with the old connection and are asked
+// for again by the master (ForwardManager.reissueRemote).
 
 import type { Channel } from "../ssh/connection/channel.ts";
 import type { ChannelOptions, OpenHandler, SshConnection } from "../ssh/connection/connection.ts";

@@ -23,6 +23,7 @@ import { ConnectionPool, DIAL_CONNECT_TIMEOUT_S } from "./connection_pool.ts";
 import { HEAL_SESSION_WAIT_MS, healDelays, healFirstDelay, reconnect } from "./heal.ts";
 import type { ConnectionFacts } from "./info_text.ts";
 import { Lifetime } from "./lifetime.ts";
+import { errorMessage } from "./errors.ts";
 import { MuxMaster } from "./master.ts";
 import { masterPolicy } from "./policy.ts";
 import { PrimaryForwardConnection } from "./primary_forward_conn.ts";
@@ -169,6 +170,8 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
         forwardConn.attach(next.connection);
         prepare(next, primaryTimedOut);
         watchPrimary(next);
+        // The server's -R listeners died with the old connection: ask for them again.
+        forwards.reissueRemote().catch((e) => log.error(`remote forwards: ${errorMessage(e)}`));
       });
     };
     prepare(client, primaryTimedOut);

@@ -70,13 +70,23 @@ Deno.test("ControlHeal: the master reconnects after its sshd process is killed",
   const sshd = await startMasterSshd();
   // The first reconnect waits 1 s: the next session surely arrives while it is under way.
   // A -L forward of the master's command line (to sshd's own port) must carry on too.
+  // So must a -R forward, whose listener on the server died with the old connection.
   const fwdPort = freePort();
-  const master = await healingMaster(sshd, 1000, ["-L", `${fwdPort}:127.0.0.1:${sshd.port}`]);
+  const rPort = freePort();
+  const master = await healingMaster(sshd, 1000, [
+    "-L",
+    `${fwdPort}:127.0.0.1:${sshd.port}`,
+    "-R",
+    `${rPort}:127.0.0.1:${sshd.port}`,
+  ]);
   const sshBanner = () => banner(() => Deno.connect({ hostname: "127.0.0.1", port: fwdPort }));
+  const remoteBanner = () =>
+    banner(() => Deno.connect({ hostname: "127.0.0.1", port: rPort })).catch(() => "");
   try {
     const one = await muxRun("ssh", master, ["x", "echo one"]);
     assertEquals([one.out, one.code, one.err], ["one\n", 0, ""]);
     assertEquals(await sshBanner(), "SSH-2.0-");
+    assertEquals(await remoteBanner(), "SSH-2.0-");
     const marker = `${sshd.dir}/long-started`;
     const long = muxRun("ssh", master, ["x", `touch ${marker}; sleep 30`]);
     await waitFor("long session running", () => pathExists(marker));
@@ -101,6 +111,7 @@ Deno.test("ControlHeal: the master reconnects after its sshd process is killed",
     );
     assertEquals(await sshBanner(), "SSH-2.0-", "-L forward over the new connection");
     assertEquals(accepted(sshd), 2, "the forward opened no connection of its own");
+    await waitFor("-R forward asked for again", async () => await remoteBanner() === "SSH-2.0-");
     const check = await master.control("check");
     assertEquals(check.code, 0, check.err);
   } finally {

@@ -136,6 +136,18 @@ export class ForwardManager {
     }
   }
 
+  /**
+   * After the connection under these forwards was replaced: -R listens are asked for again
+   * (same ports); one that the server refuses is dropped and reported. -L/-D listeners are
+   * local and simply open their channels on the new connection.
+   */
+  async reissueRemote(): Promise<void> {
+    const failed = await this.#remote.reissue();
+    for (const line of failed) log.error(line);
+    const gone = this.#entries.filter((e) => e.kind === "remote" && !this.#remote.has(e.spec));
+    for (const e of gone) this.#drop(e);
+  }
+
   list(): ActiveForward[] {
     return this.#entries.map((e) => ({
       kind: e.kind,

@@ -143,6 +143,41 @@ export class RemoteForwarder {
     if (!reply.ok) throw new ForwardError("cancel-failed", "port not in permitted opens");
   }
 
+  /**
+   * Asks the server again for every listen (a master's ControlHeal: the old connection's
+   * listeners died with it). A port the server once allocated is asked for by number, so
+   * clients told that port keep using it. Resolves with one line per listen refused (the
+   * entry is dropped then).
+   */
+  async reissue(): Promise<string[]> {
+    const failed: string[] = [];
+    for (const entry of [...this.#entries]) {
+      const { spec } = entry;
+      const [name, data, what] = spec.listenPath !== undefined
+        ? [REQ_STREAMLOCAL_FORWARD, encodeStreamlocalForward(spec.listenPath), spec.listenPath]
+        : [
+          REQ_TCPIP_FORWARD,
+          encodeTcpipForward(entry.bindHost ?? "", entry.port),
+          `port ${entry.port}`,
+        ];
+      const reply = await this.#withReplyTimeout(
+        name,
+        this.deps.conn.globalRequest(name, data, true),
+      )
+        .catch(() => ({ ok: false }));
+      if (!reply.ok) {
+        this.#remove(entry);
+        failed.push(`remote forward for listen ${what} not re-established`);
+      }
+    }
+    return failed;
+  }
+
+  /** Whether a listen for exactly `spec` is held. */
+  has(spec: ForwardSpec): boolean {
+    return this.#entries.some((e) => sameForward(e.spec, spec));
+  }
+
   /** Ends every connection carried by remote forwards (the listens themselves stay). */
   closeConnections(): void {
     for (const c of this.#conns) c.close();
