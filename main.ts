@@ -21,6 +21,7 @@ import {
 import type { PacketTransport } from "./lib/ssh/packet_transport.ts";
 import { SSHMUX_VER } from "./lib/mux/constants.ts";
 import { visLog } from "./lib/vis.ts";
+import { lazyModule } from "./lib/lazy_module.ts";
 
 export const VERSION = "sshmux_0.1.0";
 
@@ -37,7 +38,9 @@ function writeErr(text: string): void {
  * for) the SSH transport, crypto and auth modules.
  */
 async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<number> {
-  const plain = await import("./lib/ssh/plain.ts");
+  const plain: typeof import("./lib/ssh/plain.ts") = await import(
+    lazyModule("./lib/ssh/plain.ts")
+  );
   return await plain.runPlainSsh(opts, transport);
 }
 
@@ -63,7 +66,8 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (cmd.query !== undefined) {
-    const { queryAlgorithms, queryNames } = await import("./lib/ssh/transport/query.ts");
+    const { queryAlgorithms, queryNames }: typeof import("./lib/ssh/transport/query.ts") =
+      await import(lazyModule("./lib/ssh/transport/query.ts"));
     const names = cmd.query === "help" ? queryNames() : queryAlgorithms(cmd.query);
     if (names === undefined) throw new FatalError(`Unsupported query "${cmd.query}"`);
     writeOut(names.map((n) => `${n}\n`).join(""));
@@ -73,7 +77,9 @@ async function main(args: string[]): Promise<number> {
   if (!setUpLogging(opts)) return 1;
   for (const w of warnings) log.error(w);
   if (cmd.dumpConfig) {
-    const { formatConfig } = await import("./lib/config/dump.ts");
+    const { formatConfig }: typeof import("./lib/config/dump.ts") = await import(
+      lazyModule("./lib/config/dump.ts")
+    );
     writeOut(formatConfig(opts));
     return 0;
   }
@@ -118,7 +124,9 @@ const JOIN_WAIT_MS = 60_000;
  * burst of commands makes one SSH connection (OpenSSH lets each of them connect).
  */
 async function startOrJoinMaster(opts: Options, args: string[]): Promise<number> {
-  const { startLockHeld, tryStartLock } = await import("./lib/master/start_lock.ts");
+  const { startLockHeld, tryStartLock }: typeof import("./lib/master/start_lock.ts") = await import(
+    lazyModule("./lib/master/start_lock.ts")
+  );
   const path = opts.controlPath!;
   const deadline = Date.now() + JOIN_WAIT_MS;
   for (;;) {
@@ -151,7 +159,9 @@ async function runMasterHere(
   persistChild: boolean,
   onListening?: () => void,
 ): Promise<number> {
-  const { runMaster } = await import("./lib/master/mod.ts");
+  const { runMaster }: typeof import("./lib/master/mod.ts") = await import(
+    lazyModule("./lib/master/mod.ts")
+  );
   return await runMaster(opts, {
     onListening,
     background: persistChild || (opts.forkAfterAuthentication && isBackgroundChild()),
