@@ -22,6 +22,8 @@ import type { PacketTransport } from "./lib/ssh/packet_transport.ts";
 import { SSHMUX_VER } from "./lib/mux/constants.ts";
 import { visLog } from "./lib/vis.ts";
 import { lazyModule } from "./lib/lazy_module.ts";
+import { transportConfig } from "./lib/config/ssh_client_config.ts";
+import { startEarlyConnect } from "./lib/ssh/transport/early_connect.ts";
 
 export const VERSION = "sshmux_0.1.0";
 
@@ -38,6 +40,13 @@ function writeErr(text: string): void {
  * for) the SSH transport, crypto and auth modules.
  */
 async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<number> {
+  if (transport === undefined) {
+    // The connect and the server's banner overlap the loading below (early_connect.ts).
+    const t = transportConfig(opts);
+    if (!t.proxyCommand || t.proxyCommand === "none") {
+      startEarlyConnect(t.host, t.port, t.connectTimeoutMs);
+    }
+  }
   const plain: typeof import("./lib/ssh/plain.ts") = await import(
     lazyModule("./lib/ssh/plain.ts")
   );

@@ -5,6 +5,7 @@ import { FatalError } from "../../errors.ts";
 import { AlgorithmListError, preferHostKeyTypes, resolveAlgorithms } from "./algorithms.ts";
 import { keyTypeForAlgorithm } from "../keys/public_key.ts";
 import { type ByteStream, connectTcp, spawnProxyCommand } from "./byte_stream.ts";
+import { takeEarlyConnect } from "./early_connect.ts";
 import { SshTransport } from "./transport.ts";
 
 export { SshTransport } from "./transport.ts";
@@ -70,7 +71,8 @@ export async function connectTransport(cfg: TransportConfig): Promise<SshTranspo
   }
   const stream: ByteStream = cfg.proxyCommand && cfg.proxyCommand !== "none"
     ? spawnProxyCommand(cfg.proxyCommand, cfg.host, cfg.port)
-    : await connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs);
+    : await (takeEarlyConnect(cfg.host, cfg.port, cfg.connectTimeoutMs) ??
+      connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs));
   const t = new SshTransport(stream, {
     host: cfg.host,
     port: cfg.port,

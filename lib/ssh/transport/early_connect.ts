@@ -1,0 +1,46 @@
+// A TCP connection opened while plain mode's modules are still loading. Loading the SSH client
+// (~150 modules) takes ~80 ms, and a new connection to sshd waits ~50 ms for the banner (sshd
+// forks and re-executes itself per connection): main.ts starts the connect first, so the wait
+// overlaps the loading, and connectTransport takes the connection over when its host, port and
+// timeout are the ones it would have used.
+
+import { type ByteStream, connectTcp } from "./byte_stream.ts";
+
+interface Early {
+  host: string;
+  port: number;
+  timeoutMs: number | undefined;
+  stream: Promise<ByteStream>;
+}
+
+let early: Early | undefined;
+
+/** Starts connectTcp(host, port, timeoutMs) for a later takeEarlyConnect. */
+export function startEarlyConnect(host: string, port: number, timeoutMs?: number): void {
+  dropEarlyConnect();
+  const stream = connectTcp(host, port, timeoutMs);
+  stream.catch(() => {}); // the failure is reported where the connection is taken over
+  early = { host, port, timeoutMs, stream };
+}
+
+/**
+ * The early connection (or its failure, with connectTcp's message) when it was started for
+ * these arguments; undefined otherwise, and one that does not match is closed.
+ */
+export function takeEarlyConnect(
+  host: string,
+  port: number,
+  timeoutMs?: number,
+): Promise<ByteStream> | undefined {
+  const e = early;
+  early = undefined;
+  if (!e) return undefined;
+  if (e.host === host && e.port === port && e.timeoutMs === timeoutMs) return e.stream;
+  e.stream.then((s) => s.close(), () => {});
+  return undefined;
+}
+
+/** Closes an early connection nobody took over. */
+export function dropEarlyConnect(): void {
+  takeEarlyConnect("", -1);
+}
