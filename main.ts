@@ -22,8 +22,6 @@ import type { PacketTransport } from "./lib/ssh/packet_transport.ts";
 import { SSHMUX_VER } from "./lib/mux/constants.ts";
 import { visLog } from "./lib/vis.ts";
 import { lazyModule } from "./lib/lazy_module.ts";
-import { transportConfig } from "./lib/config/ssh_client_config.ts";
-import { startEarlyConnect } from "./lib/ssh/transport/early_connect.ts";
 
 export const VERSION = "sshmux_0.1.0";
 
@@ -41,7 +39,16 @@ function writeErr(text: string): void {
  */
 async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<number> {
   if (transport === undefined) {
-    // The connect and the server's banner overlap the loading below (early_connect.ts).
+    // The connect and the server's banner overlap the loading below (early_connect.ts). Both
+    // small modules load first (and only here), so the connect has started before plain mode
+    // can ask for it.
+    const [{ transportConfig }, { startEarlyConnect }]: [
+      typeof import("./lib/config/ssh_client_config.ts"),
+      typeof import("./lib/ssh/transport/early_connect.ts"),
+    ] = await Promise.all([
+      import(lazyModule("./lib/config/ssh_client_config.ts")),
+      import(lazyModule("./lib/ssh/transport/early_connect.ts")),
+    ]);
     const t = transportConfig(opts);
     if (!t.proxyCommand || t.proxyCommand === "none") {
       startEarlyConnect(t.host, t.port, t.connectTimeoutMs);

@@ -31,10 +31,21 @@ done
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # one_session CLIENT: "wall-seconds cpu-seconds max-rss-KiB" of one `CLIENT -S ctl x true`.
+# Wall and CPU from python (/usr/bin/time rounds to 10 ms, a third of ssh's whole session);
+# the RSS from /usr/bin/time (python's own fork would count in its children's peak).
 one_session() {
-  /usr/bin/time -f "%e %U %S %M" -o "$dir/time.out" "$1" -F "$dir/ssh_config" -S "$dir/ctl" x true \
-    </dev/null
-  awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }' "$dir/time.out"
+  python3 - "$1" "$dir" <<'PY'
+import resource, subprocess, sys, time
+client, d = sys.argv[1:3]
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.monotonic()
+subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f"{d}/rss.out", client, "-F", f"{d}/ssh_config",
+                "-S", f"{d}/ctl", "x", "true"], stdin=subprocess.DEVNULL, check=True)
+wall = time.monotonic() - t0
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = r.ru_utime + r.ru_stime - r0.ru_utime - r0.ru_stime
+print(f"{wall:.4f} {cpu:.4f} {open(f'{d}/rss.out').read().split()[-1]}")
+PY
 }
 # download_mbps CLIENT: MiB/s of `cat` of the data file through a session into a file.
 download_mbps() {
