@@ -5,6 +5,7 @@
 // timeout are the ones it would have used.
 
 import { type ByteStream, connectTcp } from "./byte_stream.ts";
+import { CLIENT_VERSION } from "./constants.ts";
 
 interface Early {
   host: string;
@@ -18,14 +19,25 @@ let early: Early | undefined;
 /** Starts connectTcp(host, port, timeoutMs) for a later takeEarlyConnect. */
 export function startEarlyConnect(host: string, port: number, timeoutMs?: number): void {
   dropEarlyConnect();
-  const stream = connectTcp(host, port, timeoutMs);
+  // Our identification line goes out at once, as ssh sends it: the server answers with its
+  // KEXINIT while we load, and connectTransport does not send the line again.
+  const stream = connectTcp(host, port, timeoutMs).then(async (s) => {
+    try {
+      await s.write(new TextEncoder().encode(`${CLIENT_VERSION}\r\n`));
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  });
   stream.catch(() => {}); // the failure is reported where the connection is taken over
   early = { host, port, timeoutMs, stream };
 }
 
 /**
- * The early connection (or its failure, with connectTcp's message) when it was started for
- * these arguments; undefined otherwise, and one that does not match is closed.
+ * The early connection, our identification line already sent (or its failure, with
+ * connectTcp's message), when it was started for these arguments; undefined otherwise, and one
+ * that does not match is closed.
  */
 export function takeEarlyConnect(
   host: string,

@@ -88,6 +88,26 @@ export class KexRound {
       .finish();
   }
 
+  /**
+   * Decides which backend carries each negotiated algorithm (the first decision per family
+   * runs libcrypto's self-test) and loads node:crypto when the fallback is in play: its
+   * ciphers and MACs call it synchronously, and loading it costs ~60 ms of CPU, so only then.
+   * The transport calls this while it waits for the reply; onReply calls it again (cached).
+   */
+  prepareCiphers(): Promise<void> {
+    const n = this.negotiated;
+    if (!n) return Promise.resolve();
+    const mCS = n.macCS ? macByName(n.macCS) : undefined;
+    const mSC = n.macSC ? macByName(n.macSC) : undefined;
+    if (
+      cipherOnFallback(n.cipherCS) || cipherOnFallback(n.cipherSC) ||
+      (mCS !== undefined && macOnFallback(mCS)) || (mSC !== undefined && macOnFallback(mSC))
+    ) {
+      return loadNodeCrypto();
+    }
+    return Promise.resolve();
+  }
+
   /** Handles the kex reply (31): verifies the server and derives the new keys. */
   async onReply(payload: Uint8Array): Promise<NewKeys> {
     const method = this.method, client = this.client, n = this.negotiated;
@@ -122,14 +142,7 @@ export class KexRound {
     const cCS = cipherByName(n.cipherCS)!, cSC = cipherByName(n.cipherSC)!;
     const mCS = n.macCS ? macByName(n.macCS) : undefined;
     const mSC = n.macSC ? macByName(n.macSC) : undefined;
-    // The fallback ciphers and MACs call node:crypto synchronously; it is loaded only when one
-    // of them is about to be used (it costs ~60 ms of start-up CPU).
-    if (
-      cipherOnFallback(n.cipherCS) || cipherOnFallback(n.cipherSC) ||
-      (mCS !== undefined && macOnFallback(mCS)) || (mSC !== undefined && macOnFallback(mSC))
-    ) {
-      await loadNodeCrypto();
-    }
+    await this.prepareCiphers();
     const sealer = cCS.sealer(
       key("C", cCS.keyLength),
       key("A", cCS.ivLength),

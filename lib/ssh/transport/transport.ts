@@ -36,6 +36,8 @@ export interface TransportOptions {
   rekeyLimitSeconds: number;
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
+  /** Our identification line already went out on the stream (early_connect.ts). */
+  versionSent?: boolean;
   verifyHostKey(hostKeyBlob: Uint8Array, algorithm: string): Promise<void>;
 }
 
@@ -140,7 +142,9 @@ export class SshTransport implements PacketTransport {
     });
     promise.catch(() => {});
     this.firstKex = { resolve, reject, promise };
-    this.outbox.pushRaw(new TextEncoder().encode(`${C.CLIENT_VERSION}\r\n`));
+    if (!this.opts.versionSent) {
+      this.outbox.pushRaw(new TextEncoder().encode(`${C.CLIENT_VERSION}\r\n`));
+    }
     this._serverVersion = await readServerVersion(
       this.input,
       this.where,
@@ -392,6 +396,9 @@ export class SshTransport implements PacketTransport {
       }
     }
     this.sendNow(init);
+    // The new keys' backends are decided (libcrypto's self-test, ~10-15 ms the first time)
+    // while the server computes its reply, once this packet is on its way.
+    setTimeout(() => round.prepareCiphers().catch(() => {}), 0);
   }
 
   private async onKexReply(payload: Uint8Array): Promise<void> {
