@@ -38,26 +38,31 @@ function writeErr(text: string): void {
  * for) the SSH transport, crypto and auth modules.
  */
 async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<number> {
-  if (transport === undefined) {
-    // The connect and the server's banner overlap the loading below (early_connect.ts). Both
-    // small modules load first (and only here), so the connect has started before plain mode
-    // can ask for it.
-    const [{ transportConfig }, { startEarlyConnect }]: [
-      typeof import("./lib/config/ssh_client_config.ts"),
-      typeof import("./lib/ssh/transport/early_connect.ts"),
-    ] = await Promise.all([
-      import(lazyModule("./lib/config/ssh_client_config.ts")),
-      import(lazyModule("./lib/ssh/transport/early_connect.ts")),
-    ]);
-    const t = transportConfig(opts);
-    if (!t.proxyCommand || t.proxyCommand === "none") {
-      startEarlyConnect(t.host, t.port, t.connectTimeoutMs);
-    }
-  }
+  if (transport === undefined) await startEarlyConnectFor(opts);
   const plain: typeof import("./lib/ssh/plain.ts") = await import(
     lazyModule("./lib/ssh/plain.ts")
   );
   return await plain.runPlainSsh(opts, transport);
+}
+
+/**
+ * Starts the TCP connect (and sends our identification line) of an SSH connection this process
+ * is about to make, so the server's answers overlap the loading of the SSH client's modules
+ * (early_connect.ts). Both small modules load first, so the connect has started before the
+ * SSH client can ask for it. Not with ProxyCommand/ProxyJump.
+ */
+async function startEarlyConnectFor(opts: Options): Promise<void> {
+  const [{ transportConfig }, { startEarlyConnect }]: [
+    typeof import("./lib/config/ssh_client_config.ts"),
+    typeof import("./lib/ssh/transport/early_connect.ts"),
+  ] = await Promise.all([
+    import(lazyModule("./lib/config/ssh_client_config.ts")),
+    import(lazyModule("./lib/ssh/transport/early_connect.ts")),
+  ]);
+  const t = transportConfig(opts);
+  if (!t.proxyCommand || t.proxyCommand === "none") {
+    startEarlyConnect(t.host, t.port, t.connectTimeoutMs);
+  }
 }
 
 /** False when the -E file cannot be opened: ssh then says so (even with -q) and exits 1. */
@@ -175,6 +180,7 @@ async function runMasterHere(
   persistChild: boolean,
   onListening?: () => void,
 ): Promise<number> {
+  await startEarlyConnectFor(opts);
   const { runMaster }: typeof import("./lib/master/mod.ts") = await import(
     lazyModule("./lib/master/mod.ts")
   );
