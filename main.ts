@@ -21,6 +21,7 @@ import {
 import type { PacketTransport } from "./lib/ssh/packet_transport.ts";
 import { SSHMUX_VER } from "./lib/mux/constants.ts";
 import { visLog } from "./lib/vis.ts";
+import { lazyModule } from "./lib/lazy_module.ts";
 
 export const VERSION = "sshmux_0.1.0";
 
@@ -37,8 +38,31 @@ function writeErr(text: string): void {
  * for) the SSH transport, crypto and auth modules.
  */
 async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<number> {
-  const plain = await import("./lib/ssh/plain.ts");
+  if (transport === undefined) await startEarlyConnectFor(opts);
+  const plain: typeof import("./lib/ssh/plain.ts") = await import(
+    lazyModule("./lib/ssh/plain.ts")
+  );
   return await plain.runPlainSsh(opts, transport);
+}
+
+/**
+ * Starts the TCP connect (and sends our identification line) of an SSH connection this process
+ * is about to make, so the server's answers overlap the loading of the SSH client's modules
+ * (early_connect.ts). Both small modules load first, so the connect has started before the
+ * SSH client can ask for it. Not with ProxyCommand/ProxyJump.
+ */
+async function startEarlyConnectFor(opts: Options): Promise<void> {
+  const [{ transportConfig }, { startEarlyConnect }]: [
+    typeof import("./lib/config/ssh_client_config.ts"),
+    typeof import("./lib/ssh/transport/early_connect.ts"),
+  ] = await Promise.all([
+    import(lazyModule("./lib/config/ssh_client_config.ts")),
+    import(lazyModule("./lib/ssh/transport/early_connect.ts")),
+  ]);
+  const t = transportConfig(opts);
+  if (!t.proxyCommand || t.proxyCommand === "none") {
+    startEarlyConnect(t.host, t.port, t.connectTimeoutMs);
+  }
 }
 
 /** False when the -E file cannot be opened: ssh then says so (even with -q) and exits 1. */
@@ -63,7 +87,8 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (cmd.query !== undefined) {
-    const { queryAlgorithms, queryNames } = await import("./lib/ssh/transport/query.ts");
+    const { queryAlgorithms, queryNames }: typeof import("./lib/ssh/transport/query.ts") =
+      await import(lazyModule("./lib/ssh/transport/query.ts"));
     const names = cmd.query === "help" ? queryNames() : queryAlgorithms(cmd.query);
     if (names === undefined) throw new FatalError(`Unsupported query "${cmd.query}"`);
     writeOut(names.map((n) => `${n}\n`).join(""));
@@ -73,7 +98,9 @@ async function main(args: string[]): Promise<number> {
   if (!setUpLogging(opts)) return 1;
   for (const w of warnings) log.error(w);
   if (cmd.dumpConfig) {
-    const { formatConfig } = await import("./lib/config/dump.ts");
+    const { formatConfig }: typeof import("./lib/config/dump.ts") = await import(
+      lazyModule("./lib/config/dump.ts")
+    );
     writeOut(formatConfig(opts));
     return 0;
   }
@@ -139,7 +166,9 @@ const JOIN_WAIT_MS = 60_000;
  * burst of commands makes one SSH connection (OpenSSH lets each of them connect).
  */
 async function startOrJoinMaster(opts: Options, args: string[]): Promise<number> {
-  const { startLockHeld, tryStartLock } = await import("./lib/master/start_lock.ts");
+  const { startLockHeld, tryStartLock }: typeof import("./lib/master/start_lock.ts") = await import(
+    lazyModule("./lib/master/start_lock.ts")
+  );
   const path = opts.controlPath!;
   const deadline = Date.now() + JOIN_WAIT_MS;
   for (;;) {
@@ -172,7 +201,10 @@ async function runMasterHere(
   persistChild: boolean,
   onListening?: () => void,
 ): Promise<number> {
-  const { runMaster } = await import("./lib/master/mod.ts");
+  await startEarlyConnectFor(opts);
+  const { runMaster }: typeof import("./lib/master/mod.ts") = await import(
+    lazyModule("./lib/master/mod.ts")
+  );
   return await runMaster(opts, {
     onListening,
     background: persistChild || (opts.forkAfterAuthentication && isBackgroundChild()),

@@ -8,6 +8,10 @@ import process from "node:process";
 import { CIPHERS } from "../lib/ssh/crypto/ciphers.ts";
 import { macByName } from "../lib/ssh/crypto/mac.ts";
 import { buildPacket, checkPacketLength } from "../lib/ssh/transport/packet_codec.ts";
+import { loadNodeCrypto } from "../lib/ssh/crypto/node_crypto.ts";
+
+// The fallback ciphers built directly here call node:crypto, which the key exchange loads.
+await loadNodeCrypto();
 
 const seconds = Number(Deno.args[0] ?? "1");
 const PAYLOAD = 32 * 1024;

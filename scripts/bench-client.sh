@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Client benchmark (deno task bench): one throwaway sshd and one stock OpenSSH master; sshmux vs
-# ssh as the mux client. Reports the median wall time of N sequential `true` sessions and the
-# MiB/s (median of 3) of a large download through a session into a file, plus sshmux/ssh
-# ratios. The two clients run alternately so background load affects both alike.
+# ssh as the mux client. Reports the medians of N sequential `true` sessions (wall time, the
+# client's CPU time and its peak RSS) and the MiB/s (median of 3) of a large download through a
+# session into a file, plus sshmux/ssh ratios and the load average. The two clients run
+# alternately so background load affects both alike.
 # Usage: scripts/bench-client.sh [sessions=30] [MiB=500]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,13 +30,22 @@ done
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-# one_session CLIENT: seconds for one `CLIENT -S ctl x true`.
+# one_session CLIENT: "wall-seconds cpu-seconds max-rss-KiB" of one `CLIENT -S ctl x true`.
+# Wall and CPU from python (/usr/bin/time rounds to 10 ms, a third of ssh's whole session);
+# the RSS from /usr/bin/time (python's own fork would count in its children's peak).
 one_session() {
-  local t0 t1
-  t0=$(now)
-  "$1" -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
-  t1=$(now)
-  echo "$t1 - $t0" | bc -l
+  python3 - "$1" "$dir" <<'PY'
+import resource, subprocess, sys, time
+client, d = sys.argv[1:3]
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t0 = time.monotonic()
+subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f"{d}/rss.out", client, "-F", f"{d}/ssh_config",
+                "-S", f"{d}/ctl", "x", "true"], stdin=subprocess.DEVNULL, check=True)
+wall = time.monotonic() - t0
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = r.ru_utime + r.ru_stime - r0.ru_utime - r0.ru_stime
+print(f"{wall:.4f} {cpu:.4f} {open(f'{d}/rss.out').read().split()[-1]}")
+PY
 }
 # download_mbps CLIENT: MiB/s of `cat` of the data file through a session into a file.
 download_mbps() {
@@ -54,13 +64,17 @@ head -c $((mib * 1024 * 1024)) /dev/urandom >"$dir/data"
 ssh -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
 
 # The two clients alternate, so load from anything else on the machine hits both alike.
-ssh_times=() mux_times=()
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+: >"$dir/ssh.sessions"
+: >"$dir/mux.sessions"
 for _ in $(seq "$runs"); do
-  ssh_times+=("$(one_session ssh)")
-  mux_times+=("$(one_session "$sshmux")")
+  one_session ssh >>"$dir/ssh.sessions"
+  one_session "$sshmux" >>"$dir/mux.sessions"
 done
-ssh_med=$(printf '%s\n' "${ssh_times[@]}" | median)
-mux_med=$(printf '%s\n' "${mux_times[@]}" | median)
+col() { awk -v c="$1" '{ print $c }' "$2" | median; }
+ssh_med=$(col 1 "$dir/ssh.sessions") mux_med=$(col 1 "$dir/mux.sessions")
+ssh_cpu=$(col 2 "$dir/ssh.sessions") mux_cpu=$(col 2 "$dir/mux.sessions")
+ssh_rss=$(col 3 "$dir/ssh.sessions") mux_rss=$(col 3 "$dir/mux.sessions")
 ssh_bws=() mux_bws=()
 for _ in 1 2 3; do
   ssh_bws+=("$(download_mbps ssh)")
@@ -72,5 +86,10 @@ mux_bw=$(printf '%s\n' "${mux_bws[@]}" | median)
 printf 'sessions: median of %d sequential `true`: ssh %.1f ms, sshmux %.1f ms, sshmux/ssh = %.2f\n' \
   "$runs" "$(echo "$ssh_med * 1000" | bc -l)" "$(echo "$mux_med * 1000" | bc -l)" \
   "$(echo "$mux_med / $ssh_med" | bc -l)"
+printf 'client CPU per session (user+sys, median): ssh %.0f ms, sshmux %.0f ms\n' \
+  "$(echo "$ssh_cpu * 1000" | bc -l)" "$(echo "$mux_cpu * 1000" | bc -l)"
+printf 'client peak RSS (median): ssh %.1f MiB, sshmux %.1f MiB\n' \
+  "$(echo "$ssh_rss / 1024" | bc -l)" "$(echo "$mux_rss / 1024" | bc -l)"
 printf 'download (median of 3): %d MiB through a session to a file: ssh %.1f MiB/s, sshmux %.1f MiB/s, sshmux/ssh = %.2f\n' \
   "$mib" "$ssh_bw" "$mux_bw" "$(echo "$mux_bw / $ssh_bw" | bc -l)"
+echo "load average: $load_before (before the sessions), $(cut -d' ' -f1-3 /proc/loadavg) (at the end); $(nproc) cores"

@@ -41,6 +41,7 @@ mbps() { awk -v n="$bytes" -v t="$1" 'BEGIN { if (t == 0) print "inf"; else prin
 stats() { sort -g | awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f [%.2f-%.2f]", m, a[1], a[NR]}'; }
 median() { sort -g | awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Warm-up: the first sshmux run compiles/caches the TypeScript.
 "$sshmux" -F "$dir/ssh_config" x true
 ssh -F "$dir/ssh_config" x true
@@ -92,6 +93,7 @@ mux_true_cpu=$(median <"$dir/true.mux_cpu")
 
 echo
 echo "$runs interleaved run(s) of $mib MiB; medians [min-max]; ratio = median of per-run sshmux/ssh; $(nproc) cores"
+echo "load average: $load_before (at the start), $(cut -d' ' -f1-3 /proc/loadavg) (at the end)"
 printf "%-36s %-22s %-22s %6s   %-18s %-18s %6s %6s\n" "case" "ssh MB/s" "sshmux MB/s" "ratio" \
   "ssh CPU s" "sshmux CPU s" "ratio" "net"
 printf "%-36s %-22s %-22s %6s   %-18s %-18s %6s\n" "wall of 'true' (s)" "$(stats <"$dir/true.ssh")" \

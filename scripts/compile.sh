@@ -7,7 +7,17 @@ cd "$top"
 deno=$(bash scripts/setup.sh | tail -1)
 out=${1:-dist/sshmux}
 mkdir -p "$(dirname "$out")"
+# Modules imported through lazyModule() (lib/lazy_module.ts) are invisible to compile's module
+# graph: embed each one, found by its call sites so the list cannot drift from the code.
+includes() {
+  local f spec dir
+  grep -rlE --include='*.ts' --exclude=lazy_module.ts 'lazyModule\("' main.ts lib | while read -r f; do
+    dir=$(dirname "$f")
+    grep -oE 'lazyModule\("[^"]+"\)' "$f" | sed -E 's/lazyModule\("([^"]+)"\)/\1/' |
+      while read -r spec; do echo "--include $(realpath --relative-to=. "$dir/$spec")"; done
+  done | sort -u
+}
 # Same permissions as scripts/sshmux, baked into the binary.
 exec "$deno" compile --output "$out" \
   --allow-ffi --allow-read --allow-write --allow-net --allow-run --allow-env --allow-sys \
-  main.ts
+  $(includes) main.ts

@@ -9,6 +9,7 @@ import type { PacketTransport } from "../ssh/packet_transport.ts";
 import { openControl } from "./connect.ts";
 import { runMuxSession } from "./session.ts";
 import { MuxRequestRefused } from "../mux/errors.ts";
+import { lazyModule } from "../lazy_module.ts";
 
 export { MuxFallback } from "./errors.ts";
 export { MuxClient } from "./mux_client.ts";
@@ -44,7 +45,9 @@ export async function runMuxClient(opts: Options, runPlain: PlainRunner): Promis
         }
         throw e;
       }
-      const { MuxProxyTransport } = await import("./proxy_transport.ts");
+      const { MuxProxyTransport }: typeof import("./proxy_transport.ts") = await import(
+        lazyModule("./proxy_transport.ts")
+      );
       const transport = new MuxProxyTransport(sock);
       try {
         return await runPlain(opts, transport);
@@ -53,11 +56,15 @@ export async function runMuxClient(opts: Options, runPlain: PlainRunner): Promis
       }
     }
     if (opts.muxCommand !== undefined) {
-      const { runControlCommand } = await import("./control_commands.ts");
+      const { runControlCommand }: typeof import("./control_commands.ts") = await import(
+        lazyModule("./control_commands.ts")
+      );
       return await runControlCommand(client, opts, opts.muxCommand);
     }
     if (opts.stdioForward !== undefined) {
-      const { runMuxStdioForward } = await import("./stdio_forward.ts");
+      const { runMuxStdioForward }: typeof import("./stdio_forward.ts") = await import(
+        lazyModule("./stdio_forward.ts")
+      );
       return await runMuxStdioForward(client, opts);
     }
     return await runMuxSession(client, opts);

@@ -15,6 +15,7 @@ import { writeStderr } from "./output.ts";
 import { escapeCharCode, muxNewSessionEnv, sessionTerm } from "./session_request.ts";
 import { installSessionSignals } from "./signals.ts";
 import { enterRawModeIfTty } from "./tty.ts";
+import { lazyModule } from "../lazy_module.ts";
 
 /**
  * SessionName: the master lists the session under it and signals it by it (sshmux's master
@@ -53,10 +54,11 @@ export async function runMuxSession(
   // Forwards are rare on a mux session: their modules load only when there are some.
   if (
     opts.localForwards.length + opts.remoteForwards.length > 0 &&
-    !await (await import("./forwards.ts")).sendForwards(client, opts, {
-      open: true,
-      printAllocatedPorts: false,
-    })
+    !await (await import(lazyModule("./forwards.ts")) as typeof import("./forwards.ts"))
+      .sendForwards(client, opts, {
+        open: true,
+        printAllocatedPorts: false,
+      })
   ) {
     throw fallback("muxclient: master forward request failed");
   }

@@ -5,19 +5,24 @@
 // back. Anything never handed back is simply garbage-collected, so forgetting is safe; handing
 // back a buffer something still reads is not, hence the single caller.
 
+import { SizeClassPool } from "./size_class_pool.ts";
+
 /** Sizes are rounded up to this, so packets of one stream share buffers despite padding. */
 const GRAIN = 4096;
-/** Buffers kept for reuse (all of the most recent size). */
-const KEEP = 8;
+/**
+ * Below this a packet gets a plain new array, never pooled: small packets (window adjusts,
+ * replies) are never handed back, and V8 allocates small arrays cheaply on its own heap.
+ */
+const SMALL = 512;
 
 const lent = new WeakSet<ArrayBuffer>();
-const spare: ArrayBuffer[] = [];
-let spareSize = 0;
+/** 8 buffers of each of 8 sizes: at most ~2.3 MiB for 36 KiB packets. */
+const pool = new SizeClassPool(8, 8);
 
 /** A buffer for `n` bytes of plaintext, not zeroed (the caller overwrites all of it). */
 export function takePlain(n: number): Uint8Array {
-  const size = Math.ceil(Math.max(n, 1) / GRAIN) * GRAIN;
-  const buf = size === spareSize && spare.length > 0 ? spare.pop()! : new ArrayBuffer(size);
+  if (n < SMALL) return new Uint8Array(n);
+  const buf = pool.take(Math.ceil(n / GRAIN) * GRAIN);
   lent.add(buf);
   return new Uint8Array(buf, 0, n);
 }
@@ -28,10 +33,5 @@ export function takePlain(n: number): Uint8Array {
  */
 export function releasePlain(view: Uint8Array): void {
   const buf = view.buffer as ArrayBuffer;
-  if (!lent.delete(buf)) return;
-  if (buf.byteLength !== spareSize) {
-    spareSize = buf.byteLength;
-    spare.length = 0;
-  }
-  if (spare.length < KEEP) spare.push(buf);
+  if (lent.delete(buf)) pool.give(buf);
 }

@@ -20,6 +20,10 @@ import {
 import { libcryptoSelfTest } from "../../lib/ssh/crypto/libcrypto_selftest.ts";
 import { MACS, type MacSpec } from "../../lib/ssh/crypto/mac.ts";
 import { buildPacket, checkPacketLength, payloadOf } from "../../lib/ssh/transport/packet_codec.ts";
+import { loadNodeCrypto } from "../../lib/ssh/crypto/node_crypto.ts";
+
+// The fallback ciphers built directly here call node:crypto, which the key exchange loads.
+await loadNodeCrypto();
 
 const rnd = (n: number) => {
   const b = new Uint8Array(n);

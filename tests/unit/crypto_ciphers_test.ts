@@ -14,6 +14,10 @@ import { CtrCounter } from "../../lib/ssh/crypto/aes_ctr_etm.ts";
 import { computeMac, macByName, MACS } from "../../lib/ssh/crypto/mac.ts";
 import { buildPacket, checkPacketLength, payloadOf } from "../../lib/ssh/transport/packet_codec.ts";
 import type { PacketOpener, PacketSealer } from "../../lib/ssh/crypto/cipher.ts";
+import { loadNodeCrypto } from "../../lib/ssh/crypto/node_crypto.ts";
+
+// The fallback ciphers built directly here call node:crypto, which the key exchange loads.
+await loadNodeCrypto();
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((h) => parseInt(h, 16)));
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

@@ -13,6 +13,10 @@ import { GcmOpener, GcmSealer } from "../../lib/ssh/crypto/aes_gcm.ts";
 import { LibcryptoGcmOpener, LibcryptoGcmSealer } from "../../lib/ssh/crypto/aes_gcm_libcrypto.ts";
 import { cryptoBackend, resetCryptoBackend } from "../../lib/ssh/crypto/crypto_backend.ts";
 import { allocPayload, buildPacket } from "../../lib/ssh/transport/packet_codec.ts";
+import { loadNodeCrypto } from "../../lib/ssh/crypto/node_crypto.ts";
+
+// The fallback ciphers built directly here call node:crypto, which the key exchange loads.
+await loadNodeCrypto();
 
 function rnd(n: number): Uint8Array {
   const b = new Uint8Array(n);

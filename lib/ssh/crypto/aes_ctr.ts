@@ -4,16 +4,16 @@
 // keeps it in node:crypto for the classic MAC layout (the length sits in the first encrypted
 // block, so it must be decrypted synchronously) and pipelines WebCrypto for EtM (aes_ctr_etm.ts).
 
-import { createCipheriv } from "node:crypto";
 import { LibcryptoStream } from "../../../ffi/crypto.ts";
 import type { CipherSpec, PacketOpener, PacketSealer } from "./cipher.ts";
 import { cryptoBackend } from "./crypto_backend.ts";
 import { type MacSpec, packetMac } from "./mac.ts";
 import { type StreamCipher, StreamMacOpener, StreamMacSealer } from "./stream_mac.ts";
 import { CtrEtmOpener, CtrEtmSealer } from "./aes_ctr_etm.ts";
+import { nodeCrypto } from "./node_crypto.ts";
 
 function nodeCtr(bits: number, key: Uint8Array, iv: Uint8Array): StreamCipher {
-  const c = createCipheriv(`aes-${bits}-ctr`, key, iv);
+  const c = nodeCrypto().createCipheriv(`aes-${bits}-ctr`, key, iv);
   return {
     backend: "webcrypto (node:crypto AES-CTR)",
     xor(src, dst) {

@@ -4,7 +4,7 @@
 // with an explicit carry (a `++u8[i] !== 0` test never sees 0 on a Uint8Array: 255+1 is 256).
 // The clear 4-byte length is the AAD; WebCrypto's ciphertext||tag output is SSH's wire layout.
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { nodeCrypto } from "./node_crypto.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { CipherSpec, PacketOpener, PacketSealer } from "./cipher.ts";
 import { LibcryptoGcmOpener, LibcryptoGcmSealer } from "./aes_gcm_libcrypto.ts";
@@ -81,7 +81,7 @@ export class GcmSealer extends GcmBase implements PacketSealer {
   sealParts(_seq: number, packet: Uint8Array): Uint8Array[] | Promise<Uint8Array[]> {
     const iv = this.nextIv();
     if (packet.length - 4 < SMALL) {
-      const c = createCipheriv(this.nodeAlg, this.rawKey, iv);
+      const c = nodeCrypto().createCipheriv(this.nodeAlg, this.rawKey, iv);
       c.setAAD(packet.subarray(0, 4));
       const ct = c.update(packet.subarray(4));
       c.final();
@@ -129,7 +129,7 @@ export class GcmOpener extends GcmBase implements PacketOpener {
     const end = wire.length - 16;
     if (end - 4 < SMALL) {
       try {
-        const d = createDecipheriv(this.nodeAlg, this.rawKey, iv);
+        const d = nodeCrypto().createDecipheriv(this.nodeAlg, this.rawKey, iv);
         d.setAAD(wire.subarray(0, 4));
         d.setAuthTag(wire.subarray(end));
         const pt = d.update(wire.subarray(4, end));

@@ -6,7 +6,7 @@
 // This is the fallback when libcrypto cannot carry it (chacha20_poly1305_libcrypto.ts):
 // ChaCha20 comes from node:crypto (native); Poly1305 from poly1305.ts (WASM).
 
-import { createCipheriv } from "node:crypto";
+import { nodeCrypto } from "./node_crypto.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { CipherSpec, PacketOpener, PacketSealer } from "./cipher.ts";
 import { timingSafeEqual } from "./hash.ts";
@@ -32,7 +32,7 @@ function chachaStream(key: Uint8Array, seq: number, counter: number) {
   iv[13] = seq >>> 16;
   iv[14] = seq >>> 8;
   iv[15] = seq;
-  const c = createCipheriv("chacha20", key, iv);
+  const c = nodeCrypto().createCipheriv("chacha20", key, iv);
   return (data: Uint8Array): Uint8Array => {
     const out = c.update(data);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);

@@ -3,10 +3,9 @@
 // Decryption: bcrypt_pbkdf (npm bcrypt-pbkdf) derives key‖iv; AES-CTR/GCM via WebCrypto, CBC via
 // node:crypto (WebCrypto's CBC insists on PKCS#7 padding, which the key format does not use).
 
-import bcrypt from "bcrypt-pbkdf";
 import { chacha20orig } from "@noble/ciphers/chacha";
 import { poly1305 } from "@noble/ciphers/poly1305";
-import { createDecipheriv } from "node:crypto";
+import { loadNodeCrypto, nodeCrypto } from "../crypto/node_crypto.ts";
 import { WireReader } from "../../wire/reader.ts";
 import { IncorrectPassphraseError, KeyFormatError, PassphraseRequiredError } from "./key_errors.ts";
 
@@ -140,8 +139,12 @@ export function parseOpensshKey(text: string): OpensshKeyContainer {
   }
 }
 
-/** Derives the cipher key and IV from the passphrase with bcrypt_pbkdf. */
-function deriveKeyIv(c: OpensshKeyContainer, spec: CipherSpec, passphrase: string) {
+/**
+ * Derives the cipher key and IV from the passphrase with bcrypt_pbkdf. The package is
+ * CommonJS, so loading it starts Deno's Node layer: only encrypted keys pay for that.
+ */
+async function deriveKeyIv(c: OpensshKeyContainer, spec: CipherSpec, passphrase: string) {
+  const { default: bcrypt } = await import("bcrypt-pbkdf");
   const pass = new TextEncoder().encode(passphrase);
   const out = new Uint8Array(spec.keyLen + spec.ivLen);
   const rc = bcrypt.pbkdf(
@@ -160,11 +163,12 @@ function deriveKeyIv(c: OpensshKeyContainer, spec: CipherSpec, passphrase: strin
 
 async function decrypt(c: OpensshKeyContainer, passphrase: string): Promise<Uint8Array> {
   const spec = CIPHERS[c.cipherName];
-  const { key, iv, all } = deriveKeyIv(c, spec, passphrase);
+  const { key, iv, all } = await deriveKeyIv(c, spec, passphrase);
   try {
     if (spec.mode === "chachapoly") return openChachaPoly(key.subarray(0, 32), c);
     if (spec.mode === "cbc") {
-      const d = createDecipheriv(`aes-${spec.keyLen * 8}-cbc`, key, iv);
+      await loadNodeCrypto();
+      const d = nodeCrypto().createDecipheriv(`aes-${spec.keyLen * 8}-cbc`, key, iv);
       d.setAutoPadding(false);
       const a = d.update(c.privateSection);
       const b = d.final();

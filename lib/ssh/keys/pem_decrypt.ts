@@ -3,8 +3,9 @@
 // and PKCS#8 "ENCRYPTED PRIVATE KEY" (PBES2 = PBKDF2 + AES/3DES-CBC). node:crypto does the CBC
 // (with its PKCS#7 padding, which these formats use) and MD5; a wrong passphrase shows as bad
 // padding or as garbage DER, both reported as IncorrectPassphraseError.
+// Callers load node:crypto first (node_crypto.ts): pem_key.ts does before decrypting.
 
-import { createDecipheriv, createHash, pbkdf2Sync } from "node:crypto";
+import { nodeCrypto } from "../crypto/node_crypto.ts";
 import { derItems, hex, octets, oidHex, seq, smallInt } from "./der.ts";
 import { IncorrectPassphraseError, KeyFormatError } from "./key_errors.ts";
 
@@ -20,7 +21,7 @@ const MAX_PBKDF2_ITERATIONS = 10_000_000;
 
 function cbcDecrypt(cipher: string, key: Uint8Array, iv: Uint8Array, data: Uint8Array) {
   try {
-    const d = createDecipheriv(cipher, key, iv);
+    const d = nodeCrypto().createDecipheriv(cipher, key, iv);
     const a = d.update(data);
     const b = d.final(); // throws on bad padding: almost always a wrong passphrase
     const out = new Uint8Array(a.length + b.length);
@@ -57,7 +58,9 @@ export function decryptTraditional(headers: string, body: Uint8Array, pass: stri
   const key = new Uint8Array(spec.keyLen);
   let prev = new Uint8Array(0);
   for (let off = 0; off < key.length; off += prev.length) {
-    prev = new Uint8Array(createHash("md5").update(prev).update(passBytes).update(salt).digest());
+    prev = new Uint8Array(
+      nodeCrypto().createHash("md5").update(prev).update(passBytes).update(salt).digest(),
+    );
     key.set(prev.subarray(0, key.length - off), off);
   }
   return checkDer(cbcDecrypt(spec.cipher, key, iv, body));
@@ -98,6 +101,6 @@ export function decryptPkcs8(der: Uint8Array, pass: string): Uint8Array {
   const cipher = PBES2_CIPHERS[oidHex(enc[0])];
   if (!cipher) throw new KeyFormatError(`unsupported PKCS#8 cipher ${hex(enc[0].body)}`);
   const iv = octets(enc[1]);
-  const key = new Uint8Array(pbkdf2Sync(pass, salt, iterations, cipher.keyLen, prf));
+  const key = new Uint8Array(nodeCrypto().pbkdf2Sync(pass, salt, iterations, cipher.keyLen, prf));
   return checkDer(cbcDecrypt(cipher.cipher, key, iv, octets(top[1])));
 }

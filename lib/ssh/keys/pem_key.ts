@@ -6,6 +6,7 @@ import { derItems, hex, int, octets, seq } from "./der.ts";
 import { KeyFormatError, PassphraseRequiredError } from "./key_errors.ts";
 import { ecdsaSigner, ed25519Signer, fromB64url, rsaSigner } from "./key_signers.ts";
 import { decryptPkcs8, decryptTraditional } from "./pem_decrypt.ts";
+import { loadNodeCrypto } from "../crypto/node_crypto.ts";
 import type { Signer } from "./signer.ts";
 
 const PEM_RE =
@@ -100,6 +101,7 @@ export async function loadPemKey(
   try {
     if (isEncryptedPem(text)) {
       if (passphrase === undefined) throw new PassphraseRequiredError();
+      await loadNodeCrypto(); // pem_decrypt.ts's CBC, MD5 and PBKDF2
       der = label === "ENCRYPTED "
         ? decryptPkcs8(der, passphrase)
         : decryptTraditional(headers, der, passphrase);

@@ -2,7 +2,8 @@
 // patterns with `*`/`?` wildcards and `!` negation (a negated hit vetoes the line), matched
 // case-insensitively; hashed names `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`.
 
-import { createHmac } from "node:crypto";
+import { hmac } from "@noble/hashes/hmac";
+import { sha1 } from "@noble/hashes/legacy";
 
 import { matchPattern } from "../../match.ts";
 
@@ -60,7 +61,7 @@ export function parseHashedName(field: string): HashedName | undefined {
 }
 
 export function hashHostName(name: string, salt: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac("sha1", salt).update(name).digest());
+  return hmac(sha1, salt, new TextEncoder().encode(name));
 }
 
 /** Hashed names compare the exact bytes ssh hashed (it lowercases HostName, not HostKeyAlias). */

@@ -3,7 +3,7 @@
 // sshkey_check_revoked() reads them. Certificate sections do not apply (we accept no host
 // certificates). A file that cannot be read or parsed fails closed, like ssh.
 
-import { createHash } from "node:crypto";
+import { digest } from "../crypto/hash.ts";
 import { WireReader } from "../../wire/reader.ts";
 import { parsePublicKeyLine } from "../keys/private_key.ts";
 import { sameBytes } from "../keys/signer.ts";
@@ -29,7 +29,7 @@ function isKrl(b: Uint8Array): boolean {
 }
 
 function hashOf(alg: "sha1" | "sha256", blob: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(alg).update(blob).digest());
+  return digest(alg === "sha1" ? "SHA-1" : "SHA-256", blob);
 }
 
 /** Whether a KRL revokes this plain key blob. Throws RevokedKeysFileError if malformed. */

@@ -6,8 +6,9 @@ import { ProtocolError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { WireWriter } from "../../wire/writer.ts";
 import type { PacketOpener, PacketSealer } from "../crypto/cipher.ts";
-import { cipherByName } from "../crypto/ciphers.ts";
-import { macByName } from "../crypto/mac.ts";
+import { cipherByName, cipherOnFallback } from "../crypto/ciphers.ts";
+import { macByName, macOnFallback } from "../crypto/mac.ts";
+import { loadNodeCrypto } from "../crypto/node_crypto.ts";
 import { fingerprintSha256 } from "../keys/public_key.ts";
 import { sameBytes } from "../keys/signer.ts";
 import { KEX_STRICT_S, SSH_MSG_KEX_ECDH_INIT } from "./constants.ts";
@@ -87,6 +88,26 @@ export class KexRound {
       .finish();
   }
 
+  /**
+   * Decides which backend carries each negotiated algorithm (the first decision per family
+   * runs libcrypto's self-test) and loads node:crypto when the fallback is in play: its
+   * ciphers and MACs call it synchronously, and loading it costs ~60 ms of CPU, so only then.
+   * The transport calls this while it waits for the reply; onReply calls it again (cached).
+   */
+  prepareCiphers(): Promise<void> {
+    const n = this.negotiated;
+    if (!n) return Promise.resolve();
+    const mCS = n.macCS ? macByName(n.macCS) : undefined;
+    const mSC = n.macSC ? macByName(n.macSC) : undefined;
+    if (
+      cipherOnFallback(n.cipherCS) || cipherOnFallback(n.cipherSC) ||
+      (mCS !== undefined && macOnFallback(mCS)) || (mSC !== undefined && macOnFallback(mSC))
+    ) {
+      return loadNodeCrypto();
+    }
+    return Promise.resolve();
+  }
+
   /** Handles the kex reply (31): verifies the server and derives the new keys. */
   async onReply(payload: Uint8Array): Promise<NewKeys> {
     const method = this.method, client = this.client, n = this.negotiated;
@@ -121,6 +142,7 @@ export class KexRound {
     const cCS = cipherByName(n.cipherCS)!, cSC = cipherByName(n.cipherSC)!;
     const mCS = n.macCS ? macByName(n.macCS) : undefined;
     const mSC = n.macSC ? macByName(n.macSC) : undefined;
+    await this.prepareCiphers();
     const sealer = cCS.sealer(
       key("C", cCS.keyLength),
       key("A", cCS.ivLength),

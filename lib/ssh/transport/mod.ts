@@ -5,6 +5,7 @@ import { FatalError } from "../../errors.ts";
 import { AlgorithmListError, preferHostKeyTypes, resolveAlgorithms } from "./algorithms.ts";
 import { keyTypeForAlgorithm } from "../keys/public_key.ts";
 import { type ByteStream, connectTcp, spawnProxyCommand } from "./byte_stream.ts";
+import { takeEarlyConnect } from "./early_connect.ts";
 import { SshTransport } from "./transport.ts";
 
 export { SshTransport } from "./transport.ts";
@@ -68,9 +69,11 @@ export async function connectTransport(cfg: TransportConfig): Promise<SshTranspo
     if (e instanceof AlgorithmListError) throw new FatalError(e.message);
     throw e;
   }
-  const stream: ByteStream = cfg.proxyCommand && cfg.proxyCommand !== "none"
-    ? spawnProxyCommand(cfg.proxyCommand, cfg.host, cfg.port)
-    : await connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs);
+  const proxied = !!cfg.proxyCommand && cfg.proxyCommand !== "none";
+  const early = proxied ? undefined : takeEarlyConnect(cfg.host, cfg.port, cfg.connectTimeoutMs);
+  const stream: ByteStream = proxied
+    ? spawnProxyCommand(cfg.proxyCommand!, cfg.host, cfg.port)
+    : await (early ?? connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs));
   const t = new SshTransport(stream, {
     host: cfg.host,
     port: cfg.port,
@@ -79,6 +82,7 @@ export async function connectTransport(cfg: TransportConfig): Promise<SshTranspo
     rekeyLimitSeconds: cfg.rekeyLimitSeconds ?? DEFAULT_REKEY_SECONDS,
     connectTimeoutMs: cfg.connectTimeoutMs,
     readTimeoutMs: cfg.readTimeoutMs,
+    versionSent: early !== undefined,
     verifyHostKey: cfg.verifyHostKey,
   });
   try {
