@@ -153,7 +153,9 @@ async function runStdioMaster(opts: Options): Promise<number> {
   if (opts.command !== "" || opts.stdioForward !== undefined) {
     throw refuse("no remote command or -W (stdin/stdout are the mux)");
   }
-  const { runMaster } = await import("./lib/master/mod.ts");
+  const { runMaster }: typeof import("./lib/master/mod.ts") = await import(
+    lazyModule("./lib/master/mod.ts")
+  );
   return await runMaster(opts, { background: false, ownSession: false, stdio: true });
 }
 
