@@ -207,6 +207,11 @@ export class UnixListener {
     }
   }
 
+  /** A connection already queued on the listener, or null without waiting. */
+  tryAccept(): RawFd | null {
+    return acceptUnix(this.#fd);
+  }
+
   /** Closes the listening fd (the socket path is the owner's to unlink). */
   close(): void {
     this.#fd.close();

@@ -158,8 +158,35 @@ export class MuxMaster implements MasterContext {
   }
 
   stopListening(): void {
+    this.retire();
+  }
+
+  /**
+   * Stops taking clients without dropping one that already connected: the path goes first
+   * (a later arrival finds no master and, with ControlMaster auto, starts its own), then what
+   * is still queued on the listener is accepted and served, then the listener closes. Used
+   * for -O stop and when the master ends by itself (ControlPersist, its own session's end),
+   * so a client arriving at that moment is served rather than cut off after connecting.
+   * Returns how many queued clients were taken in; the master is `stopped` afterwards.
+   */
+  retire(): number {
     this.#stopped = true;
-    this.#closeListener();
+    const l = this.#listener;
+    if (!l) return 0;
+    // Unlinked now, and never again by us: a new master may own the path a moment later.
+    if (this.#path) removeControl(this.#path);
+    this.#path = undefined;
+    const myUid = getuid();
+    let taken = 0;
+    for (let fd = l.tryAccept(); fd; fd = l.tryAccept()) {
+      if (!this.#admit(fd, myUid)) continue;
+      this.serve(new UnixSocket(fd), { passesFds: true, pid: peerPid(fd) });
+      taken++;
+    }
+    this.#listener = null;
+    l.close();
+    if (taken > 0) log.debug(`mux master retiring: ${taken} queued client(s) still served`);
+    return taken;
   }
 
   trackTty(p: Passenger): () => void {

@@ -209,6 +209,9 @@ export async function runMaster(opts: Options, launch: MasterLaunch): Promise<nu
         ? undefined
         : ownCode;
       if (code !== undefined) {
+        // Clients that connected just now are served first; the master ends once idle again
+        // (it is `stopped` from here on, so no second idle period is waited for).
+        if (master?.listening && master.retire() > 0) return;
         if (!launch.ownSession && launch.persistSeconds) {
           log.debug("ControlPersist timeout expired");
         }

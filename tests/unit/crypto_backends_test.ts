@@ -15,6 +15,7 @@ import {
   type CryptoBackend,
   cryptoBackend,
   resetCryptoBackend,
+  setCryptoModeForTests,
   setSelfTestForTests,
 } from "../../lib/ssh/crypto/crypto_backend.ts";
 import { libcryptoSelfTest } from "../../lib/ssh/crypto/libcrypto_selftest.ts";
@@ -31,17 +32,16 @@ const rnd = (n: number) => {
   return b;
 };
 
-/** Runs `fn` with SSHMUX_CRYPTO set so that `backend` is chosen. */
+/**
+ * Runs `fn` with `backend` chosen (as SSHMUX_CRYPTO would choose it; the variable itself is
+ * left alone: test files running in parallel share the environment).
+ */
 function withBackend<T>(backend: CryptoBackend, fn: () => T): T {
-  const saved = Deno.env.get("SSHMUX_CRYPTO");
-  Deno.env.set("SSHMUX_CRYPTO", backend);
-  resetCryptoBackend();
+  setCryptoModeForTests(backend);
   try {
     return fn();
   } finally {
-    if (saved === undefined) Deno.env.delete("SSHMUX_CRYPTO");
-    else Deno.env.set("SSHMUX_CRYPTO", saved);
-    resetCryptoBackend();
+    setCryptoModeForTests(undefined);
   }
 }
 

@@ -8,10 +8,14 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { LibcryptoGcm, libcryptoUnavailable } from "../../ffi/crypto.ts";
 import { ProtocolError } from "../../lib/errors.ts";
-import { captureLog } from "../../lib/log.ts";
 import { GcmOpener, GcmSealer } from "../../lib/ssh/crypto/aes_gcm.ts";
 import { LibcryptoGcmOpener, LibcryptoGcmSealer } from "../../lib/ssh/crypto/aes_gcm_libcrypto.ts";
-import { cryptoBackend, resetCryptoBackend } from "../../lib/ssh/crypto/crypto_backend.ts";
+import {
+  cryptoBackend,
+  type CryptoMode,
+  cryptoModeFrom,
+  setCryptoModeForTests,
+} from "../../lib/ssh/crypto/crypto_backend.ts";
 import { allocPayload, buildPacket } from "../../lib/ssh/transport/packet_codec.ts";
 import { loadNodeCrypto } from "../../lib/ssh/crypto/node_crypto.ts";
 
@@ -114,30 +118,23 @@ Deno.test("libcrypto GCM: lengths are checked before any C call; free() is idemp
 // A library that cannot be loaded is covered by the interop test (a process of its own, since
 // the library is loaded once per process).
 Deno.test("SSHMUX_CRYPTO picks the AES-GCM backend; an unknown value is an error line and the default", () => {
-  const saved = { c: Deno.env.get("SSHMUX_CRYPTO"), l: Deno.env.get("SSHMUX_LIBCRYPTO") };
-  const set = (k: string, v: string | undefined) =>
-    v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  // The mode is set through the test hook, not the environment: test files run in parallel
+  // share it, and another file's setting would race with ours.
   try {
-    const pick = (crypto?: string) => {
-      set("SSHMUX_CRYPTO", crypto);
-      resetCryptoBackend();
+    const pick = (m: CryptoMode | undefined) => {
+      setCryptoModeForTests(m ?? "auto");
       return cryptoBackend("aes-gcm");
     };
     assertEquals(pick(undefined), "libcrypto");
     assertEquals(pick("webcrypto"), "webcrypto");
     assertEquals(pick("libcrypto"), "libcrypto");
-    const lines: string[] = [];
-    const restore = captureLog(lines);
-    try {
-      assertEquals(pick("openssl"), "libcrypto");
-    } finally {
-      restore();
-    }
-    assertEquals(lines.length, 1);
-    assert(lines[0].includes(`unknown value "openssl"`), lines[0]);
+    assertEquals(cryptoModeFrom(undefined), { mode: "auto" });
+    assertEquals(cryptoModeFrom(""), { mode: "auto" });
+    assertEquals(cryptoModeFrom("webcrypto"), { mode: "webcrypto" });
+    const unknown = cryptoModeFrom("openssl");
+    assertEquals(unknown.mode, "auto");
+    assert(unknown.error?.includes(`unknown value "openssl"`), unknown.error);
   } finally {
-    set("SSHMUX_CRYPTO", saved.c);
-    set("SSHMUX_LIBCRYPTO", saved.l);
-    resetCryptoBackend();
+    setCryptoModeForTests(undefined);
   }
 });

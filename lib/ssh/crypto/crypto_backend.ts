@@ -16,20 +16,41 @@ import { type CryptoFamily, libcryptoSelfTest } from "./libcrypto_selftest.ts";
 export type { CryptoFamily } from "./libcrypto_selftest.ts";
 export type CryptoBackend = "webcrypto" | "libcrypto";
 
-let mode: "auto" | "webcrypto" | "libcrypto" | undefined;
+let mode: CryptoMode | undefined;
 let unavailable: string | undefined | null = null;
 const decided = new Map<CryptoFamily, CryptoBackend>();
 let selfTest = libcryptoSelfTest;
 
-function readMode(): "auto" | "webcrypto" | "libcrypto" {
+export type CryptoMode = "auto" | "webcrypto" | "libcrypto";
+
+/** SSHMUX_CRYPTO's value as a mode; an unknown value is the default plus an error line. */
+export function cryptoModeFrom(want: string | undefined): { mode: CryptoMode; error?: string } {
+  if (!want) return { mode: "auto" };
+  if (want === "webcrypto" || want === "libcrypto") return { mode: want };
+  return {
+    mode: "auto",
+    error: `SSHMUX_CRYPTO: unknown value "${want}" (webcrypto or libcrypto); using the default`,
+  };
+}
+
+/** Set by tests instead of SSHMUX_CRYPTO: the environment is shared by parallel test files. */
+let modeForTests: CryptoMode | undefined;
+
+function readMode(): CryptoMode {
+  if (modeForTests) return modeForTests;
   let want: string | undefined;
   try {
     want = Deno.env.get("SSHMUX_CRYPTO");
   } catch { /* no env permission: the default */ }
-  if (!want) return "auto";
-  if (want === "webcrypto" || want === "libcrypto") return want;
-  log.error(`SSHMUX_CRYPTO: unknown value "${want}" (webcrypto or libcrypto); using the default`);
-  return "auto";
+  const r = cryptoModeFrom(want);
+  if (r.error) log.error(r.error);
+  return r.mode;
+}
+
+/** For tests: decide as if SSHMUX_CRYPTO said `m` (undefined: read it again); forgets decisions. */
+export function setCryptoModeForTests(m: CryptoMode | undefined): void {
+  modeForTests = m;
+  resetCryptoBackend();
 }
 
 /** The backend for `family`'s keys made from now on. */
