@@ -46,6 +46,7 @@ import {
 } from "../ssh/forward/messages.ts";
 import { WireReader } from "../wire/reader.ts";
 import { errorMessage } from "./errors.ts";
+import { releasePlain } from "../ssh/buffer_pool.ts";
 
 /** Channel types a proxy client may open (what ssh's own client opens). */
 const OPENABLE = new Set(["session", "direct-tcpip", "direct-streamlocal@openssh.com"]);
@@ -373,6 +374,9 @@ export class ProxyRelay {
   #toClient(payload: Uint8Array): Promise<void> {
     if (this.#gone) return Promise.resolve();
     const packet = encodeProxyPacket(payload);
+    // Copied: a server message's plaintext buffer can go back to the pool for the next packet
+    // (relayed data would otherwise cost a fresh 32 KiB buffer per packet; others are ignored).
+    releasePlain(payload);
     this.bytesToClient += packet.length;
     return this.sock.write(packet);
   }
