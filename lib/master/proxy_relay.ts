@@ -46,7 +46,7 @@ import {
 } from "../ssh/forward/messages.ts";
 import { WireReader } from "../wire/reader.ts";
 import { errorMessage } from "./errors.ts";
-import { releasePlain } from "../ssh/buffer_pool.ts";
+import { releasePlain, takePlain } from "../ssh/buffer_pool.ts";
 
 /** Channel types a proxy client may open (what ssh's own client opens). */
 const OPENABLE = new Set(["session", "direct-tcpip", "direct-streamlocal@openssh.com"]);
@@ -373,12 +373,15 @@ export class ProxyRelay {
 
   #toClient(payload: Uint8Array): Promise<void> {
     if (this.#gone) return Promise.resolve();
-    const packet = encodeProxyPacket(payload);
-    // Copied: a server message's plaintext buffer can go back to the pool for the next packet
-    // (relayed data would otherwise cost a fresh 32 KiB buffer per packet; others are ignored).
+    // Both buffers of a relayed data packet are pooled: the server message's plaintext goes
+    // back once copied, the framed copy once written (a fresh 32 KiB array for each of them per
+    // packet cost ~7% of the master's CPU in allocation, plus the GC behind it).
+    const packet = encodeProxyPacket(payload, takePlain);
     releasePlain(payload);
     this.bytesToClient += packet.length;
-    return this.sock.write(packet);
+    const written = this.sock.write(packet);
+    written.then(() => releasePlain(packet), () => {});
+    return written;
   }
 
   // ------------------------------------------------------------ bookkeeping

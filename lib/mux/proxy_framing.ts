@@ -27,14 +27,17 @@ function proxyLengthCheck(minLength: number) {
  * bytes (bare REQUEST_SUCCESS/FAILURE) are legal towards a master but a stock client would drop
  * them; the master only relays channel messages downstream, which are never that short.
  */
-export function encodeProxyPacket(payload: Uint8Array): Uint8Array {
+export function encodeProxyPacket(
+  payload: Uint8Array,
+  alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
+): Uint8Array {
   const length = payload.length + 1;
   // The receiver would drop the connection over these; refuse to produce them.
   if (payload.length < 1 || length > MUX_PROXY_MAX_PACKET) {
     throw new RangeError(`proxy payload of ${payload.length} bytes is outside the packet limits`);
   }
-  const out = new Uint8Array(frameHeaderLength + length);
-  new DataView(out.buffer).setUint32(0, length);
+  const out = alloc(frameHeaderLength + length);
+  new DataView(out.buffer, out.byteOffset, 4).setUint32(0, length);
   out[4] = 0; // padding length
   out.set(payload, 5);
   return out;

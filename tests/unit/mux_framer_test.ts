@@ -274,7 +274,7 @@ Deno.test("proxy framing: u32 len | u8 0 | payload, round trip across chunk spli
   ];
   const first = encodeProxyPacket(payloads[1]);
   assertEquals([...first], [0, 0, 0, 6, 0, 96, 0, 0, 0, 1]);
-  const wire = concat(...payloads.map(encodeProxyPacket));
+  const wire = concat(...payloads.map((p) => encodeProxyPacket(p)));
   for (let cut = 0; cut <= wire.length; cut += 7) {
     const p = new ProxyFramer();
     const got = [...p.push(wire.subarray(0, cut)), ...p.push(wire.subarray(cut))];

@@ -274,7 +274,7 @@ Deno.test("proxy fuzz: random payloads round-trip, mutated streams fail typed", 
       const p = raw(r, 64);
       return p.length >= 4 ? p : Uint8Array.of(94, 0, 0, 0, ...p);
     });
-    const wire = concatAll(payloads.map(encodeProxyPacket));
+    const wire = concatAll(payloads.map((p) => encodeProxyPacket(p)));
     const p = new ProxyFramer();
     const got = chunked(r, wire).flatMap((c) => p.push(c));
     p.end();
