@@ -48,7 +48,8 @@ export function normalizeSignal(text: string): string | undefined {
   return byNumber[bare];
 }
 
-function visible(s: string): string {
+/** A peer's string fit to quote in a reply or a log line: control bytes as "?", at most 80. */
+export function visible(s: string): string {
   // deno-lint-ignore no-control-regex
   return s.replace(/[\x00-\x1f\x7f]/g, "?").slice(0, 80);
 }

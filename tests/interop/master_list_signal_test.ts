@@ -246,3 +246,42 @@ Deno.test("sshmux keywords: a config shared with stock ssh works through IgnoreU
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("master: malformed names and signals get FAILURE and the client stays", async () => {
+  const { RawMuxClient } = await import("../helpers/raw_mux_client.ts");
+  const sshd = await startMasterSshd();
+  const m = await startMaster("sshmux", sshd);
+  const c = new RawMuxClient(m.ctl);
+  try {
+    await c.hello();
+    const cases: [Parameters<typeof c.send>[0], string][] = [
+      [{ kind: "SetName", rid: 1, name: "x".repeat(200_000) }, "invalid session name"],
+      [{ kind: "SetName", rid: 2, name: "bad\x1b[2Jname" }, "invalid session name"],
+      [{ kind: "SetName", rid: 3, name: "42" }, "all digits"],
+      [{ kind: "Signal", rid: 4, target: "", signal: "TERM" }, "no session this connection"],
+      [{ kind: "Signal", rid: 5, target: "99999", signal: "TERM" }, `no session "99999"`],
+      [{ kind: "Signal", rid: 6, target: "x", signal: "STOP\x1b" }, "unknown signal"],
+      [{ kind: "ExtInfoRequest", rid: 7, name: "list@sshmux\x01" }, ""],
+    ];
+    for (const [msg, reason] of cases) {
+      await c.send(msg);
+      const r = await c.read();
+      if (reason === "") {
+        assertEquals(r?.kind, "ExtInfoReply");
+        continue;
+      }
+      if (r?.kind !== "Failure") throw new Error(`expected FAILURE: ${JSON.stringify(r)}`);
+      assertStringIncludes(r.reason, reason);
+      assert(!r.reason.includes("\x1b"), "no control bytes echoed back");
+      assert(r.reason.length < 300, "reasons stay short");
+    }
+    await c.send({ kind: "SetName", rid: 8, name: "fine" });
+    assertEquals(await c.read(), { kind: "Ok", rid: 8 });
+    await c.send({ kind: "AliveCheck", rid: 9 });
+    assertEquals(await c.read(), { kind: "Alive", rid: 9, pid: m.pid });
+  } finally {
+    c.close();
+    await m.stop();
+    await sshd.stop();
+  }
+});

@@ -4,7 +4,7 @@
 
 import { log } from "../../log.ts";
 import type { MuxSetName, MuxSignal } from "../../mux/messages.ts";
-import { normalizeSignal, sessionNameProblem } from "../../mux/session_names.ts";
+import { normalizeSignal, sessionNameProblem, visible } from "../../mux/session_names.ts";
 import type { MasterContext } from "../context.ts";
 import type { ControlClient, HandlerResult } from "../control_client.ts";
 import { errorMessage } from "../errors.ts";
@@ -44,9 +44,9 @@ export async function signal(
   msg: MuxSignal,
 ): Promise<HandlerResult> {
   const sig = normalizeSignal(msg.signal);
-  if (!sig) return failure(msg.rid, `unknown signal "${msg.signal.slice(0, 32)}"`);
+  if (!sig) return failure(msg.rid, `unknown signal "${visible(msg.signal.slice(0, 32))}"`);
   const target = findTarget(ctx, client, msg.target);
-  const what = msg.target === "" ? "this connection" : `"${msg.target.slice(0, 64)}"`;
+  const what = msg.target === "" ? "this connection" : `"${visible(msg.target.slice(0, 64))}"`;
   if (!target?.session) return failure(msg.rid, `no session ${what}`);
   const session = target.session;
   if (!session.signal) return failure(msg.rid, `session ${what} has no remote process`);
