@@ -2,7 +2,8 @@
 # First contact: sshmux as the ControlMaster for stock OpenSSH clients, end to end, on this
 # machine. Sets up what it needs (scripts/setup.sh: Deno, OpenSSH), starts a throwaway sshd on
 # 127.0.0.1, starts `sshmux -M`, runs stock ssh, scp and sftp through it, shows -O check and how
-# long a session through the master takes against a fresh connection, then cleans up.
+# long a session through the master takes against a fresh connection, sshmux's own -O list and
+# round-trip -O check, then cleans up.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 deno=$(bash "$top/scripts/setup.sh" | tail -1)
@@ -35,6 +36,17 @@ echo "get $dir/data.bin $dir/sftp-copy.bin" |
   sftp -q -F "$cfg" -o ControlPath="$dir/ctl" demo >/dev/null
 cmp "$dir/data.bin" "$dir/sftp-copy.bin" && echo "sftp: 20 MiB byte-exact"
 show "$sshmux" -F "$cfg" -S "$dir/ctl" demo 'echo "and sshmux itself as the client"'
+
+say "beyond OpenSSH: list the master's sessions (a stock one and a named sshmux one are running)"
+ssh -F "$cfg" -S "$dir/ctl" demo 'sleep 3' </dev/null &
+"$sshmux" -F "$cfg" -S "$dir/ctl" -o SessionName=backup demo 'sleep 3' </dev/null &
+for _ in $(seq 50); do
+  [ "$("$sshmux" -F "$cfg" -S "$dir/ctl" -O list-json demo | grep -o '"kind":"session"' | wc -l)" -ge 2 ] && break
+  sleep 0.1
+done
+show "$sshmux" -F "$cfg" -S "$dir/ctl" -O list demo
+show "$sshmux" -F "$cfg" -S "$dir/ctl" -O check demo
+wait
 
 say "a session through the master vs a fresh connection (stock ssh, 5 each)"
 time_it() {
