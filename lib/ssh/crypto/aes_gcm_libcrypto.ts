@@ -6,7 +6,7 @@
 import { LibcryptoGcm } from "../../../ffi/crypto.ts";
 import { ProtocolError } from "../../errors.ts";
 import { takePlain } from "../buffer_pool.ts";
-import type { PacketOpener, PacketSealer } from "./cipher.ts";
+import { type PacketOpener, type PacketSealer, withTrailerRoom } from "./cipher.ts";
 
 const TAG = 16;
 
@@ -22,13 +22,7 @@ export class LibcryptoGcmSealer implements PacketSealer {
   }
   seal(_seq: number, packet: Uint8Array): Uint8Array {
     const len = packet.length;
-    let wire: Uint8Array;
-    if (packet.byteOffset + len + TAG <= packet.buffer.byteLength) {
-      wire = new Uint8Array(packet.buffer, packet.byteOffset, len + TAG);
-    } else {
-      wire = new Uint8Array(len + TAG);
-      wire.set(packet);
-    }
+    const wire = withTrailerRoom(packet, TAG);
     this.gcm.sealInPlace(wire, len);
     return wire;
   }

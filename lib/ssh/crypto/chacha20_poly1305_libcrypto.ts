@@ -9,7 +9,7 @@
 import { LibcryptoPoly1305, LibcryptoStream } from "../../../ffi/crypto.ts";
 import { ProtocolError } from "../../errors.ts";
 import { takePlain } from "../buffer_pool.ts";
-import type { PacketOpener, PacketSealer } from "./cipher.ts";
+import { type PacketOpener, type PacketSealer, withTrailerRoom } from "./cipher.ts";
 import { timingSafeEqual } from "./hash.ts";
 
 const TAG = 16;
@@ -82,13 +82,7 @@ export class LibcryptoChaChaPolySealer implements PacketSealer {
   seal(seq: number, packet: Uint8Array): Uint8Array {
     const len = packet.length;
     if (len < 4) throw new RangeError("packet shorter than its length field");
-    let wire: Uint8Array;
-    if (packet.byteOffset + len + TAG <= packet.buffer.byteLength) {
-      wire = new Uint8Array(packet.buffer, packet.byteOffset, len + TAG);
-    } else {
-      wire = new Uint8Array(len + TAG);
-      wire.set(packet);
-    }
+    const wire = withTrailerRoom(packet, TAG);
     const c = this.c;
     c.startPayload(seq);
     const body = wire.subarray(4, len);

@@ -7,6 +7,20 @@
 
 import type { MacSpec } from "./mac.ts";
 
+/**
+ * `packet` followed by `trailer` more bytes for its tag or MAC, in place when the packet's
+ * buffer has that room after it (the codec leaves it, transport/packet_codec.ts), else a copy.
+ */
+export function withTrailerRoom(packet: Uint8Array, trailer: number): Uint8Array {
+  const n = packet.length + trailer;
+  if (packet.byteOffset + n <= packet.buffer.byteLength) {
+    return new Uint8Array(packet.buffer, packet.byteOffset, n);
+  }
+  const wire = new Uint8Array(n);
+  wire.set(packet);
+  return wire;
+}
+
 export interface PacketSealer {
   /** Padding aligns to this (at least 8). */
   readonly blockSize: number;
