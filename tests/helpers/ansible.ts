@@ -2,7 +2,7 @@
 // results byte for byte. Used by tests/interop/master_ansible*_test.ts.
 import { assertEquals } from "@std/assert";
 import { run } from "./run.ts";
-import type { Sshd } from "./sshd.ts";
+import { logins, type Sshd } from "./sshd.ts";
 
 const PLAYBOOK = (dir: string) => `
 - hosts: all
@@ -17,11 +17,7 @@ const PLAYBOOK = (dir: string) => `
     - fetch: { src: ${dir}/remote-copy.bin, dest: ${dir}/fetched.bin, flat: true }
 `;
 
-/** Logins the sshd accepted so far (one per SSH connection). */
-export function logins(sshd: Sshd): number {
-  return Deno.readTextFileSync(sshd.logFile).split("\n")
-    .filter((l) => l.includes("Accepted publickey")).length;
-}
+export { logins };
 
 /** Runs the playbook with `program` as ansible_ssh_executable and `sshArgs` as ssh_args. */
 export async function playbook(sshd: Sshd, tag: string, program: string, sshArgs: string[]) {

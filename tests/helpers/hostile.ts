@@ -66,13 +66,19 @@ export function plainPacket(payload: Uint8Array): Uint8Array {
   return buildPacket(payload, noneSealer());
 }
 
-/** A KEXINIT both ssh 9.2 and sshmux accept, so they answer it and wait for the reply. */
-export function serverKexInit(): Uint8Array {
+/**
+ * A server KEXINIT both ssh 9.2 and sshmux accept, so they answer it and wait for the reply;
+ * `strict` adds kex-strict-s, `ciphers` replaces aes128-ctr (both directions).
+ */
+export function serverKexInit(
+  o: { strict?: boolean; ciphers?: string[] } = {},
+): Uint8Array {
+  const ciphers = o.ciphers ?? ["aes128-ctr"];
   return encodeKexInit({
-    kex: ["curve25519-sha256"],
+    kex: ["curve25519-sha256", ...(o.strict ? ["kex-strict-s-v00@openssh.com"] : [])],
     hostKey: ["ssh-ed25519"],
-    cipherCS: ["aes128-ctr"],
-    cipherSC: ["aes128-ctr"],
+    cipherCS: ciphers,
+    cipherSC: ciphers,
     macCS: ["hmac-sha2-256"],
     macSC: ["hmac-sha2-256"],
     compCS: ["none"],

@@ -138,6 +138,25 @@ export function masterArgs(sshd: Sshd, ctl: string, opts: MasterOptions = {}): s
   ];
 }
 
+/**
+ * The argv of a `ControlMaster=auto` call with ControlPersist: the first one for `ctl` starts a
+ * background master, later ones (or racing ones) use it. `-F cfg ... x command`.
+ */
+export function autoMuxArgs(sshd: Sshd, ctl: string, persist: string, command: string): string[] {
+  return [
+    "-F",
+    sshd.config,
+    "-o",
+    "ControlMaster=auto",
+    "-o",
+    `ControlPersist=${persist}`,
+    "-o",
+    `ControlPath=${ctl}`,
+    "x",
+    command,
+  ];
+}
+
 export async function startMaster(
   kind: MasterKind,
   sshd: Sshd,

@@ -36,6 +36,12 @@ export interface Sshd {
 export const SSHD = "/usr/sbin/sshd";
 export const HOST_ALIAS = "sshmux-test-host";
 
+/** Logins the sshd accepted so far: one per SSH connection made to it. */
+export function logins(sshd: Sshd): number {
+  return Deno.readTextFileSync(sshd.logFile).split("\n")
+    .filter((l) => l.includes("Accepted publickey")).length;
+}
+
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;

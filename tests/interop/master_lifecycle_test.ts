@@ -4,6 +4,7 @@
 // never stolen, a ControlPath too long for sun_path.
 import { assert, assertEquals, assertMatch, assertNotEquals } from "@std/assert";
 import {
+  autoMuxArgs,
   checkPid,
   type ClientKind,
   type Master,
@@ -126,18 +127,7 @@ masterTest("master lifecycle", async (kind, t) => {
       async () => {
         const ctl = `${sshd.dir}/auto-ctl`;
         const auto = (cmd: string) =>
-          run(program, [
-            "-F",
-            sshd.config,
-            "-o",
-            "ControlMaster=auto",
-            "-o",
-            "ControlPersist=30",
-            "-o",
-            `ControlPath=${ctl}`,
-            "x",
-            cmd,
-          ], { timeoutMs: 30_000 });
+          run(program, autoMuxArgs(sshd, ctl, "30", cmd), { timeoutMs: 30_000 });
         // A stale socket (bound, nobody listening) at the path is replaced by `auto`.
         await run("python3", ["-c", `import socket; socket.socket(socket.AF_UNIX).bind("${ctl}")`]);
         const first = await auto("echo first; exit 4");

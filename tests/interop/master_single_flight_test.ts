@@ -2,37 +2,27 @@
 // sshmux makes exactly one SSH connection (counted in the sshd log) and all 10 commands run
 // through it; stock ssh, measured the same way, opens one per invocation.
 import { assertEquals } from "@std/assert";
-import { startSshd } from "../helpers/sshd.ts";
+import { logins, startSshd } from "../helpers/sshd.ts";
 import { run, sshmuxPath } from "../helpers/run.ts";
+import { autoMuxArgs } from "../helpers/master.ts";
 
 const SSHMUX = sshmuxPath();
-
-function accepted(log: string): number {
-  return Deno.readTextFileSync(log).split("\n").filter((l) => l.includes("Accepted publickey"))
-    .length;
-}
 
 Deno.test("master: 10 concurrent ControlMaster=auto calls make one SSH connection", async () => {
   const sshd = await startSshd({ sshdConfig: ["MaxSessions 30"] });
   try {
     for (const [prog, expectOne] of [[SSHMUX, true], ["ssh", false]] as const) {
       const ctl = `${sshd.dir}/sf-${prog === "ssh" ? "ssh" : "mux"}`;
-      const before = accepted(sshd.logFile);
-      const runs = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-        run(prog, [
-          "-F",
-          sshd.config,
-          "-o",
-          "ControlMaster=auto",
-          "-o",
-          "ControlPersist=30",
-          "-o",
-          `ControlPath=${ctl}`,
-          "x",
-          `echo run-${i}`,
-        ], { timeoutMs: 120_000 })));
+      const before = logins(sshd);
+      const runs = await Promise.all(
+        Array.from(
+          { length: 10 },
+          (_, i) =>
+            run(prog, autoMuxArgs(sshd, ctl, "30", `echo run-${i}`), { timeoutMs: 120_000 }),
+        ),
+      );
       runs.forEach((r, i) => assertEquals([r.code, r.out], [0, `run-${i}\n`], r.err));
-      const connections = accepted(sshd.logFile) - before;
+      const connections = logins(sshd) - before;
       if (expectOne) {
         assertEquals(connections, 1, "sshmux: one connection for all ten");
         assertEquals(runs.filter((r) => r.err !== "").length, 0, runs.map((r) => r.err).join(""));
@@ -50,18 +40,7 @@ Deno.test("master: 10 concurrent ControlMaster=auto calls make one SSH connectio
 Deno.test("master: clients arriving as ControlPersist expires are served or get a fresh master", async () => {
   const sshd = await startSshd({ sshdConfig: ["MaxSessions 30"] });
   const ctl = `${sshd.dir}/persist-edge`;
-  const args = (i: number) => [
-    "-F",
-    sshd.config,
-    "-o",
-    "ControlMaster=auto",
-    "-o",
-    "ControlPersist=1",
-    "-o",
-    `ControlPath=${ctl}`,
-    "x",
-    `echo edge-${i}`,
-  ];
+  const args = (i: number) => autoMuxArgs(sshd, ctl, "1", `echo edge-${i}`);
   try {
     // Each call lands around the moment the previous master's 1 s idle time runs out (the
     // spacing walks across that moment); pairs make two arrive together now and then.

@@ -52,6 +52,17 @@ masterTest("tty sessions through the master", async (kind, t) => {
   });
 });
 
+/** The script printed "10 20" before the resize and "30 90" after it, and ended with 0. */
+async function expectResized(pty: PtySession): Promise<void> {
+  try {
+    const { out } = await pty.finish();
+    assertMatch(out, /10 20\r+\n(.*\n)*30 90\r+\n/, JSON.stringify(out));
+    assertMatch(out, /rc=0/);
+  } finally {
+    await pty.close();
+  }
+}
+
 async function ttySteps(
   t: Deno.TestContext,
   client: ClientKind,
@@ -79,13 +90,7 @@ async function ttySteps(
         "stty rows 30 cols 90",
         'wait $p; echo "rc=$?"',
       ].join("\n"));
-      try {
-        const { out } = await pty.finish();
-        assertMatch(out, /10 20\r+\n(.*\n)*30 90\r+\n/, JSON.stringify(out));
-        assertMatch(out, /rc=0/);
-      } finally {
-        await pty.close();
-      }
+      await expectResized(pty);
     },
   );
 
@@ -106,13 +111,7 @@ async function ttySteps(
         `kill -WINCH ${master.pid}`,
         'wait $p; echo "rc=$?"',
       ].join("\n"));
-      try {
-        const { out } = await pty.finish();
-        assertMatch(out, /10 20\r+\n(.*\n)*30 90\r+\n/, JSON.stringify(out));
-        assertMatch(out, /rc=0/);
-      } finally {
-        await pty.close();
-      }
+      await expectResized(pty);
     },
   );
 

@@ -5,29 +5,13 @@ import { assert, assertEquals } from "@std/assert";
 import { DisconnectError, ProtocolError } from "../../lib/errors.ts";
 import { connectTransport } from "../../lib/ssh/transport/mod.ts";
 import { buildPacket, noneSealer } from "../../lib/ssh/transport/packet_codec.ts";
-import { encodeKexInit } from "../../lib/ssh/transport/kexinit.ts";
+import { serverKexInit } from "../helpers/hostile.ts";
 import { WireWriter } from "../../lib/wire/writer.ts";
 
 const te = new TextEncoder();
 
 /** Plaintext packet framing as used before the first NEWKEYS. */
 const frame = (payload: Uint8Array) => buildPacket(payload, noneSealer());
-
-function serverKexInit(strict: boolean, ciphers = ["aes128-ctr"]): Uint8Array {
-  return encodeKexInit({
-    kex: ["curve25519-sha256", ...(strict ? ["kex-strict-s-v00@openssh.com"] : [])],
-    hostKey: ["ssh-ed25519"],
-    cipherCS: ciphers,
-    cipherSC: ciphers,
-    macCS: ["hmac-sha2-256"],
-    macSC: ["hmac-sha2-256"],
-    compCS: ["none"],
-    compSC: ["none"],
-    langCS: [],
-    langSC: [],
-    firstKexPacketFollows: false,
-  });
-}
 
 /** Runs one scripted server connection; returns the transport's error and what we received. */
 async function against(
@@ -90,7 +74,7 @@ Deno.test("fake server: IGNORE before KEXINIT under strict kex â†’ strict KEX vi
   const { err } = await against(async (c) => {
     await c.write(te.encode("SSH-2.0-fake\r\n"));
     await c.write(frame(new WireWriter(16).u8(2).string("x").finish()));
-    await c.write(frame(serverKexInit(true)));
+    await c.write(frame(serverKexInit({ strict: true })));
   });
   assert(err instanceof ProtocolError, String(err));
   assert(err.message.includes("strict KEX violation"), err.message);
@@ -100,7 +84,7 @@ Deno.test("fake server: without strict kex an IGNORE is fine; no common cipher â
   const { err } = await against(async (c) => {
     await c.write(te.encode("banner line\r\nSSH-2.0-fake\r\n"));
     await c.write(frame(new WireWriter(16).u8(2).string("x").finish()));
-    await c.write(frame(serverKexInit(false, ["3des-cbc"])));
+    await c.write(frame(serverKexInit({ ciphers: ["3des-cbc"] })));
   });
   assert(err instanceof ProtocolError, String(err));
   assert(
