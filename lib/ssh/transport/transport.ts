@@ -16,7 +16,9 @@ import { InputBuffer } from "./input_buffer.ts";
 import { clientKexInit, encodeKexInit, type Negotiated } from "./kexinit.ts";
 import { KexRound } from "./kex_round.ts";
 import { buildPacket, noneSealer, recyclePacket } from "./packet_codec.ts";
+import { PacketInbox } from "./packet_inbox.ts";
 import { PacketReader } from "./packet_reader.ts";
+import { ReadTimeout } from "./read_timeout.ts";
 import { RekeyPolicy } from "./rekey_policy.ts";
 import { readServerVersion } from "./version.ts";
 import {
@@ -40,9 +42,6 @@ export interface TransportOptions {
   versionSent?: boolean;
   verifyHostKey(hostKeyBlob: Uint8Array, algorithm: string): Promise<void>;
 }
-
-/** Delivered-but-unreceived packets before the read loop pauses (backpressure). */
-const MAX_INBOX = 512;
 
 export class SshTransport implements PacketTransport {
   private _sessionId: Uint8Array = new Uint8Array(0);
@@ -77,16 +76,19 @@ export class SshTransport implements PacketTransport {
   private firstKexDone = false;
   private strict = false;
   private held: Uint8Array[] = [];
-  private inbox: Uint8Array[] = [];
-  private receivers: { resolve(p: Uint8Array | null): void; reject(e: Error): void }[] = [];
-  private inboxSpace: (() => void) | undefined;
+  private readonly inbox = new PacketInbox();
   private closed = false;
   private failure: Error | undefined;
   private readonly rekeyPolicy: RekeyPolicy;
   private firstKex!: { resolve(): void; reject(e: Error): void; promise: Promise<void> };
-  private readTimeoutMs = 0;
-  private idleSince = 0;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly readTimeout = new ReadTimeout({
+    waiting: () => !this.firstKexDone || this.kex !== undefined || this.inbox.waiting,
+    expired: () => {
+      if (!this.closed) {
+        this.fail(new DisconnectError(`Connection to ${this.where} timed out`), false);
+      }
+    },
+  });
 
   constructor(private readonly stream: ByteStream, private readonly opts: TransportOptions) {
     this.local = stream.local;
@@ -228,35 +230,7 @@ export class SshTransport implements PacketTransport {
    * port P timed out". Time spent not waiting (a password prompt) does not count. 0 = off.
    */
   setReadTimeout(ms: number): void {
-    this.clearIdleTimer();
-    this.readTimeoutMs = ms;
-    this.idleSince = Date.now();
-    if (ms > 0 && !this.closed) this.armIdleTimer();
-  }
-
-  /**
-   * The first timer call of a Deno 2.9 process loads its timer module (~12 ms of CPU), so
-   * there is no call at all while no timer is set (the default: no ServerAliveInterval).
-   */
-  private clearIdleTimer(): void {
-    if (this.idleTimer === undefined) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
-  private armIdleTimer(): void {
-    const due = Math.max(50, this.idleSince + this.readTimeoutMs - Date.now());
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      if (this.closed) return;
-      const waiting = !this.firstKexDone || this.kex !== undefined || this.receivers.length > 0;
-      if (!waiting) this.idleSince = Date.now();
-      else if (Date.now() - this.idleSince >= this.readTimeoutMs) {
-        this.fail(new DisconnectError(`Connection to ${this.where} timed out`), false);
-        return;
-      }
-      this.armIdleTimer();
-    }, due);
+    this.readTimeout.set(this.closed ? 0 : ms);
   }
 
   // ---------------------------------------------------------------- receiving
@@ -268,24 +242,12 @@ export class SshTransport implements PacketTransport {
    */
   receive(): Promise<Uint8Array | null> {
     const p = this.inbox.shift();
-    if (p) {
-      if (this.inboxSpace && this.inbox.length < MAX_INBOX / 2) {
-        this.inboxSpace();
-        this.inboxSpace = undefined;
-      }
-      return Promise.resolve(p);
-    }
+    if (p) return Promise.resolve(p);
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve(null);
     // The read timeout counts from when someone starts waiting (as ssh's does per read).
-    if (this.receivers.length === 0) this.idleSince = Date.now();
-    return new Promise((resolve, reject) => this.receivers.push({ resolve, reject }));
-  }
-
-  private deliver(payload: Uint8Array): void {
-    const r = this.receivers.shift();
-    if (r) r.resolve(payload);
-    else this.inbox.push(payload);
+    if (!this.inbox.waiting) this.readTimeout.touch();
+    return this.inbox.wait();
   }
 
   private async readLoop(): Promise<void> {
@@ -298,15 +260,14 @@ export class SshTransport implements PacketTransport {
           this.onEof();
           return;
         }
-        this.idleSince = Date.now();
+        this.readTimeout.touch();
         this.stats.bytesIn += pkt.wireLength;
         this.stats.packetsIn++;
         this.rekeyPolicy.count(pkt.payload.length);
         await this.dispatch(pkt.payload, pkt.seq);
         this.maybeRekey();
-        if (this.inbox.length >= MAX_INBOX) {
-          await new Promise<void>((res) => (this.inboxSpace = res));
-        }
+        const room = this.inbox.room();
+        if (room) await room;
       }
     } catch (e) {
       this.fail(e instanceof Error ? e : new ProtocolError(String(e)));
@@ -350,7 +311,7 @@ export class SshTransport implements PacketTransport {
       type >= C.SSH_MSG_USERAUTH_FIRST || type === C.SSH_MSG_SERVICE_ACCEPT ||
       type === C.SSH_MSG_SERVICE_REQUEST
     ) {
-      this.deliver(payload);
+      this.inbox.deliver(payload);
       return;
     }
     this.sendNow(encodeUnimplemented(seq));
@@ -480,22 +441,18 @@ export class SshTransport implements PacketTransport {
   }
 
   private rejectWaiters(err: Error | undefined): void {
-    for (const r of this.receivers.splice(0)) {
-      if (err) r.reject(err);
-      else r.resolve(null);
-    }
+    this.inbox.end(err);
     if (err && this.firstKex) this.firstKex.reject(err);
     else if (this.firstKex && !this.firstKexDone) {
       this.firstKex.reject(new DisconnectError(`Connection closed by ${this.where}`));
     }
     this.outbox.releaseWaiters();
-    this.inboxSpace?.();
   }
 
   private teardown(err: Error | undefined): void {
     if (err && !this.failure) this.failure = err;
     this.closed = true;
-    this.clearIdleTimer();
+    this.readTimeout.stop();
     this.rekeyPolicy.stop();
     this.stream.close();
     // Native key contexts go now, not at some garbage collection; a late seal or open on
