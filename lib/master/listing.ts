@@ -4,6 +4,7 @@
 
 import type { ActiveForward } from "../ssh/forward/manager.ts";
 import type { ControlClient } from "./control_client.ts";
+import type { ConnectionSummary } from "./connection_pool.ts";
 
 export const LIST_SCHEMA = "sshmux-list/1";
 
@@ -58,7 +59,7 @@ export interface ListingInput {
   startedAt: number;
   clients: Iterable<ControlClient>;
   forwards: ActiveForward[];
-  connections?: ListedConnection[];
+  connections?: ConnectionSummary[];
   now?: number;
 }
 
@@ -109,6 +110,11 @@ export function buildListing(i: ListingInput): MasterListing {
       description: f.description,
       allocatedPort: f.allocatedPort ?? null,
     })),
-    connections: i.connections ?? [],
+    connections: (i.connections ?? []).map((c) => ({
+      id: c.id,
+      primary: c.primary,
+      channels: c.channels,
+      ageSeconds: age(c.since, now),
+    })),
   };
 }

@@ -73,12 +73,7 @@ export function listingText(ctx: MasterContext): string {
     startedAt: ctx.startedAt,
     clients: ctx.clients(),
     forwards: ctx.forwards.list(),
-    connections: ctx.connections().map((c) => ({
-      id: c.id,
-      primary: c.primary,
-      channels: c.channels,
-      ageSeconds: Math.round((Date.now() - c.since) / 100) / 10,
-    })),
+    connections: ctx.connections(),
   });
   let text = JSON.stringify(listing);
   // Byte length, not characters: commands may hold multi-byte UTF-8.
