@@ -115,8 +115,7 @@ export class MuxMaster implements MasterContext {
         if (this.#listener === l) log.error(`mux master: accept failed: ${errorMessage(e)}`);
         return;
       }
-      if (!this.#admit(fd, myUid)) continue;
-      this.serve(new UnixSocket(fd), { passesFds: true, pid: peerPid(fd) });
+      this.#takeIn(fd, myUid);
     }
   }
 
@@ -132,6 +131,13 @@ export class MuxMaster implements MasterContext {
       this.#clients.delete(client);
       log.debug(`mux client ${client.id} gone`);
     });
+  }
+
+  /** An accepted connection: served if its peer may use us (true), else closed. */
+  #takeIn(fd: RawFd, myUid: number): boolean {
+    if (!this.#admit(fd, myUid)) return false;
+    this.serve(new UnixSocket(fd), { passesFds: true, pid: peerPid(fd) });
+    return true;
   }
 
   /** Peer uid must be ours or root (channels.c channel_post_mux_listener). */
@@ -179,9 +185,7 @@ export class MuxMaster implements MasterContext {
     const myUid = getuid();
     let taken = 0;
     for (let fd = l.tryAccept(); fd; fd = l.tryAccept()) {
-      if (!this.#admit(fd, myUid)) continue;
-      this.serve(new UnixSocket(fd), { passesFds: true, pid: peerPid(fd) });
-      taken++;
+      if (this.#takeIn(fd, myUid)) taken++;
     }
     this.#listener = null;
     l.close();
