@@ -96,6 +96,8 @@ async function main(args: string[]): Promise<number> {
   }
   const { options: opts, warnings } = resolveOptionsWithWarnings(cmd);
   if (!setUpLogging(opts)) return 1;
+  // Which entry runs: .bundle/main.js (scripts/bundle.ts) or main.ts (no bundle, or a stale one).
+  log.debug(`${VERSION}, running ${new URL(import.meta.url).pathname}`);
   for (const w of warnings) log.error(w);
   if (cmd.dumpConfig) {
     const { formatConfig }: typeof import("./lib/config/dump.ts") = await import(

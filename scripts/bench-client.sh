@@ -7,6 +7,8 @@
 # Usage: scripts/bench-client.sh [sessions=30] [MiB=500]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Measure what users run: the launcher takes the bundle (scripts/bundle.ts) while it is fresh.
+"$(bash "$top/scripts/setup.sh" | tail -1)" run -A "$top/scripts/bundle.ts"
 runs=${1:-30}
 mib=${2:-500}
 sshmux="$top/scripts/sshmux"

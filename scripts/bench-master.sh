@@ -12,6 +12,8 @@
 # idle and <= 5% growth after 200 sessions.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Measure what users run: the launcher takes the bundle (scripts/bundle.ts) while it is fresh.
+"$(bash "$top/scripts/setup.sh" | tail -1)" run -A "$top/scripts/bundle.ts"
 runs=${1:-50}
 mib=${2:-1024}
 pmib=${3:-50}

@@ -6,6 +6,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 deno=$(bash scripts/setup.sh | tail -1) || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 export PATH="$(dirname "$deno"):$PATH"
+# The launcher runs .bundle/ while it is fresh (scripts/bundle.ts): build it first, so the suite
+# runs what users run. Without it the launcher runs main.ts and the bundle tests fail.
+"$deno" run -A scripts/bundle.ts || echo "test.sh: building the bundle failed; the launcher runs main.ts"
 log=$(mktemp)
 # -A: tests start sshd, ssh, the launcher and FFI. Interop tests fail (never skip) without OpenSSH.
 NO_COLOR=1 DENO_JOBS=${DENO_JOBS:-2} "$deno" test -A --parallel --no-check=remote "${@:-tests/}" 2>&1 | tee "$log"
