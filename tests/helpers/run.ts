@@ -86,6 +86,16 @@ export function sshmuxPath(): string {
   return Deno.env.get("SSHMUX_BIN") ?? new URL("../../scripts/sshmux", import.meta.url).pathname;
 }
 
+/**
+ * An extended regex (for pgrep -f and RegExp) for what a running sshmux's command line holds:
+ * the compiled binary, or the entry the launcher execs (.bundle/main.js while the bundle is
+ * fresh, main.ts otherwise).
+ */
+export function sshmuxCmdlinePattern(): string {
+  const bin = Deno.env.get("SSHMUX_BIN");
+  return bin ? bin.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : "(/main\\.ts|/\\.bundle/main\\.js)";
+}
+
 /** Polls `check` every 50 ms until it returns true, or throws after `timeoutMs`. */
 export async function waitFor(
   what: string,

@@ -4,7 +4,7 @@
 // stops the process and the session goes on after SIGCONT.
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { sh, sshmuxPath } from "../helpers/run.ts";
+import { sh, sshmuxCmdlinePattern, sshmuxPath } from "../helpers/run.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 
 /**
@@ -81,7 +81,7 @@ Deno.test("escape commands: same output as ssh; ~R rekeys; ~^Z stops and resumes
             waitReady(marker),
             "printf '\\r~\\032'",
             "sleep 1",
-            `for p in $(pgrep -f 'main.ts -F ${sshd.config}'); do`,
+            `for p in $(pgrep -f '${sshmuxCmdlinePattern()} -F ${sshd.config}'); do`,
             `  grep -q '^State:.*T' /proc/$p/status && echo stopped >>${dir}/state`,
             "done",
             "printf 'fg\\r'",

@@ -5,17 +5,17 @@
 // ssh's message and 255.
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { sh, sshmuxPath, waitFor } from "../helpers/run.ts";
+import { sh, sshmuxCmdlinePattern, sshmuxPath, waitFor } from "../helpers/run.ts";
 import { freePort, startSshd } from "../helpers/sshd.ts";
 import { startStockMaster } from "../helpers/stock_master.ts";
 
 /** Pids of sshmux processes (not the shells around them) whose command line has `marker`. */
 async function pidsWith(marker: string): Promise<number[]> {
   const r = await sh(`pgrep -f -- '${marker}' || true`);
-  const binary = Deno.env.get("SSHMUX_BIN") ?? "main.ts";
+  const binary = new RegExp(sshmuxCmdlinePattern());
   return r.out.split(/\s+/).filter(Boolean).map(Number).filter((p) => {
     try {
-      return Deno.readTextFileSync(`/proc/${p}/cmdline`).includes(binary);
+      return binary.test(Deno.readTextFileSync(`/proc/${p}/cmdline`));
     } catch {
       return false; // already gone
     }
@@ -45,9 +45,7 @@ Deno.test("-f: background after authentication; tunnel idiom, output, failures, 
         const pids = await pidsWith(`-L ${port}:127.0.0.1`);
         assert(pids.length > 0, "no background sshmux");
         try {
-          const deno = pids.find((p) =>
-            Deno.readTextFileSync(`/proc/${p}/cmdline`).includes("main.ts")
-          )!;
+          const deno = pids[0];
           assertEquals(
             sessionOf(deno),
             deno,
