@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Client benchmark (deno task bench): one throwaway sshd and one stock OpenSSH master; sshmux vs
-# ssh as the mux client. Reports the medians of N sequential `true` sessions (wall time, the
-# client's CPU time and its peak RSS) and the MiB/s (median of 3) of a large download through a
+# ssh as the mux client (and sshmux from source, SSHMUX_NO_BUNDLE=1, in the same rounds).
+# Reports the medians of N sequential `true` sessions (wall time, the client's CPU time and its
+# peak RSS) and the MiB/s (median of 3) of a large download through a
 # session into a file, plus sshmux/ssh ratios and the load average. The two clients run
 # alternately so background load affects both alike.
 # Usage: scripts/bench-client.sh [sessions=30] [MiB=500]
@@ -63,20 +64,26 @@ download_mbps() {
 head -c $((mib * 1024 * 1024)) /dev/urandom >"$dir/data"
 # Warm-up: Deno's module cache and the master's first session.
 "$sshmux" -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
+SSHMUX_NO_BUNDLE=1 "$sshmux" -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
 ssh -F "$dir/ssh_config" -S "$dir/ctl" x true </dev/null
 
 # The two clients alternate, so load from anything else on the machine hits both alike.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$dir/ssh.sessions"
 : >"$dir/mux.sessions"
+: >"$dir/src.sessions"
 for _ in $(seq "$runs"); do
   one_session ssh >>"$dir/ssh.sessions"
   one_session "$sshmux" >>"$dir/mux.sessions"
+  # The same launcher running main.ts instead of the bundle: what the bundle saves.
+  SSHMUX_NO_BUNDLE=1 one_session "$sshmux" >>"$dir/src.sessions"
 done
 col() { awk -v c="$1" '{ print $c }' "$2" | median; }
 ssh_med=$(col 1 "$dir/ssh.sessions") mux_med=$(col 1 "$dir/mux.sessions")
 ssh_cpu=$(col 2 "$dir/ssh.sessions") mux_cpu=$(col 2 "$dir/mux.sessions")
 ssh_rss=$(col 3 "$dir/ssh.sessions") mux_rss=$(col 3 "$dir/mux.sessions")
+src_med=$(col 1 "$dir/src.sessions") src_cpu=$(col 2 "$dir/src.sessions")
+src_rss=$(col 3 "$dir/src.sessions")
 ssh_bws=() mux_bws=()
 for _ in 1 2 3; do
   ssh_bws+=("$(download_mbps ssh)")
@@ -88,6 +95,9 @@ mux_bw=$(printf '%s\n' "${mux_bws[@]}" | median)
 printf 'sessions: median of %d sequential `true`: ssh %.1f ms, sshmux %.1f ms, sshmux/ssh = %.2f\n' \
   "$runs" "$(echo "$ssh_med * 1000" | bc -l)" "$(echo "$mux_med * 1000" | bc -l)" \
   "$(echo "$mux_med / $ssh_med" | bc -l)"
+printf 'from source (SSHMUX_NO_BUNDLE=1): %.1f ms (%.2f x ssh), CPU %.0f ms, peak RSS %.1f MiB\n' \
+  "$(echo "$src_med * 1000" | bc -l)" "$(echo "$src_med / $ssh_med" | bc -l)" \
+  "$(echo "$src_cpu * 1000" | bc -l)" "$(echo "$src_rss / 1024" | bc -l)"
 printf 'client CPU per session (user+sys, median): ssh %.0f ms, sshmux %.0f ms\n' \
   "$(echo "$ssh_cpu * 1000" | bc -l)" "$(echo "$mux_cpu * 1000" | bc -l)"
 printf 'client peak RSS (median): ssh %.1f MiB, sshmux %.1f MiB\n' \
