@@ -179,6 +179,9 @@ Deno.test("ffi FdIo: sets O_NONBLOCK on pipes/sockets and restores the saved fla
   const sflags = getStatusFlags(liveFd(a, "t"));
   const sio = new FdIo(a);
   sio.close();
+  // The socket is released once no thread holds it: a poll in flight on the reactor's thread
+  // (for an fd number `a` reused) keeps it until it returns. Seen under load: b's write worked.
+  await reactorIdle();
   const bio = new FdIo(b);
   await assertRejects(() => bio.write(new Uint8Array(4)), SysError, "Broken pipe");
   bio.close();
