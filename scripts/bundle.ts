@@ -17,6 +17,7 @@
 // 4. Write .bundle/fresh.sh, which the launcher sources: it names every source file, and the
 //    bundle is used only while none of them is newer than .bundle/stamp (the build's start), so
 //    an edit makes the launcher go back to main.ts until the next build, never run stale code.
+// 5. Keep the previous build's chunks for a week, for processes still running from it.
 //
 // bcrypt-pbkdf stays outside the bundle: it is CommonJS, and bundling it makes esbuild put a
 // `node:module` import in a chunk every other chunk imports, which boots Deno's Node layer
@@ -95,8 +96,46 @@ export function freshnessScript(files: string[]): string {
   ].join("\n");
 }
 
-async function run(cmd: string, args: string[]): Promise<void> {
-  const r = await new Deno.Command(cmd, { args, stdout: "inherit", stderr: "inherit" }).output();
+/** How long the chunks of earlier builds stay (see keepRecentChunks). */
+const KEEP_OLD_CHUNKS_MS = 7 * 24 * 3600_000;
+
+/** A chunk's name: the bundler puts a hash of its contents in it. */
+export const CHUNK_NAME = /^[A-Za-z0-9_]+-[A-Z0-9]{8}\.js$/;
+
+/**
+ * Copies the previous build's chunks that are less than a week old into the new one. A process
+ * started from that build (a master with ControlPersist, say) still imports its lazy chunks by
+ * their old names; their contents never change (the names are content hashes), so keeping
+ * them is all it needs. main.js, fresh.sh and the stamp are always the new build's.
+ */
+export async function keepRecentChunks(previous: string, out: string, now: Date): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(previous)];
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  for (const e of entries) {
+    if (!e.isFile || !CHUNK_NAME.test(e.name)) continue;
+    const from = `${previous}/${e.name}`;
+    const to = `${out}/${e.name}`;
+    const st = await Deno.stat(from);
+    if (now.getTime() - (st.mtime?.getTime() ?? 0) > KEEP_OLD_CHUNKS_MS) continue;
+    try {
+      await Deno.stat(to);
+      continue; // the same name is the same contents
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    await Deno.copyFile(from, to);
+    if (st.mtime) await Deno.utime(to, st.mtime, st.mtime);
+  }
+}
+
+async function run(cmd: string, args: string[], cwd: string): Promise<void> {
+  const r = await new Deno.Command(cmd, { args, cwd, stdout: "inherit", stderr: "inherit" })
+    .output();
   if (!r.success) throw new Error(`${cmd} ${args.join(" ")} failed (${r.code})`);
 }
 
@@ -122,11 +161,14 @@ async function build(): Promise<void> {
       "--code-splitting",
       ...EXTERNAL.map((e) => `--external=${e}`),
       "--config",
-      `${scratch}/src/deno.json`,
+      "deno.json",
       "--outdir",
       out,
-      `${scratch}/src/main.ts`,
-    ]);
+      "main.ts",
+      // From inside the copy: the bundler writes each module's path relative to its working
+      // directory into the chunks, and a path with the scratch directory's random name would
+      // change every chunk's contents, hence its name, at every build.
+    ], `${scratch}/src`);
     const importMap = JSON.parse(await Deno.readTextFile(`${top}/deno.json`)).imports;
     const problems: string[] = [];
     for (const e of Deno.readDirSync(out)) {
@@ -140,6 +182,7 @@ async function build(): Promise<void> {
     await Deno.writeTextFile(`${out}/fresh.sh`, freshnessScript(files));
     await Deno.writeTextFile(`${out}/stamp`, "");
     await Deno.utime(`${out}/stamp`, started, started);
+    await keepRecentChunks(`${top}/.bundle`, out, started);
     // Replace the old bundle in two renames, so a launcher starting meanwhile sees either the
     // old complete bundle, or none (and runs main.ts).
     const old = `${scratch}/old`;

@@ -8,6 +8,7 @@ import {
   bundleProblems,
   freshnessScript,
   hideChunkImports,
+  keepRecentChunks,
   unhideLazyImports,
 } from "../../scripts/bundle.ts";
 import { run } from "../helpers/run.ts";
@@ -92,4 +93,36 @@ Deno.test("bundle: fresh.sh is fresh until one source file is newer than the sta
   }
   assertThrows(() => freshnessScript(["lib/a b.ts"]), Error, "unexpected source file name");
   assertThrows(() => freshnessScript(["lib/$(x).ts"]), Error, "unexpected source file name");
+});
+
+Deno.test("bundle: a new build keeps the last week's chunks, never the old entry", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const prev = `${dir}/prev`, out = `${dir}/out`;
+    await Deno.mkdir(prev);
+    await Deno.mkdir(out);
+    const now = new Date();
+    const week = 7 * 24 * 3600_000;
+    const put = async (path: string, text: string, ageMs: number) => {
+      await Deno.writeTextFile(path, text);
+      const t = new Date(now.getTime() - ageMs);
+      await Deno.utime(path, t, t);
+    };
+    await put(`${prev}/plain-AAAAAAAA.js`, "old build's lazy chunk", 3600_000);
+    await put(`${prev}/chunk-BBBBBBBB.js`, "too old", week + 3600_000);
+    await put(`${prev}/chunk-CCCCCCCC.js`, "same name, same contents", 60_000);
+    await put(`${prev}/main.js`, "old entry", 60_000);
+    await put(`${prev}/fresh.sh`, "old list", 60_000);
+    await put(`${out}/chunk-CCCCCCCC.js`, "same name, same contents", 0);
+    await put(`${out}/main.js`, "new entry", 0);
+    await keepRecentChunks(prev, out, now);
+    const names = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+    assertEquals(names, ["chunk-CCCCCCCC.js", "main.js", "plain-AAAAAAAA.js"]);
+    assertEquals(await Deno.readTextFile(`${out}/main.js`), "new entry");
+    assertEquals(await Deno.readTextFile(`${out}/plain-AAAAAAAA.js`), "old build's lazy chunk");
+    // No previous build at all is fine.
+    await keepRecentChunks(`${dir}/none`, out, now);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
