@@ -178,10 +178,12 @@ Deno.test("ffi FdIo: sets O_NONBLOCK on pipes/sockets and restores the saved fla
   setStatusFlags(liveFd(a, "t"), getStatusFlags(liveFd(a, "t")) | O_NONBLOCK);
   const sflags = getStatusFlags(liveFd(a, "t"));
   const sio = new FdIo(a);
+  // Shut the pair down before closing: close() alone frees the socket only once no thread
+  // holds it, and under `deno test --parallel` another test file's reactor, in this same
+  // process, can be inside poll() on the number `a` reuses (b's write then worked).
+  const SHUT_RDWR = 2; // the same on Linux and macOS; the RD half is what makes b's write EPIPE
+  assertEquals(libc().shutdown(liveFd(a, "t"), SHUT_RDWR), 0);
   sio.close();
-  // The socket is released once no thread holds it: a poll in flight on the reactor's thread
-  // (for an fd number `a` reused) keeps it until it returns. Seen under load: b's write worked.
-  await reactorIdle();
   const bio = new FdIo(b);
   await assertRejects(() => bio.write(new Uint8Array(4)), SysError, "Broken pipe");
   bio.close();
