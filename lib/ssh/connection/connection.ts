@@ -236,22 +236,30 @@ export class SshConnection {
   private async receiveLoop(): Promise<void> {
     try {
       while (!this.ended) {
-        const payload = await this.transport.receive();
+        let payload: Uint8Array | null | undefined = await this.transport.receive();
         if (payload === null) break;
         this.lastReceived = Date.now();
-        if (payload.length === 0) throw new ProtocolError("empty message");
-        if (!isConnectionMessage(payload[0])) {
-          // Transport-layer messages are the transport's business; anything else is unknown.
-          log.debug3(`connection: ignoring message type ${payload[0]}`);
-          continue;
+        // Then whatever else has arrived, without a promise per message.
+        while (payload && !this.ended) {
+          this.handleMessage(payload);
+          payload = this.transport.receiveQueued?.();
         }
-        if (this.relayed(payload)) continue;
-        this.dispatch(decodeConnectionMessage(payload), payload);
       }
       this.finish(null, "connection closed by peer");
     } catch (e) {
       this.finish(e instanceof Error ? e : new Error(String(e)));
     }
+  }
+
+  private handleMessage(payload: Uint8Array): void {
+    if (payload.length === 0) throw new ProtocolError("empty message");
+    if (!isConnectionMessage(payload[0])) {
+      // Transport-layer messages are the transport's business; anything else is unknown.
+      log.debug3(`connection: ignoring message type ${payload[0]}`);
+      return;
+    }
+    if (this.relayed(payload)) return;
+    this.dispatch(decodeConnectionMessage(payload), payload);
   }
 
   /** Passes a message for a relayed channel to its sink; false if it is not one. */
