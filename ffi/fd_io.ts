@@ -25,6 +25,22 @@ const WRITEV_MIN_BUFFER = 4096;
 /** struct iovec[IOV_BATCH] (pointer, size_t: 16 bytes on the 64-bit targets we support). */
 const iovecs = offHeap(IOV_BATCH * 16);
 const iovView = new DataView(iovecs.buffer);
+/**
+ * Start addresses of the buffers writev has seen. An off-heap backing store never moves, and
+ * output pumps write the same few pooled buffers over and over: asking Deno for the address
+ * (two calls and two BigInts) cost more than the system call itself.
+ */
+const bufferAddress = new WeakMap<ArrayBufferLike, number>();
+
+/** The address of `c`'s first byte as a number (user-space addresses are below 2^53). */
+function addressNumber(c: Uint8Array): number {
+  let base = bufferAddress.get(c.buffer);
+  if (base === undefined) {
+    base = Number(addressOf(new Uint8Array(c.buffer, 0, 1)));
+    bufferAddress.set(c.buffer, base);
+  }
+  return base + c.byteOffset;
+}
 
 export type FdKind = "tty" | "file" | "stream";
 
@@ -158,8 +174,12 @@ export class FdIo {
       let n = 0;
       for (let j = i; j < chunks.length && n < IOV_BATCH; j++, n++) {
         const c = j === i ? chunks[j].subarray(off) : chunks[j];
-        iovView.setBigUint64(n * 16, c.length > 0 ? addressOf(c) : 0n, true);
-        iovView.setBigUint64(n * 16 + 8, BigInt(c.length), true);
+        const at = c.length > 0 ? addressNumber(c) : 0;
+        // Little-endian halves (x86_64, arm64): no BigInt per buffer.
+        iovView.setUint32(n * 16, at % 0x100000000, true);
+        iovView.setUint32(n * 16 + 4, Math.floor(at / 0x100000000), true);
+        iovView.setUint32(n * 16 + 8, c.length, true);
+        iovView.setUint32(n * 16 + 12, 0, true);
       }
       // The bytes of >= 4 KiB buffers live outside the JS heap, so the addresses stay valid
       // until the call (`chunks` keeps the buffers alive).
