@@ -15,6 +15,7 @@ export interface Libc {
   dup2(from: number, to: number): number;
   read(fd: number, buf: Buf, n: Num): Num;
   write(fd: number, buf: Buf, n: Num): Num;
+  writev(fd: number, iov: Buf, n: number): Num;
   lseek(fd: number, off: Num, whence: number): Num;
   open(path: Buf, flags: number): number;
   unlink(path: Buf): number;
@@ -68,6 +69,7 @@ const common = {
   dup2: { parameters: ["i32", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  writev: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   // open() is variadic too, but we never pass O_CREAT, so the mode argument is never read.
   open: { parameters: ["buffer", "i32"], result: "i32" },

@@ -162,8 +162,8 @@ export class Passenger {
       : undefined;
     pumpToChannel(inputOf(this.stdio.stdin), ch, undefined, writer).catch(() => {});
     const outputs = Promise.all([
-      pumpOut(ch, () => ch.read(), this.stdio.stdout),
-      pumpOut(ch, () => ch.readExtended(), this.stdio.stderr),
+      pumpOut(ch, () => ch.readBatch(), this.stdio.stdout),
+      pumpOut(ch, () => ch.readExtendedBatch(), this.stdio.stderr),
     ]);
     const exit = await this.session.exit;
     await outputs;

@@ -15,14 +15,26 @@ const GRAIN = 4096;
  */
 const SMALL = 512;
 
+/**
+ * Every packet up to a full 32 KiB channel packet (what we advertise, session.ts) gets a buffer
+ * of this one size: sshd's data packets follow its reads and come in every size, and with a
+ * size class per 4 KiB a 1 GB download still allocated a fresh buffer for ~9% of its packets.
+ */
+const BULK = 36 * 1024;
+
 const lent = new WeakSet<ArrayBuffer>();
-/** 8 buffers of each of 8 sizes: at most ~2.3 MiB for 36 KiB packets. */
-const pool = new SizeClassPool(8, 8);
+/**
+ * Up to 64 buffers of each of 4 sizes. A whole channel window (2 MiB, 64 packets) can be
+ * decrypted before the output pump hands the first one back (one socket read is opened at
+ * once; a slow stdout pipe holds them longer), so fewer meant fresh buffers on every burst.
+ * Kept spares: ~2.3 MiB of the bulk size, as before.
+ */
+const pool = new SizeClassPool(64, 4);
 
 /** A buffer for `n` bytes of plaintext, not zeroed (the caller overwrites all of it). */
 export function takePlain(n: number): Uint8Array {
   if (n < SMALL) return new Uint8Array(n);
-  const buf = pool.take(Math.ceil(n / GRAIN) * GRAIN);
+  const buf = pool.take(n <= BULK ? BULK : Math.ceil(n / GRAIN) * GRAIN);
   lent.add(buf);
   return new Uint8Array(buf, 0, n);
 }

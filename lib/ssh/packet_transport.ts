@@ -10,6 +10,11 @@ export interface PacketTransport {
   send(payload: Uint8Array): Promise<void>;
   /** The next message payload, or null once the peer closed the transport cleanly. */
   receive(): Promise<Uint8Array | null>;
+  /**
+   * Optional: a message already received and not yet taken, or undefined (then call
+   * receive()). Lets a reader take a burst of messages without a promise for each.
+   */
+  receiveQueued?(): Uint8Array | undefined;
   /** Closes the transport. Pending receive() resolves null; later send() rejects. */
   close(): void;
   /** Starts a key exchange now, where there are keys of our own to renew (not over mux proxy). */

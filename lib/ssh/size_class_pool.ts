@@ -8,6 +8,8 @@
 export class SizeClassPool {
   /** Size → spare buffers. A Map iterates in insertion order: the first key is the stalest. */
   private readonly lists = new Map<number, ArrayBuffer[]>();
+  /** The size last given back (the Map's last key). */
+  private newest = -1;
 
   /**
    * @param perSize spare buffers kept of each size
@@ -25,15 +27,20 @@ export class SizeClassPool {
     const size = buf.byteLength;
     let list = this.lists.get(size);
     if (list) {
-      // Re-inserted, so the sizes in use stay at the end and odd ones are evicted first.
-      this.lists.delete(size);
+      // Re-inserted, so the sizes in use stay at the end and odd ones are evicted first
+      // (not when it is the newest already: bulk transfers give back one size over and over).
+      if (size !== this.newest) {
+        this.lists.delete(size);
+        this.lists.set(size, list);
+      }
     } else {
       if (this.lists.size >= this.sizes) {
         this.lists.delete(this.lists.keys().next().value!);
       }
       list = [];
+      this.lists.set(size, list);
     }
-    this.lists.set(size, list);
+    this.newest = size;
     if (list.length < this.perSize) list.push(buf);
   }
 }

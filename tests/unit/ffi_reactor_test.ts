@@ -161,6 +161,53 @@ Deno.test("ffi FdIo: 8 MiB through a pipe arrive byte-exact", async () => {
   await reactorIdle();
 });
 
+Deno.test("ffi FdIo: writev of pooled-size and tiny chunks through a slow pipe arrives byte-exact, in order with write()", async () => {
+  const [r, w] = pipe();
+  // 200 chunks of odd sizes: views into shared 36 KiB buffers (writev path), plus small arrays
+  // (the write() fallback); more than one writev batch and far more than the pipe holds.
+  const chunks: Uint8Array[] = [];
+  const bufs = Array.from({ length: 8 }, () => new Uint8Array(36 * 1024));
+  for (const b of bufs) crypto.getRandomValues(b);
+  for (let i = 0; i < 200; i++) {
+    const b = bufs[i % bufs.length];
+    const start = (i * 97) % 1024;
+    chunks.push(b.subarray(start, start + 1 + ((i * 7919) % 30000)));
+  }
+  const tiny = [Uint8Array.of(1, 2, 3), new Uint8Array(0), Uint8Array.of(4)];
+  const expected = [...chunks, Uint8Array.of(9), ...tiny, ...chunks.slice(0, 10)];
+  const total = expected.reduce((n, c) => n + c.length, 0);
+  const rio = new FdIo(r);
+  const wio = new FdIo(w);
+  const dst = new Uint8Array(total);
+  const reader = (async () => {
+    let got = 0;
+    while (got < total) {
+      // Slow: the writer meets a full pipe (EAGAIN, partial writev) again and again.
+      await new Promise((res) => setTimeout(res, 1));
+      const n = await rio.read(dst.subarray(got, Math.min(got + 16384, total)));
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  })();
+  const writes = [
+    wio.writev(chunks),
+    wio.write(Uint8Array.of(9)),
+    wio.writev(tiny),
+    wio.writev(chunks.slice(0, 10)),
+  ];
+  await Promise.all(writes);
+  wio.close();
+  assertEquals(await reader, total);
+  let off = 0;
+  for (const c of expected) {
+    assert(dst.subarray(off, off + c.length).every((b, i) => b === c[i]), `bytes differ at ${off}`);
+    off += c.length;
+  }
+  rio.close();
+  await reactorIdle();
+});
+
 Deno.test("ffi FdIo: sets O_NONBLOCK on pipes/sockets and restores the saved flags on close", async () => {
   const [r, w] = pipe();
   const [a, b] = socketpair();

@@ -10,6 +10,8 @@ import type { Channel } from "./channel.ts";
 export interface ByteEndpoint {
   read(buf: Uint8Array): Promise<number>;
   write(data: Uint8Array): Promise<void>;
+  /** Optional: writes all `chunks` back to back, in as few system calls as it can. */
+  writev?(chunks: Uint8Array[]): Promise<void>;
   /** Half-close: no more writes (shutdown(SHUT_WR) for sockets). */
   closeWrite?(): void;
   close?(): void;

@@ -143,6 +143,19 @@ export class Channel {
     return this.readFrom(this.stderr);
   }
 
+  /**
+   * Every data chunk received so far (at least one), in order; null at EOF. For output pumps:
+   * one wake-up and one local write for all the packets a socket read brought.
+   */
+  readBatch(): Promise<Uint8Array[] | null> {
+    return this.readAllFrom(this.data);
+  }
+
+  /** As readBatch, for stderr (see readExtended). */
+  readExtendedBatch(): Promise<Uint8Array[] | null> {
+    return this.readAllFrom(this.stderr);
+  }
+
   /** Sends EOF once, after every queued write. */
   sendEof(): Promise<void> {
     return this.serialized(async () => {
@@ -278,6 +291,20 @@ export class Channel {
     q.bytes -= c.length;
     this.consumed(c.length);
     return c;
+  }
+
+  private async readAllFrom(q: ChunkQueue): Promise<Uint8Array[] | null> {
+    while (q.chunks.length === 0) {
+      if (q.error) throw new ConnectionLostError(q.error.message, q.error);
+      if (q.ended) return null;
+      await q.wait();
+    }
+    const all = q.chunks;
+    q.chunks = [];
+    const n = q.bytes;
+    q.bytes = 0;
+    this.consumed(n);
+    return all;
   }
 
   /** Credits consumed bytes back to the peer in batches (half the window, like OpenSSH). */

@@ -88,6 +88,13 @@ export type OpenRouter = (type: string, data: Uint8Array, payload: Uint8Array) =
 type Slot = PendingOpen | Channel | RelaySlot;
 
 /** Channel messages whose first field is the recipient (our) channel id. */
+/** CHANNEL_DATA's number (RFC 4254), for the receive fast path. */
+const SSH_MSG_CHANNEL_DATA = 94;
+/** Big-endian u32 at `off` (the caller checked the length): no DataView per message. */
+function u32At(b: Uint8Array, off: number): number {
+  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+}
+
 const FIRST_CHANNEL_MSG = 91;
 const LAST_CHANNEL_MSG = 100;
 
@@ -236,17 +243,14 @@ export class SshConnection {
   private async receiveLoop(): Promise<void> {
     try {
       while (!this.ended) {
-        const payload = await this.transport.receive();
+        let payload: Uint8Array | null | undefined = await this.transport.receive();
         if (payload === null) break;
         this.lastReceived = Date.now();
-        if (payload.length === 0) throw new ProtocolError("empty message");
-        if (!isConnectionMessage(payload[0])) {
-          // Transport-layer messages are the transport's business; anything else is unknown.
-          log.debug3(`connection: ignoring message type ${payload[0]}`);
-          continue;
+        // Then whatever else has arrived, without a promise per message.
+        while (payload && !this.ended) {
+          this.handleMessage(payload);
+          payload = this.transport.receiveQueued?.();
         }
-        if (this.relayed(payload)) continue;
-        this.dispatch(decodeConnectionMessage(payload), payload);
       }
       this.finish(null, "connection closed by peer");
     } catch (e) {
@@ -254,11 +258,31 @@ export class SshConnection {
     }
   }
 
+  private handleMessage(payload: Uint8Array): void {
+    if (payload.length === 0) throw new ProtocolError("empty message");
+    if (!isConnectionMessage(payload[0])) {
+      // Transport-layer messages are the transport's business; anything else is unknown.
+      log.debug3(`connection: ignoring message type ${payload[0]}`);
+      return;
+    }
+    if (this.relayed(payload)) return;
+    // Bulk data, well-formed (exactly `u32 recipient | string data`), skips the generic
+    // decoder's reader and message object; anything else is decoded (and rejected) there.
+    if (payload[0] === SSH_MSG_CHANNEL_DATA && payload.length >= 9) {
+      const len = u32At(payload, 5);
+      if (len === payload.length - 9) {
+        this.channel(u32At(payload, 1), "data").handleData(payload.subarray(9));
+        return;
+      }
+    }
+    this.dispatch(decodeConnectionMessage(payload), payload);
+  }
+
   /** Passes a message for a relayed channel to its sink; false if it is not one. */
   private relayed(payload: Uint8Array): boolean {
     const type = payload[0];
     if (type < FIRST_CHANNEL_MSG || type > LAST_CHANNEL_MSG || payload.length < 5) return false;
-    const id = new DataView(payload.buffer, payload.byteOffset + 1, 4).getUint32(0);
+    const id = u32At(payload, 1);
     const slot = this.table.get(id);
     if (!(slot instanceof RelaySlot)) return false;
     slot.sink(payload);

@@ -6,23 +6,28 @@ import { releasePlain } from "../buffer_pool.ts";
 import type { ByteEndpoint } from "../connection/bridge.ts";
 import type { Channel } from "../connection/channel.ts";
 
-/** Channel stream → local endpoint; if the endpoint breaks, tell the peer (eow) and drain. */
+/**
+ * Channel stream → local endpoint; if the endpoint breaks, tell the peer (eow) and drain.
+ * `read` hands over every chunk received so far (Channel.readBatch/readExtendedBatch): they go
+ * out in one writev where the endpoint has it, one write per chunk otherwise.
+ */
 export async function pumpOut(
   channel: Channel,
-  read: () => Promise<Uint8Array | null>,
+  read: () => Promise<Uint8Array[] | null>,
   out: ByteEndpoint,
 ): Promise<void> {
   let broken = false;
   try {
     for (;;) {
-      const chunk = await read();
-      if (chunk === null) break;
+      const chunks = await read();
+      if (chunks === null) break;
       if (broken) continue;
       try {
-        await out.write(chunk);
-        // Written (write() resolves after the last byte) and read by no one else: its packet
-        // buffer can take the next packet (buffer_pool.ts).
-        releasePlain(chunk);
+        if (out.writev && chunks.length > 1) await out.writev(chunks);
+        else for (const c of chunks) await out.write(c);
+        // Written (writes resolve after the last byte) and read by no one else: their packet
+        // buffers can take the next packets (buffer_pool.ts).
+        for (const c of chunks) releasePlain(c);
       } catch (e) {
         // Like ssh on EPIPE: the remote side must learn we take no more (eow), and the window
         // must keep moving so stderr and exit-status still arrive.

@@ -197,8 +197,8 @@ async function runChannel(
     if (o.stdinNull) ch.sendEof().catch(() => {});
     else pumpToChannel(stdio.stdin, ch, undefined, writeStdin).catch(() => {});
     const outputs = Promise.all([
-      pumpOut(ch, () => ch.read(), stdio.stdout),
-      pumpOut(ch, () => ch.readExtended(), stdio.stderr),
+      pumpOut(ch, () => ch.readBatch(), stdio.stdout),
+      pumpOut(ch, () => ch.readExtendedBatch(), stdio.stderr),
     ]);
     const exit = await session.exit;
     await outputs;

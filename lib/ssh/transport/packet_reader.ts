@@ -29,6 +29,8 @@ export class PacketReader {
   /** Sequence number of the next packet to be cut. */
   private seq = 0;
   private inFlight: Promise<Opened>[] = [];
+  /** Wire size of the packet whose length was read but which is not all buffered yet, or -1. */
+  private pendingTotal = -1;
   /** A socket read started while packets were being opened (pipelined openers only). */
   private readAhead: Promise<boolean> | undefined;
 
@@ -47,8 +49,36 @@ export class PacketReader {
     this.opener.dispose?.();
   }
 
+  /**
+   * The next packet if it is already buffered whole and the opener is synchronous (libcrypto,
+   * WASM), opened now; undefined otherwise (then call next()). Lets the read loop work through
+   * a whole socket read without a promise per packet.
+   */
+  nextBuffered(): IncomingPacket | undefined {
+    if (this.opener.pipelined || this.inFlight.length > 0 || this.readAhead) return undefined;
+    return this.takeBuffered();
+  }
+
   /** The next packet's payload, or null at a clean end of stream (between packets). */
   async next(allowAhead: boolean): Promise<IncomingPacket | null> {
+    // Synchronous openers: fill, then cut and open in place (no promise per packet).
+    while (!this.opener.pipelined && this.inFlight.length === 0) {
+      if (this.readAhead) {
+        // Left from a pipelined opener before a rekey: one fill at a time.
+        const p = this.readAhead;
+        this.readAhead = undefined;
+        await p; // its end of stream shows in the fill below; its error is thrown here
+      }
+      const pkt = this.takeBuffered();
+      if (pkt) return pkt;
+      const need = this.pendingTotal >= 0 ? this.pendingTotal : this.opener.headLength;
+      if (!(await this.input.fill(need))) {
+        if (this.input.available > 0 || this.pendingTotal >= 0) {
+          throw new DisconnectError(`Connection closed by ${this.where}`);
+        }
+        return null;
+      }
+    }
     if (this.inFlight.length === 0) {
       const first = await this.cut();
       if (!first) return null;
@@ -90,6 +120,29 @@ export class PacketReader {
       throw new DisconnectError(`Connection closed by ${this.where}`);
     }
     return { opened: this.open(op, total) };
+  }
+
+  /**
+   * Cuts and opens the next packet if all of it is buffered (synchronous openers only). Its
+   * length is read once (packetLength may decrypt, with state) and kept while the rest of the
+   * packet is still on its way.
+   */
+  private takeBuffered(): IncomingPacket | undefined {
+    const op = this.opener;
+    let total = this.pendingTotal;
+    if (total < 0) {
+      if (this.input.available < op.headLength) return undefined;
+      total = checkPacketLength(op.packetLength(this.seq, this.input.peek(op.headLength)), op);
+      this.pendingTotal = total;
+    }
+    if (this.input.available < total) return undefined;
+    this.pendingTotal = -1;
+    const seq = this.seq;
+    this.seq = (seq + 1) >>> 0;
+    const plain = op.open(seq, this.input.peek(total));
+    if (plain instanceof Promise) throw new Error("PacketReader: synchronous opener expected");
+    this.input.consume(total);
+    return { payload: payloadOf(plain), seq, wireLength: total };
   }
 
   private cutIfBuffered(): Promise<Opened> | null {

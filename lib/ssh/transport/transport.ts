@@ -17,7 +17,7 @@ import { clientKexInit, encodeKexInit, type Negotiated } from "./kexinit.ts";
 import { KexRound } from "./kex_round.ts";
 import { buildPacket, noneSealer, recyclePacket } from "./packet_codec.ts";
 import { PacketInbox } from "./packet_inbox.ts";
-import { PacketReader } from "./packet_reader.ts";
+import { type IncomingPacket, PacketReader } from "./packet_reader.ts";
 import { ReadTimeout } from "./read_timeout.ts";
 import { RekeyPolicy } from "./rekey_policy.ts";
 import { readServerVersion } from "./version.ts";
@@ -250,31 +250,44 @@ export class SshTransport implements PacketTransport {
     return this.inbox.wait();
   }
 
+  receiveQueued(): Uint8Array | undefined {
+    return this.inbox.shift();
+  }
+
   private async readLoop(): Promise<void> {
     try {
       while (!this.closed) {
         // Open ahead only outside key exchange: a packet after NEWKEYS needs the new keys.
-        const pkt = await this.reader.next(!this.kex);
+        const first = await this.reader.next(!this.kex);
         if (this.closed) return;
-        if (!pkt) {
+        if (!first) {
           this.onEof();
           return;
         }
         this.readTimeout.touch();
-        this.stats.bytesIn += pkt.wireLength;
-        this.stats.packetsIn++;
-        this.rekeyPolicy.count(pkt.payload.length);
-        await this.dispatch(pkt.payload, pkt.seq);
-        this.maybeRekey();
-        const room = this.inbox.room();
-        if (room) await room;
+        // Then every packet that socket read brought in whole, without a promise each.
+        let pkt: IncomingPacket | undefined = first;
+        while (pkt) {
+          this.stats.bytesIn += pkt.wireLength;
+          this.stats.packetsIn++;
+          this.rekeyPolicy.count(pkt.payload.length);
+          const handled = this.dispatch(pkt.payload, pkt.seq);
+          if (handled) await handled;
+          if (this.closed) return;
+          this.maybeRekey();
+          const room = this.inbox.room();
+          if (room) await room;
+          if (this.closed) return;
+          pkt = this.reader.nextBuffered();
+        }
       }
     } catch (e) {
       this.fail(e instanceof Error ? e : new ProtocolError(String(e)));
     }
   }
 
-  private async dispatch(payload: Uint8Array, seq: number): Promise<void> {
+  /** Handles one packet; a promise only for the key exchange steps that need one. */
+  private dispatch(payload: Uint8Array, seq: number): void | Promise<void> {
     const type = payload[0];
     const kex = this.kex;
     if (kex?.ignoreGuess && type >= 30 && type <= 49) {
@@ -294,9 +307,9 @@ export class SshTransport implements PacketTransport {
         log.debug(`Received SSH2_MSG_UNIMPLEMENTED for ${parseUnimplemented(payload)}`);
         return;
       case C.SSH_MSG_KEXINIT:
-        return await this.onKexInit(payload, seq);
+        return this.onKexInit(payload, seq);
       case C.SSH_MSG_KEX_ECDH_REPLY:
-        return await this.onKexReply(payload);
+        return this.onKexReply(payload);
       case C.SSH_MSG_NEWKEYS:
         return this.onNewKeys();
       case C.SSH_MSG_EXT_INFO:
