@@ -13,6 +13,7 @@ import {
 } from "./lib/background.ts";
 import { log, LogLevel, logToFile, setLogLevel } from "./lib/log.ts";
 import {
+  masterListening,
   MuxFallback,
   restoreAllTerminals,
   runMuxClient,
@@ -177,7 +178,11 @@ async function startOrJoinMaster(opts: Options, args: string[]): Promise<number>
   const deadline = Date.now() + JOIN_WAIT_MS;
   for (;;) {
     const lock = tryStartLock(path);
-    if (lock) {
+    if (lock && masterListening(path)) {
+      // Checked again under the lock: the master our first attempt missed may have come up
+      // (and released its start lock) since; without this, a burst made a second connection.
+      lock.release();
+    } else if (lock) {
       try {
         return opts.controlPersist !== undefined
           ? await runPersistentMaster(opts, args, () => lock.release())

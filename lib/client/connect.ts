@@ -27,6 +27,17 @@ function isSocket(path: string): boolean {
   }
 }
 
+/** Whether a master accepts connections on `path` right now (connects, then closes at once). */
+export function masterListening(path: string): boolean {
+  try {
+    new UnixSocket(connectUnix(path)).close();
+    return true;
+  } catch (e) {
+    if (e instanceof SysError) return false;
+    throw e;
+  }
+}
+
 /**
  * Connects to opts.controlPath and exchanges HELLOs. `-O` commands (other than none) fail with
  * FatalError; sessions and -W get MuxFallback so main connects directly, as ssh does.

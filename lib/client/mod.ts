@@ -12,6 +12,7 @@ import { MuxRequestRefused } from "../mux/errors.ts";
 import { lazyModule } from "../lazy_module.ts";
 
 export { MuxFallback } from "./errors.ts";
+export { masterListening } from "./connect.ts";
 export { MuxClient } from "./mux_client.ts";
 export { restoreAllTerminals } from "./tty.ts";
 

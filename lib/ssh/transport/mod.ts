@@ -42,7 +42,8 @@ export interface TransportConfig {
 }
 
 export const DEFAULT_REKEY_BYTES = 1024 * 1024 * 1024;
-export const DEFAULT_REKEY_SECONDS = 3600;
+/** As ssh: no time-based rekey unless RekeyLimit sets one (the data limit still applies). */
+export const DEFAULT_REKEY_SECONDS = 0;
 
 /**
  * Connects and completes the first key exchange. Throws FatalError (connect failures, bad

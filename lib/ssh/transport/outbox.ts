@@ -5,6 +5,7 @@ import { DecodeError, ProtocolError, SizeLimitError } from "../../errors.ts";
 import type { ByteStream } from "./byte_stream.ts";
 import * as C from "./constants.ts";
 import { NegotiationError } from "./kexinit.ts";
+import { timeoutWhilePending } from "../../timeout_while_pending.ts";
 
 /** Queued bytes above which send() makes the caller wait, and below which it releases it. */
 const HIGH_WATER = 4 * 1024 * 1024;
@@ -71,16 +72,27 @@ export class Outbox {
     return new Promise((res) => this.waiters.push(res));
   }
 
-  /** Resolves once everything queued has been written, or after `timeoutMs`. */
+  /**
+   * Resolves once everything queued has been written, or after `timeoutMs` (a peer that stopped
+   * reading). The write in progress keeps the process alive meanwhile, so the timeout need not
+   * be one of Deno's timers (see timeout_while_pending.ts: a `true` run used no other).
+   */
   idle(timeoutMs: number): Promise<void> {
     if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    const timeout = timeoutWhilePending(timeoutMs);
     return new Promise((res) => {
-      const t = setTimeout(res, timeoutMs);
+      timeout.expired.then(res);
       this.idleWaiters.push(() => {
-        clearTimeout(t);
+        timeout.cancel();
         res();
       });
     });
+  }
+
+  /** Resolves once everything queued so far has been written (or writing failed). */
+  drained(): Promise<void> {
+    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((res) => this.idleWaiters.push(res));
   }
 
   releaseWaiters(): void {

@@ -1,6 +1,6 @@
 // When to start our own rekey: after RekeyLimit bytes (payload, both directions) or seconds
-// since the last key exchange (ssh_config RekeyLimit; our defaults 1 GiB / 1 h). The timer is
-// unref'd so an idle transport does not keep the process alive.
+// since the last key exchange (ssh_config RekeyLimit; defaults 1 GiB and, as ssh, no time
+// limit). The timer is unref'd so an idle transport does not keep the process alive.
 
 export class RekeyPolicy {
   private bytes = 0;
