@@ -9,6 +9,23 @@ import { decodeMux } from "../../lib/mux/decode.ts";
 import { encodeMux } from "../../lib/mux/encode.ts";
 import type { MuxMessage, MuxReply } from "../../lib/mux/messages.ts";
 
+/** A plain NEW_SESSION request (no tty, X11 or agent) for `command`. */
+export function newSessionRequest(rid: number, command: string, term = "dumb"): MuxMessage {
+  return {
+    kind: "NewSession",
+    rid,
+    reserved: new Uint8Array(0),
+    wantTty: false,
+    wantX11: false,
+    wantAgent: false,
+    subsystem: false,
+    escapeChar: 0xffffffff,
+    term,
+    command,
+    env: [],
+  };
+}
+
 export class RawMuxClient {
   readonly sock: UnixSocket;
 

@@ -7,7 +7,7 @@ import { assert, assertEquals } from "@std/assert";
 import { openDevNull, openReadOnly, pipe, type RawFd } from "../../ffi/mod.ts";
 import { MUX_MAX_PACKET } from "../../lib/mux/constants.ts";
 import { fdCount, run, sh } from "../helpers/run.ts";
-import { RawMuxClient } from "../helpers/raw_mux_client.ts";
+import { newSessionRequest, RawMuxClient } from "../helpers/raw_mux_client.ts";
 import { startSshd } from "../helpers/sshd.ts";
 import { startMaster } from "../helpers/master.ts";
 
@@ -24,21 +24,7 @@ const u32s = (...v: number[]) => {
   return b;
 };
 
-function newSession(rid: number) {
-  return {
-    kind: "NewSession" as const,
-    rid,
-    reserved: new Uint8Array(0),
-    wantTty: false,
-    wantX11: false,
-    wantAgent: false,
-    subsystem: false,
-    escapeChar: 0xffffffff,
-    term: "dumb",
-    command: "echo should-not-run",
-    env: [],
-  };
-}
+const newSession = (rid: number) => newSessionRequest(rid, "echo should-not-run");
 
 Deno.test("master: hostile control clients are dropped alone", async (t) => {
   const sshd = await startSshd({ sshdConfig: ["MaxSessions 30"] });

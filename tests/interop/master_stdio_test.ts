@@ -6,6 +6,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { run, sshmuxPath } from "../helpers/run.ts";
 import { startMasterSshd } from "../helpers/master.ts";
 import { startStdioMaster } from "../helpers/stdio_mux_peer.ts";
+import { newSessionRequest } from "../helpers/raw_mux_client.ts";
 import { Session } from "../../lib/ssh/session/session.ts";
 import type { SshConnection } from "../../lib/ssh/connection/connection.ts";
 import { REASON_NO_FD_PASSING } from "../../lib/mux/reasons.ts";
@@ -59,19 +60,7 @@ Deno.test("master over stdio: HELLO, requests, PROXY, two sessions at once byte-
       pid: m.child.pid,
     });
     // No fds travel over a pipe: a session request is refused and the connection stays.
-    const refused = await m.request({
-      kind: "NewSession",
-      rid: 2,
-      reserved: new Uint8Array(0),
-      wantTty: false,
-      wantX11: false,
-      wantAgent: false,
-      subsystem: false,
-      escapeChar: 0xffffffff,
-      term: "",
-      command: "true",
-      env: [],
-    });
+    const refused = await m.request(newSessionRequest(2, "true", ""));
     assertEquals(refused, { kind: "Failure", rid: 2, reason: REASON_NO_FD_PASSING });
     const info = await m.request({ kind: "ExtInfoRequest", rid: 3, name: "connection" });
     assert(info.kind === "ExtInfoReply" && info.status === 1, JSON.stringify(info));

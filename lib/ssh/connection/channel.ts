@@ -281,12 +281,18 @@ export class Channel {
 
   // ---------------------------------------------------------------- read side internals
 
-  private async readFrom(q: ChunkQueue): Promise<Uint8Array | null> {
+  /** Waits until `q` has a chunk (true) or has ended (false); throws if the connection is lost. */
+  private async hasChunks(q: ChunkQueue): Promise<boolean> {
     while (q.chunks.length === 0) {
       if (q.error) throw new ConnectionLostError(q.error.message, q.error);
-      if (q.ended) return null;
+      if (q.ended) return false;
       await q.wait();
     }
+    return true;
+  }
+
+  private async readFrom(q: ChunkQueue): Promise<Uint8Array | null> {
+    if (!(await this.hasChunks(q))) return null;
     const c = q.chunks.shift()!;
     q.bytes -= c.length;
     this.consumed(c.length);
@@ -294,11 +300,7 @@ export class Channel {
   }
 
   private async readAllFrom(q: ChunkQueue): Promise<Uint8Array[] | null> {
-    while (q.chunks.length === 0) {
-      if (q.error) throw new ConnectionLostError(q.error.message, q.error);
-      if (q.ended) return null;
-      await q.wait();
-    }
+    if (!(await this.hasChunks(q))) return null;
     const all = q.chunks;
     q.chunks = [];
     const n = q.bytes;

@@ -80,13 +80,7 @@ export class Outbox {
   idle(timeoutMs: number): Promise<void> {
     if (!this.writing && this.queue.length === 0) return Promise.resolve();
     const timeout = timeoutWhilePending(timeoutMs);
-    return new Promise((res) => {
-      timeout.expired.then(res);
-      this.idleWaiters.push(() => {
-        timeout.cancel();
-        res();
-      });
-    });
+    return Promise.race([this.drained(), timeout.expired]).finally(() => timeout.cancel());
   }
 
   /** Resolves once everything queued so far has been written (or writing failed). */
