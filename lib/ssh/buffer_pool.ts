@@ -5,22 +5,13 @@
 // back. Anything never handed back is simply garbage-collected, so forgetting is safe; handing
 // back a buffer something still reads is not, hence the single caller.
 
-import { SizeClassPool } from "./size_class_pool.ts";
+import { sizeClass, SizeClassPool } from "./size_class_pool.ts";
 
-/** Sizes are rounded up to this, so packets of one stream share buffers despite padding. */
-const GRAIN = 4096;
 /**
  * Below this a packet gets a plain new array, never pooled: small packets (window adjusts,
  * replies) are never handed back, and V8 allocates small arrays cheaply on its own heap.
  */
 const SMALL = 512;
-
-/**
- * Every packet up to a full 32 KiB channel packet (what we advertise, session.ts) gets a buffer
- * of this one size: sshd's data packets follow its reads and come in every size, and with a
- * size class per 4 KiB a 1 GB download still allocated a fresh buffer for ~9% of its packets.
- */
-const BULK = 36 * 1024;
 
 const lent = new WeakSet<ArrayBuffer>();
 /**
@@ -34,7 +25,7 @@ const pool = new SizeClassPool(64, 4);
 /** A buffer for `n` bytes of plaintext, not zeroed (the caller overwrites all of it). */
 export function takePlain(n: number): Uint8Array {
   if (n < SMALL) return new Uint8Array(n);
-  const buf = pool.take(n <= BULK ? BULK : Math.ceil(n / GRAIN) * GRAIN);
+  const buf = pool.take(sizeClass(n));
   lent.add(buf);
   return new Uint8Array(buf, 0, n);
 }

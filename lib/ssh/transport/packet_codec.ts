@@ -5,7 +5,7 @@ import { ProtocolError, SizeLimitError } from "../../errors.ts";
 import type { PacketOpener, PacketSealer } from "../crypto/cipher.ts";
 import { NONE_STREAM, StreamMacOpener, StreamMacSealer } from "../crypto/stream_mac.ts";
 import { MAX_PACKET_LENGTH } from "./constants.ts";
-import { SizeClassPool } from "../size_class_pool.ts";
+import { sizeClass, SizeClassPool } from "../size_class_pool.ts";
 
 /** Minimum padding (RFC 4253 §6). */
 const MIN_PADDING = 4;
@@ -28,13 +28,9 @@ const lent = new WeakSet<ArrayBuffer>();
  * one fresh 32 KiB allocation (zeroing, page faults, GC) per packet. Up to the outbox's high
  * water mark (4 MiB, ~128 packets) can be queued at once. With 32 spares per 4 KiB size class
  * a 300 MB aes128-gcm upload still allocated ~580 fresh buffers; with every payload up to a
- * full 32 KiB channel packet in one class (BULK) and 64 spares (~2.3 MiB), ~30.
+ * full 32 KiB channel packet in one class (sizeClass) and 64 spares (~2.3 MiB), ~30.
  */
 const spare = new SizeClassPool(64, 4);
-/** Buffer sizes are rounded up to this, so payloads of nearly the same size share buffers. */
-const GRAIN = 4096;
-/** The one buffer size of every payload up to a 32 KiB channel packet plus its framing. */
-const BULK = 36 * 1024;
 
 /**
  * A payload buffer of `n` bytes with unused room before and after it in the same ArrayBuffer,
@@ -45,8 +41,7 @@ const BULK = 36 * 1024;
  */
 export function allocPayload(n: number): Uint8Array {
   const need = HEAD_ROOM + n + SPARE_AFTER;
-  const size = need <= BULK ? BULK : Math.ceil(need / GRAIN) * GRAIN;
-  const buf = spare.take(size);
+  const buf = spare.take(sizeClass(need));
   lent.add(buf);
   const p = new Uint8Array(buf, HEAD_ROOM, n);
   roomy.add(p);
