@@ -6,6 +6,14 @@ import { DecodeError } from "../errors.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
+/**
+ * Big-endian u32 at `off`, NOT bounds-checked (the caller checked the length): for per-packet
+ * paths that cannot afford a DataView or a reader per message.
+ */
+export function u32At(b: Uint8Array, off = 0): number {
+  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+}
+
 export class WireReader {
   private pos = 0;
   private readonly view: DataView;

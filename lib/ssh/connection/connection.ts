@@ -5,6 +5,7 @@
 
 import { ProtocolError } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { u32At } from "../../wire/reader.ts";
 import type { PacketTransport } from "../packet_transport.ts";
 import {
   Channel,
@@ -87,14 +88,10 @@ export type OpenRouter = (type: string, data: Uint8Array, payload: Uint8Array) =
 
 type Slot = PendingOpen | Channel | RelaySlot;
 
-/** Channel messages whose first field is the recipient (our) channel id. */
 /** CHANNEL_DATA's number (RFC 4254), for the receive fast path. */
 const SSH_MSG_CHANNEL_DATA = 94;
-/** Big-endian u32 at `off` (the caller checked the length): no DataView per message. */
-function u32At(b: Uint8Array, off: number): number {
-  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
 
+/** Channel messages whose first field is the recipient (our) channel id. */
 const FIRST_CHANNEL_MSG = 91;
 const LAST_CHANNEL_MSG = 100;
 

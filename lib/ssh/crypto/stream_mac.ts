@@ -8,6 +8,7 @@ import { timingSafeEqual } from "./hash.ts";
 import type { PacketMac } from "./mac.ts";
 import type { PacketOpener, PacketSealer } from "./cipher.ts";
 import { takePlain } from "../buffer_pool.ts";
+import { u32At } from "../../wire/reader.ts";
 
 /** A keystream that continues across calls (one per direction). */
 export interface StreamCipher {
@@ -26,10 +27,6 @@ export const NONE_STREAM: StreamCipher = {
     if (src !== dst) dst.set(src);
   },
 };
-
-function u32(b: Uint8Array, off = 0): number {
-  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
 
 function backendOf(stream: StreamCipher, mac: PacketMac | undefined): string | undefined {
   if (!stream.backend) return undefined;
@@ -99,13 +96,13 @@ export class StreamMacOpener implements PacketOpener {
   }
 
   packetLength(_seq: number, head: Uint8Array): number {
-    if (this.lengthExcluded) return u32(head);
+    if (this.lengthExcluded) return u32At(head);
     // Classic layout: the length is inside the first cipher block, so decrypt that block now
     // (it advances the keystream) and keep it for open().
     const first = new Uint8Array(this.blockSize);
     this.stream.xor(head.subarray(0, this.blockSize), first);
     this.firstBlock = first;
-    return u32(first);
+    return u32At(first);
   }
 
   open(seq: number, wire: Uint8Array): Uint8Array {
