@@ -157,12 +157,17 @@ export class FdIo {
   writev(chunks: Uint8Array[]): Promise<void> {
     const direct = this.kind !== "tty" &&
       chunks.every((c) => c.buffer.byteLength >= WRITEV_MIN_BUFFER);
-    if (!direct) {
-      return queueWrite(this.#queue, async () => {
-        for (const c of chunks) await this.#writeAll(c);
-      });
+    if (direct) return queueWrite(this.#queue, () => this.#writevAll(chunks));
+    // Otherwise one joined buffer, so the whole burst is tried at once like a write(): one
+    // written chunk by chunk left room between them, and with stdout and stderr on one pipe
+    // (`2>&1`) a stderr line that arrived after the burst was written inside it.
+    const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      joined.set(c, at);
+      at += c.length;
     }
-    return queueWrite(this.#queue, () => this.#writevAll(chunks));
+    return queueWrite(this.#queue, () => this.#writeAll(joined));
   }
 
   async #writevAll(chunks: Uint8Array[]): Promise<void> {

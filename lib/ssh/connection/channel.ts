@@ -281,8 +281,11 @@ export class Channel {
 
   // ---------------------------------------------------------------- read side internals
 
-  /** Waits until `q` has a chunk (true) or has ended (false); throws if the connection is lost. */
-  private async hasChunks(q: ChunkQueue): Promise<boolean> {
+  /**
+   * Waits until `q` has a chunk (true) or has ended (false); throws if the connection is lost.
+   * Callers skip it when a chunk is already there, so that path takes no extra promise turn.
+   */
+  private async waitForChunks(q: ChunkQueue): Promise<boolean> {
     while (q.chunks.length === 0) {
       if (q.error) throw new ConnectionLostError(q.error.message, q.error);
       if (q.ended) return false;
@@ -292,7 +295,7 @@ export class Channel {
   }
 
   private async readFrom(q: ChunkQueue): Promise<Uint8Array | null> {
-    if (!(await this.hasChunks(q))) return null;
+    if (q.chunks.length === 0 && !(await this.waitForChunks(q))) return null;
     const c = q.chunks.shift()!;
     q.bytes -= c.length;
     this.consumed(c.length);
@@ -300,7 +303,7 @@ export class Channel {
   }
 
   private async readAllFrom(q: ChunkQueue): Promise<Uint8Array[] | null> {
-    if (!(await this.hasChunks(q))) return null;
+    if (q.chunks.length === 0 && !(await this.waitForChunks(q))) return null;
     const all = q.chunks;
     q.chunks = [];
     const n = q.bytes;
