@@ -24,6 +24,7 @@ export interface Libc {
   umask(mask: number): number;
   getuid(): number;
   kill(pid: number, sig: number): number;
+  sigaction(sig: number, act: Ptr, old: Buf): number;
   setsid(): number;
   socket(domain: number, type: number, proto: number): number;
   socketpair(domain: number, type: number, proto: number, sv: Buf): number;
@@ -79,6 +80,7 @@ const common = {
   umask: { parameters: ["u32"], result: "u32" },
   getuid: { parameters: [], result: "u32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  sigaction: { parameters: ["i32", "pointer", "buffer"], result: "i32" },
   setsid: { parameters: [], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },

@@ -24,6 +24,7 @@ export {
   processExists,
   redirectStdioToDevNull,
   setsid,
+  signalIgnored,
   unlinkPath,
 } from "./misc.ts";
 export { FdIo, type FdKind } from "./fd_io.ts";

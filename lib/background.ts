@@ -7,6 +7,7 @@
 // child's status (its errors went to the same stderr).
 
 import { setsid } from "../ffi/mod.ts";
+import { inheritedIgnored, keepInheritedIgnores } from "./inherited_signals.ts";
 import { log } from "./log.ts";
 import { selfExecutable } from "./self_exec.ts";
 
@@ -75,6 +76,7 @@ async function startInBackground(
   let onReady!: () => void;
   const ready = new Promise<"ready">((res) => onReady = () => res("ready"));
   // Installed before the child exists: SIGUSR1's default action would end this process.
+  keepInheritedIgnores();
   Deno.addSignalListener("SIGUSR1", onReady);
   const passed: [Deno.Signal, () => void][] = [];
   try {
@@ -89,6 +91,7 @@ async function startInBackground(
     // ^C, a hangup or a kill before the child is ready go to the child, and this process
     // ends with its status (255), as ssh does when they come before its fork.
     for (const sig of ["SIGINT", "SIGHUP", "SIGTERM"] as const) {
+      if (inheritedIgnored(sig)) continue; // ignored here, so not this process's to pass on
       const pass = () => {
         try {
           child.kill(sig);

@@ -116,3 +116,27 @@ export function fdCount(pid: number): number {
   for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) n++;
   return n;
 }
+
+/**
+ * Runs `argv` (a client whose remote command prints its first line, then more later), sends
+ * it `sig` once that first line has arrived, and returns [exit code, all of stdout]. With
+ * `ignore`, the client starts with `sig` ignored (`trap ""` and exec, keeping the pid), as
+ * nohup (HUP) or a non-interactive shell's `cmd &` (INT, QUIT) leave it.
+ */
+export async function signalledRun(
+  argv: string[],
+  sig: Deno.Signal,
+  ignore: boolean,
+): Promise<[number, string]> {
+  const child = new Deno.Command(ignore ? "sh" : argv[0], {
+    args: ignore ? ["-c", `trap "" ${sig.slice(3)}; exec "$@"`, "sh", ...argv] : argv.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = (await reader.read()).value ?? "";
+  child.kill(sig);
+  for (let c = await reader.read(); !c.done; c = await reader.read()) out += c.value;
+  return [(await child.status).code, out];
+}

@@ -3,7 +3,7 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import { startSshd } from "../helpers/sshd.ts";
 import { startStockMaster } from "../helpers/stock_master.ts";
-import { run, type RunOptions, sh, sshmuxPath, waitFor } from "../helpers/run.ts";
+import { run, type RunOptions, sh, signalledRun, sshmuxPath, waitFor } from "../helpers/run.ts";
 
 const SSHMUX = sshmuxPath();
 
@@ -158,6 +158,42 @@ Deno.test("mux client sessions against a stock OpenSSH master", async (t) => {
       assertMatch(r.out, /rc=255/);
       assertMatch(r.out, /(^|\s)icanon echo(\s|$)/, r.out);
     });
+
+    await t.step(
+      "signals without a tty: the same exit and output as ssh's mux client",
+      async () => {
+        // ssh's mux client ends on HUP/INT/TERM even when they were ignored, and leaves QUIT
+        // alone (mux.c installs no handler for it): an ignored QUIT must not end us either.
+        const signalled = (prog: string, sig: Deno.Signal, ignore: boolean) =>
+          signalledRun(
+            [
+              prog,
+              "-F",
+              sshd.config,
+              "-S",
+              master.ctl,
+              "x",
+              "echo started; sleep 2; echo finished",
+            ],
+            sig,
+            ignore,
+          );
+        const cases: [Deno.Signal, boolean][] = [
+          ["SIGHUP", false],
+          ["SIGHUP", true],
+          ["SIGTERM", false],
+          ["SIGQUIT", true],
+        ];
+        for (const [sig, ignore] of cases) {
+          const [ours, theirs] = await Promise.all([
+            signalled(SSHMUX, sig, ignore),
+            signalled("ssh", sig, ignore),
+          ]);
+          assertEquals(ours, theirs, `${sig}${ignore ? " (ignored)" : ""}`);
+        }
+        assertEquals(await signalled(SSHMUX, "SIGQUIT", true), [0, "started\nfinished\n"]);
+      },
+    );
 
     await t.step("raw mode: ^C typed locally reaches the remote, not our process", async () => {
       const marker = `${sshd.dir}/intr-started`;

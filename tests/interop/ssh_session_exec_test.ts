@@ -2,7 +2,7 @@
 // exit-signal, stdout/stderr kept apart, stdin piped through, SendEnv/SetEnv, subsystem, -n/-N.
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { run, sh, sshmuxPath } from "../helpers/run.ts";
+import { run, sh, signalledRun, sshmuxPath } from "../helpers/run.ts";
 import { startSshd } from "../helpers/sshd.ts";
 
 Deno.test("plain sessions against OpenSSH sshd", async (t) => {
@@ -21,6 +21,37 @@ Deno.test("plain sessions against OpenSSH sshd", async (t) => {
       const r = await ssh(["x", "kill -TERM $$"]);
       assertEquals(r.code, 255, r.err);
     });
+
+    await t.step(
+      "HUP/QUIT end it (and a -M master) with 255; inherited as ignored, ignored, like ssh",
+      async () => {
+        let n = 0;
+        const signalled = (prog: string, master: boolean, sig: Deno.Signal, ignore: boolean) =>
+          signalledRun(
+            [
+              prog,
+              "-F",
+              sshd.config,
+              ...(master ? ["-M", "-S", `${sshd.dir}/sig-${n++}`] : []),
+              "x",
+              "echo started; sleep 2; echo finished",
+            ],
+            sig,
+            ignore,
+          );
+        for (const master of [false, true]) {
+          await Promise.all(["ssh", sshmuxPath()].map(async (prog) => {
+            const what = `${prog}${master ? " -M" : ""}`;
+            for (const sig of ["SIGHUP", "SIGQUIT"] as const) {
+              const r = await signalled(prog, master, sig, false);
+              assertEquals(r, [255, "started\n"], `${what} ${sig}`);
+            }
+            const ignored = await signalled(prog, master, "SIGHUP", true);
+            assertEquals(ignored, [0, "started\nfinished\n"], `${what} with SIGHUP ignored`);
+          }));
+        }
+      },
+    );
 
     await t.step("stdout and stderr kept apart", async () => {
       const r = await ssh(["x", "echo to-out; echo to-err >&2; echo more-out"]);

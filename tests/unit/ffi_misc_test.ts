@@ -92,3 +92,19 @@ Deno.test("openTty: no such terminal device is null, not an error", () => {
     fd?.close();
   }
 });
+
+Deno.test("ffi misc: signalIgnored reads the dispositions a child inherited", async () => {
+  const mod = new URL("../../ffi/mod.ts", import.meta.url).href;
+  const code = `const { signalIgnored } = await import(${JSON.stringify(mod)});
+    console.log(["SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM"].map((s) => +signalIgnored(s)).join(""));`;
+  const probe = async (traps: string) => {
+    const out = await new Deno.Command("sh", {
+      args: ["-c", `${traps} exec "$0" eval --no-config --allow-all "$1"`, Deno.execPath(), code],
+      stdout: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  assertEquals(await probe(""), "0000");
+  assertEquals(await probe(`trap "" HUP QUIT;`), "1010");
+  assertEquals(await probe(`trap "" INT TERM;`), "0101");
+});

@@ -4,6 +4,7 @@
 // ServerAlive probes. Returns the exit code ssh would return.
 
 import { DisconnectError, reportedAtInfo } from "../../errors.ts";
+import { inheritedIgnored } from "../../inherited_signals.ts";
 import { log, LogLevel } from "../../log.ts";
 import type { SshConnection } from "../connection/connection.ts";
 import { pumpToChannel } from "../connection/bridge.ts";
@@ -34,7 +35,7 @@ export interface RunSessionOptions {
   escapeChar?: string;
   /** ForwardAgent: the local agent socket to offer the server (undefined = no forwarding). */
   agentSocket?: string;
-  /** Plain mode owns the process: SIGHUP/SIGINT/SIGTERM end the session with 255, like ssh. */
+  /** Plain mode owns the process: SIGHUP/INT/QUIT/TERM end the session with 255, like ssh. */
   handleSignals?: boolean;
 }
 
@@ -43,15 +44,18 @@ function errorMessage(e: unknown): string {
 }
 
 /** Signals that end ssh with exit 255 (clientloop.c signal_handler). */
-const FATAL_SIGNALS: Array<[Deno.Signal, number]> = [["SIGHUP", 1], ["SIGINT", 2], ["SIGTERM", 15]];
+const FATAL_SIGNALS = [["SIGHUP", 1], ["SIGINT", 2], ["SIGQUIT", 3], ["SIGTERM", 15]] as const;
 
 /**
- * Installs handlers for HUP/INT/TERM (plain mode's session and a master both end on them);
- * returns the function that removes them.
+ * Installs handlers for HUP/INT/QUIT/TERM (plain mode's session and a master both end on
+ * them); returns the function that removes them. A signal the process inherited as ignored
+ * stays ignored, like ssh (and rsh before it): `nohup sshmux host job &` outlives the
+ * terminal, and a script's `sshmux host job &` is not ended by ^C meant for the script.
  */
 export function onFatalSignals(handler: (num: number, sig: Deno.Signal) => void): () => void {
   const installed: Array<[Deno.Signal, () => void]> = [];
   for (const [sig, num] of FATAL_SIGNALS) {
+    if (inheritedIgnored(sig)) continue;
     const h = () => handler(num, sig);
     try {
       Deno.addSignalListener(sig, h);
