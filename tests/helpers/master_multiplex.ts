@@ -3,9 +3,10 @@
 // and master_multiplex_sshmux_client_test.ts (client sshmux). Step numbers follow
 // ../../shared/reference/openssh-mux.md §6.1.
 //
+// Steps 4 and 9 run as multiplex.sh runs them: once as a passenger and once with -Oproxy
+// (MUX_C_PROXY: the client speaks SSH itself over the master's connection).
+//
 // Left out on purpose:
-// - the `-Oproxy` variants of steps 4 and 9: proxy mode (MUX_C_PROXY) is a separate issue and
-//   our master refuses it until then;
 // - steps 15 and 18 (`-O conninfo`): that command needs an OpenSSH 10.3+ client (we have 9.2).
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
@@ -97,18 +98,23 @@ export async function multiplexScenarios(
       assertEquals(other.out, "unset");
     });
 
-    await t.step("4. bulk download (`-S$CTL` and `-S $CTL`) is byte-exact", async () => {
-      for (const sArg of [`-S${q(master.ctl)}`, `-S ${q(master.ctl)}`]) {
-        const copy = `${sshd.dir}/copy.bin`;
-        const r = await sh(
-          `${q(prog)} -F ${q(sshd.config)} ${sArg} x cat ${q(data)} > ${q(copy)}`,
-          { timeoutMs: 120_000 },
-        );
-        assertEquals(r.code, 0, r.err);
-        assertEquals(await cmp(data, copy), 0, `cmp after ${sArg}`);
-        Deno.removeSync(copy);
-      }
-    });
+    await t.step(
+      "4. bulk download (`-S$CTL` and `-S $CTL`, then -Oproxy) is byte-exact",
+      async () => {
+        for (const mode of ["", "-Oproxy "]) {
+          for (const sArg of [`-S${q(master.ctl)}`, `-S ${q(master.ctl)}`]) {
+            const copy = `${sshd.dir}/copy.bin`;
+            const r = await sh(
+              `${q(prog)} ${mode}-F ${q(sshd.config)} ${sArg} x cat ${q(data)} > ${q(copy)}`,
+              { timeoutMs: 120_000 },
+            );
+            assertEquals(r.code, 0, `${mode}${sArg}: ${r.err}`);
+            assertEquals(await cmp(data, copy), 0, `cmp after ${mode}${sArg}`);
+            Deno.removeSync(copy);
+          }
+        }
+      },
+    );
 
     await t.step("5. sftp over the master: get and put are byte-exact", async () => {
       const got = `${sshd.dir}/sftp-get.bin`;
@@ -185,26 +191,30 @@ export async function multiplexScenarios(
       }
     });
 
-    await t.step("9a. exit status 0/1/4/5/44 comes back", async () => {
-      const got = await Promise.all(
-        [0, 1, 4, 5, 44].map(async (s) => (await ssh(["otherhost", `exit ${s}`])).code),
-      );
-      assertEquals(got, [0, 1, 4, 5, 44]);
-    });
-
-    await t.step(
-      "9b. exit status survives the remote closing stdout/stderr early (-n)",
-      async () => {
-        const got = await Promise.all([0, 1, 4, 5, 44].map(async (s) =>
-          (await ssh([
-            "-n",
-            "otherhost",
-            `exec sh -c 'sleep 1; exec > /dev/null 2>&1; sleep 1; exit ${s}'`,
-          ])).code
-        ));
+    for (const mode of [[], ["-Oproxy"]]) {
+      const how = mode.length ? " (-Oproxy)" : "";
+      await t.step(`9a. exit status 0/1/4/5/44 comes back${how}`, async () => {
+        const got = await Promise.all(
+          [0, 1, 4, 5, 44].map(async (s) => (await ssh([...mode, "otherhost", `exit ${s}`])).code),
+        );
         assertEquals(got, [0, 1, 4, 5, 44]);
-      },
-    );
+      });
+
+      await t.step(
+        `9b. exit status survives the remote closing stdout/stderr early (-n)${how}`,
+        async () => {
+          const got = await Promise.all([0, 1, 4, 5, 44].map(async (s) =>
+            (await ssh([
+              "-n",
+              ...mode,
+              "otherhost",
+              `exec sh -c 'sleep 1; exec > /dev/null 2>&1; sleep 1; exit ${s}'`,
+            ])).code
+          ));
+          assertEquals(got, [0, 1, 4, 5, 44]);
+        },
+      );
+    }
 
     await t.step("10. -O check", async () => {
       const r = await ssh(["-Ocheck", "otherhost"]);
