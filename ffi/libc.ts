@@ -1,7 +1,7 @@
 // The C library's symbol table, each symbol bound on its first use, plus errno.
-// Every declaration here is synchronous except `poll_async`, which the reactor keeps in flight
-// on Deno's blocking pool. errno is thread-local: it is only meaningful right after a
-// synchronous call on this thread, so wrappers read it immediately (see `errno()`).
+// Every declaration here is synchronous except `poll_async` and `epoll_wait_async`, which the
+// reactor keeps in flight on Deno's blocking pool. errno is thread-local: it is only meaningful
+// right after a synchronous call on this thread, so wrappers read it immediately (see `errno()`).
 import { abi } from "./abi/mod.ts";
 import { lazySymbols } from "./lazy_symbols.ts";
 
@@ -53,6 +53,9 @@ export interface Libc {
   accept4?(fd: number, addr: Ptr, len: Ptr, flags: number): number;
   pipe2?(fds: Buf, flags: number): number;
   eventfd?(init: number, flags: number): number;
+  epoll_create1?(flags: number): number;
+  epoll_ctl?(ep: number, op: number, fd: number, event: Buf): number;
+  epoll_wait_async?(ep: number, events: Buf, max: number, timeout: number): Promise<number>;
   cfgetispeed?(t: Buf): number;
   cfgetospeed?(t: Buf): number;
   // macOS only
@@ -121,6 +124,15 @@ const linuxOnly = {
   accept4: { parameters: ["i32", "pointer", "pointer", "i32"], result: "i32" },
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  // Runs on the blocking pool, like poll_async (reactor_epoll.ts).
+  epoll_wait_async: {
+    name: "epoll_wait",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   cfgetispeed: { parameters: ["buffer"], result: "u32" },
   cfgetospeed: { parameters: ["buffer"], result: "u32" },
 } as const;

@@ -39,4 +39,4 @@ export {
   type Winsize,
 } from "./tty.ts";
 export { decodeTtyModes } from "./ttymodes.ts";
-export { POLLIN, POLLOUT, reactorIdle, waitFd } from "./reactor.ts";
+export { POLLIN, POLLOUT, preferEpollReactor, reactorIdle, waitFd } from "./reactor.ts";

@@ -99,6 +99,9 @@ export const linuxAbi: Abi = {
   variadicPad: 0,
   nfdsWidth: 8,
   hasEventfd: true,
+  epollEvent: Deno.build.arch === "x86_64"
+    ? { size: 12, dataOffset: 4 }
+    : { size: 16, dataOffset: 8 },
   hasAtomicCloexec: true,
   peerCred: { SO_PEERCRED: 17, size: 12, uidOffset: 4, pidOffset: 0 }, // struct ucred { pid, uid, gid }
   errno: linuxErrno,

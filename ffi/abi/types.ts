@@ -122,6 +122,11 @@ export interface Abi {
   nfdsWidth: 4 | 8;
   /** eventfd(2) exists (else the reactor wakes itself through a pipe) */
   hasEventfd: boolean;
+  /**
+   * struct epoll_event where epoll exists (then the reactor uses it, else poll): its size and
+   * the offset of its 64-bit data field (x86_64 packs it at 4; other architectures align it).
+   */
+  epollEvent?: { size: number; dataOffset: number };
   /** accept4/pipe2/SOCK_CLOEXEC exist (else fcntl after the call) */
   hasAtomicCloexec: boolean;
   /** SO_PEERCRED with struct ucred (else getpeereid) */

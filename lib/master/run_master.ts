@@ -8,7 +8,7 @@
 // dials them with the same connect code), and with ControlHeal a lost connection is dialed
 // again instead of ending the master (heal.ts).
 
-import { redirectStdioToDevNull } from "../../ffi/mod.ts";
+import { preferEpollReactor, redirectStdioToDevNull } from "../../ffi/mod.ts";
 import { backgroundReady, MASTER_LOST_RACE } from "../background.ts";
 import type { Options } from "../config/options.ts";
 import { getLogLevel, log, logIsOnStderr, LogLevel } from "../log.ts";
@@ -71,6 +71,8 @@ function factsOf(pool: ConnectionPool, host: string, startedAt: number): () => C
 
 export async function runMaster(opts: Options, launch: MasterLaunch): Promise<number> {
   const startedAt = Date.now();
+  // Before anything waits on an fd: a master's many short-lived fds suit epoll (ffi/reactor.ts).
+  preferEpollReactor();
   const client = await connectSsh(opts);
   const conn = client.connection;
   const policy = masterPolicy(opts, getLogLevel());

@@ -37,6 +37,12 @@ masterTest("200 sequential sessions: no fd or memory growth in the master", asyn
     }
     const fds0 = fdCount(master.pid);
     const rss0 = rssKiB(master.pid);
+    if (kind === "sshmux") {
+      // Our master waits on its fds with epoll (ffi/reactor_epoll.ts), as it asks to.
+      const links = [...Deno.readDirSync(`/proc/${master.pid}/fd`)]
+        .map((e) => Deno.readLinkSync(`/proc/${master.pid}/fd/${e.name}`));
+      assert(links.includes("anon_inode:[eventpoll]"), `no epoll fd among ${links}`);
+    }
 
     await t.step("200 stock ssh sessions, each with its output and status", async () => {
       for (let i = 0; i < 200; i++) {
