@@ -17,7 +17,8 @@ includes() {
       while read -r spec; do echo "--include $(realpath --relative-to=. "$dir/$spec")"; done
   done | sort -u
 }
-# Same permissions as scripts/sshmux, baked into the binary.
+# Same permissions and V8 flags as scripts/sshmux, baked into the binary.
 exec "$deno" compile --output "$out" \
   --allow-ffi --allow-read --allow-write --allow-net --allow-run --allow-env --allow-sys \
+  --v8-flags=--max-semi-space-size=1 \
   $(includes) main.ts
