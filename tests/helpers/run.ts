@@ -118,18 +118,36 @@ export function fdCount(pid: number): number {
 }
 
 /**
+ * `argv` as a command and arguments that exec it with SIGHUP/INT/QUIT/TERM (and SIGPIPE) at
+ * their defaults except `ignored` (names like "SIGHUP"), whatever this process inherited: a test
+ * runner started by `cmd &` or nohup passes its ignored signals on, and a shell cannot un-ignore
+ * a signal it was started with (POSIX), so python3 (installed by setup.sh) sets them.
+ */
+export function withSignals(ignored: string[], argv: string[]): [string, string[]] {
+  const code = [
+    "import os, signal, sys",
+    "ign = set(sys.argv[1].split(',')) - {''}",
+    "for name in ('SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGPIPE'):",
+    "    signal.signal(getattr(signal, name), signal.SIG_IGN if name in ign else signal.SIG_DFL)",
+    "os.execvp(sys.argv[2], sys.argv[2:])",
+  ].join("\n");
+  return ["python3", ["-c", code, ignored.join(","), ...argv]];
+}
+
+/**
  * Runs `argv` (a client whose remote command prints its first line, then more later), sends
  * it `sig` once that first line has arrived, and returns [exit code, all of stdout]. With
- * `ignore`, the client starts with `sig` ignored (`trap ""` and exec, keeping the pid), as
- * nohup (HUP) or a non-interactive shell's `cmd &` (INT, QUIT) leave it.
+ * `ignore`, the client starts with `sig` ignored, as nohup (HUP) or a non-interactive shell's
+ * `cmd &` (INT, QUIT) leave it; otherwise with every signal at its default.
  */
 export async function signalledRun(
   argv: string[],
   sig: Deno.Signal,
   ignore: boolean,
 ): Promise<[number, string]> {
-  const child = new Deno.Command(ignore ? "sh" : argv[0], {
-    args: ignore ? ["-c", `trap "" ${sig.slice(3)}; exec "$@"`, "sh", ...argv] : argv.slice(1),
+  const [cmd, args] = withSignals(ignore ? [sig] : [], argv);
+  const child = new Deno.Command(cmd, {
+    args,
     stdin: "null",
     stdout: "piped",
     stderr: "null",
