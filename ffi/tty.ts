@@ -16,8 +16,14 @@ export interface Winsize {
   ypixel: number;
 }
 
+const ownStdio = [Deno.stdin, Deno.stdout, Deno.stderr];
+
 export function isatty(fd: RawFd): boolean {
-  return libc().isatty(liveFd(fd, "isatty")) === 1;
+  const num = liveFd(fd, "isatty");
+  // Our own stdin/stdout/stderr: Deno answers, and a mux client binds no libc isatty for it
+  // (each libc symbol costs start-up time, ffi/lazy_symbols.ts).
+  if (!fd.owned && num <= 2) return ownStdio[num].isTerminal();
+  return libc().isatty(num) === 1;
 }
 
 /** TIOCGWINSZ; null when fd is not a terminal (or the call fails). */

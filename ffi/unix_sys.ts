@@ -2,7 +2,7 @@
 // peer credentials, socketpair. All fds are close-on-exec.
 import { abi } from "./abi/mod.ts";
 import { E, lastError, SysError, sysErrorNamed } from "./errors.ts";
-import { setCloexec, setNonblocking } from "./fd_flags.ts";
+import { getStatusFlags, setCloexec, setNonblocking, setStatusFlags } from "./fd_flags.ts";
 import { cstr, errno, libc } from "./libc.ts";
 import { adoptPair } from "./misc.ts";
 import { liveFd, RawFd } from "./raw_fd.ts";
@@ -126,12 +126,16 @@ export function listenUnix(path: string, backlog = 64): RawFd {
 /**
  * Connects to a listening socket. The connect itself blocks (like ssh's; AF_UNIX connects
  * complete at once unless the listener's backlog is full); afterwards our socket is O_NONBLOCK.
+ * Where the socket can be made non-blocking from the start (Linux), it is, and a full backlog
+ * (EAGAIN) turns blocking for the connect: a mux client then binds no fcntl on its way (each
+ * libc symbol costs start-up time, ffi/lazy_symbols.ts).
  */
 export function connectUnix(path: string): RawFd {
   const op = `connect ${path}`;
   const [addr, len] = sockaddrUn(path, op);
   const lib = libc();
-  const fd = unixSocket(false);
+  let nonblocking = abi.hasAtomicCloexec;
+  const fd = unixSocket(nonblocking);
   try {
     for (;;) {
       if (lib.connect(fd, addr, len) === 0) break;
@@ -139,9 +143,14 @@ export function connectUnix(path: string): RawFd {
       // EINTR: the kernel keeps connecting; on AF_UNIX a retry reports EISCONN once done.
       if (e === E.EINTR) continue;
       if (e === E.EISCONN) break;
+      if (e === E.EAGAIN && nonblocking) {
+        setStatusFlags(fd, getStatusFlags(fd) & ~C.O_NONBLOCK);
+        nonblocking = false;
+        continue;
+      }
       throw new SysError(op, e);
     }
-    setNonblocking(fd);
+    if (!nonblocking) setNonblocking(fd);
   } catch (e) {
     lib.close(fd);
     throw e;

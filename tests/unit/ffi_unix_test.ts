@@ -161,3 +161,47 @@ Deno.test("ffi unix: several clients queue and are all accepted", async () => {
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("ffi unix: connect to a listener whose backlog is full waits, like ssh's, and then works", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ffi-unix-" });
+  try {
+    const path = `${dir}/ctl`;
+    const listener = new UnixListener(listenUnix(path, 0));
+    // Linux queues backlog + 1 connections: with backlog 0, one fills it (a second connect
+    // from this thread would now wait for an accept that could never come).
+    const queued = [connectUnix(path)];
+    // A client in another process connects now: it must wait for room, not fail with EAGAIN.
+    const mod = new URL("../../ffi/mod.ts", import.meta.url).href;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "--no-config",
+        "--allow-all",
+        `const { connectUnix } = await import(${JSON.stringify(mod)});
+         connectUnix(${JSON.stringify(path)}).close(); console.log("connected");`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    let ended = false;
+    child.finally(() => ended = true);
+    await new Promise((r) => setTimeout(r, 1000));
+    if (ended) {
+      const out = await child;
+      throw new Error(`the connect did not wait: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    const accepted = [];
+    for (let i = 0; i < 2; i++) accepted.push(await listener.accept());
+    const out = await child;
+    assertEquals(
+      new TextDecoder().decode(out.stdout),
+      "connected\n",
+      new TextDecoder().decode(out.stderr),
+    );
+    for (const f of [...queued, ...accepted]) f.close();
+    listener.close();
+    await reactorIdle();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
