@@ -123,13 +123,20 @@ export function clientTokens(info: ConnInfo, withUser = true): Record<string, st
     j: info.jumpHost,
   };
   if (withUser) {
-    t.C = connectionHash(
-      info.localHost,
-      info.remoteHost,
-      String(info.port),
-      info.remoteUser,
-      info.jumpHost,
-    );
+    // %C is a SHA-1, worked out only if a path uses it (most sessions name theirs with -S or
+    // another token, and the hash was ~1 ms of a mux client's start-up).
+    let hash: string | undefined;
+    Object.defineProperty(t, "C", {
+      enumerable: true,
+      get: () =>
+        hash ??= connectionHash(
+          info.localHost,
+          info.remoteHost,
+          String(info.port),
+          info.remoteUser,
+          info.jumpHost,
+        ),
+    });
     t.r = info.remoteUser;
   }
   return t;
