@@ -9,6 +9,7 @@
 // asks for (preferEpollReactor). SSHMUX_REACTOR=poll or =epoll forces one for the process, to
 // compare the two, to rule epoll out, or to test either.
 import { abi } from "./abi/mod.ts";
+import { sysErrorNamed } from "./errors.ts";
 import * as epoll from "./reactor_epoll.ts";
 import * as poll from "./reactor_poll.ts";
 import { onRawFdClose, type RawFd } from "./raw_fd.ts";
@@ -63,8 +64,18 @@ export function waitFd(fd: RawFd, events: number): Promise<number> {
  * Resolves once nothing is in flight or scheduled. Tests await it after closing their fds so
  * Deno's op sanitizer sees no pending FFI call. Throws EBUSY while a wait is still pending.
  */
-export function reactorIdle(): Promise<void> {
-  return backend.reactorIdle();
+export async function reactorIdle(): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (backend.pendingWaits() > 0) {
+      // Something still waits (a read nobody cancelled): the wait would never end.
+      const n = backend.pendingWaits();
+      throw sysErrorNamed("reactorIdle", "EBUSY", `${n} wait(s) still pending`);
+    }
+    const busy = backend.inFlight();
+    if (busy === null) return;
+    await (busy === "scheduled" ? new Promise((r) => setTimeout(r, 1)) : busy);
+  }
+  throw sysErrorNamed("reactorIdle", "EBUSY", "reactor never went idle");
 }
 
 /** Number of pending waits (tests and diagnostics). */

@@ -6,10 +6,11 @@
 // pool, and a blocked read cannot be cancelled. When nobody waits, no poll is in flight, so the
 // process can exit. -1 from the async poll means "poll again": its errno belongs to a pool thread.
 import { abi } from "./abi/mod.ts";
-import { lastError, sysErrorNamed } from "./errors.ts";
+import { lastError } from "./errors.ts";
 import { setCloexec, setNonblocking } from "./fd_flags.ts";
 import { libc, offHeap } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
+import { WaitCalls, WaiterTable } from "./reactor_waiters.ts";
 
 const C = abi.const;
 const POLLIN: number = C.POLLIN;
@@ -19,24 +20,15 @@ const POLLNVAL: number = C.POLLNVAL;
 /** Conditions poll reports whatever was asked: the caller's next call will see the real error. */
 const ALWAYS = POLLERR | POLLHUP | POLLNVAL;
 
-interface Waiter {
-  handle: RawFd;
-  fd: number;
-  events: number;
-  resolve(revents: number): void;
-  reject(err: unknown): void;
-}
-
-/** fd number → waiters on it */
-const waiters = new Map<number, Set<Waiter>>();
+const waiters = new WaiterTable();
 /** What the in-flight poll watches (fd → events), or null when none is in flight. */
 let inflight: Map<number, number> | null = null;
-let inflightDone: Promise<void> | null = null;
+/** The in-flight poll's struct pollfd array. */
+let pollfds: DataView | null = null;
 /** fd numbers closed while the in-flight poll watched them: its results for them are stale. */
 const stale = new Set<number>();
-let submitScheduled = false;
-let failures = 0;
-const stats = { polls: 0, failed: 0, wakes: 0 };
+const calls = new WaitCalls(startPoll, finish, () => waiters.fds > 0);
+const stats = calls.stats;
 
 let wakeRead = -1;
 let wakeWrite = -1;
@@ -78,36 +70,15 @@ function drainWake(): void {
   }
 }
 
-/**
- * Starts the next poll from a microtask: callers woken by the previous poll usually re-register
- * within their first continuation step, which runs before this microtask, so they join the new
- * poll instead of forcing a wake + re-poll. (setTimeout(0) would be clamped to 4 ms once nested,
- * which measured 200 round trips/s instead of 10k.)
- */
-function scheduleSubmit(): void {
-  if (submitScheduled || inflight) return;
-  submitScheduled = true;
-  queueMicrotask(submit);
-}
-
-function submit(): void {
-  submitScheduled = false;
-  if (inflight || waiters.size === 0) return;
+function startPoll(): Promise<number> | null {
   try {
     ensureWakeFd();
   } catch (e) {
     // No wake fd (EMFILE ...): nobody can be woken reliably, so fail every waiter now.
-    const all = [...waiters.values()].flatMap((set) => [...set]);
-    waiters.clear();
-    for (const w of all) w.reject(e);
-    return;
+    waiters.settleAll("all", { error: e });
+    return null;
   }
-  const watch = new Map<number, number>();
-  for (const [fd, set] of waiters) {
-    let ev = 0;
-    for (const w of set) ev |= w.events;
-    watch.set(fd, ev);
-  }
+  const watch = new Map(waiters.watched());
   // struct pollfd { int fd; short events; short revents; } — 8 bytes on every target.
   const buf = offHeap(8 * (watch.size + 1));
   const view = new DataView(buf.buffer);
@@ -120,49 +91,26 @@ function submit(): void {
     i++;
   }
   inflight = watch;
-  stats.polls++;
+  pollfds = view;
   stale.clear();
-  const count = watch.size + 1;
-  inflightDone = libc().poll_async(buf, count, -1).then(
-    (r) => finish(r, view, count),
-    () => finish(-1, view, count),
-  );
+  return libc().poll_async(buf, watch.size + 1, -1);
 }
 
-function finish(r: number, view: DataView, count: number): void {
+function finish(r: number): void {
+  const view = pollfds!;
+  const count = inflight!.size + 1;
   inflight = null;
-  inflightDone = null;
-  if (r < 0) {
-    // EINTR (a signal landed on the pool thread) or a transient failure: poll again, but back
-    // off if it keeps failing so a persistent error cannot spin a core.
-    failures++;
-    stats.failed++;
-    if (failures > 10) {
-      setTimeout(submit, 10);
-      submitScheduled = true;
-      return;
-    }
-  } else {
-    failures = 0;
+  pollfds = null;
+  if (r >= 0) {
     if (view.getInt16(6, true) !== 0) drainWake();
     for (let i = 1; i < count; i++) {
       const revents = view.getInt16(8 * i + 6, true) & 0xffff;
       if (revents === 0) continue;
       const fd = view.getInt32(8 * i, true);
-      if (stale.has(fd)) continue;
-      const set = waiters.get(fd);
-      if (!set) continue;
-      for (const w of set) {
-        if (revents & (w.events | ALWAYS)) {
-          set.delete(w);
-          w.resolve(revents);
-        }
-      }
-      if (set.size === 0) waiters.delete(fd);
+      if (!stale.has(fd)) waiters.ready(fd, revents, ALWAYS);
     }
   }
   stale.clear();
-  if (waiters.size > 0) scheduleSubmit();
 }
 
 /** See reactor.ts. */
@@ -174,32 +122,20 @@ export function waitFd(fd: RawFd, events: number): Promise<number> {
     return Promise.reject(e);
   }
   if (events === 0) return Promise.reject(new RangeError("waitFd needs POLLIN and/or POLLOUT"));
-  return new Promise<number>((resolve, reject) => {
-    let set = waiters.get(num);
-    if (!set) waiters.set(num, set = new Set());
-    set.add({ handle: fd, fd: num, events, resolve, reject });
-    if (inflight) {
-      const watched = inflight.get(num);
-      const covered = watched !== undefined && (watched & events) === events && !stale.has(num);
-      if (!covered) wake();
-    } else {
-      scheduleSubmit();
-    }
-  });
+  const done = waiters.add(num, fd, events);
+  if (inflight) {
+    const watched = inflight.get(num);
+    const covered = watched !== undefined && (watched & events) === events && !stale.has(num);
+    if (!covered) wake();
+  } else {
+    calls.schedule();
+  }
+  return done;
 }
 
 /** Settles (with POLLNVAL) every wait registered through `handle`; called when it closes. */
 export function cancel(handle: RawFd, num: number): void {
-  const set = waiters.get(num);
-  if (set) {
-    for (const w of set) {
-      if (w.handle === handle) {
-        set.delete(w);
-        w.resolve(POLLNVAL);
-      }
-    }
-    if (set.size === 0) waiters.delete(num);
-  }
+  waiters.settleHandle(num, handle, POLLNVAL);
   if (inflight?.has(num)) {
     if (handle.owned) stale.add(num);
     // Also releases the kernel's reference the in-flight poll holds on the file, so a peer
@@ -208,25 +144,14 @@ export function cancel(handle: RawFd, num: number): void {
   }
 }
 
-/** See reactor.ts. */
-export async function reactorIdle(): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (waiters.size > 0) {
-      // Something still waits (a read nobody cancelled): the poll would never end.
-      throw sysErrorNamed("reactorIdle", "EBUSY", `${pendingWaits()} wait(s) still pending`);
-    }
-    if (inflightDone) await inflightDone;
-    else if (submitScheduled) await new Promise((r) => setTimeout(r, 1));
-    else return;
-  }
-  throw sysErrorNamed("reactorIdle", "EBUSY", "reactor never went idle");
+/** The poll in flight, "scheduled" when one is about to start, or null (reactor.ts). */
+export function inFlight(): Promise<void> | "scheduled" | null {
+  return calls.state();
 }
 
 /** Number of pending waits (tests and diagnostics). */
 export function pendingWaits(): number {
-  let n = 0;
-  for (const set of waiters.values()) n += set.size;
-  return n;
+  return waiters.count();
 }
 
 export function reactorStats(): { polls: number; failed: number; wakes: number } {
