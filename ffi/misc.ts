@@ -72,20 +72,15 @@ export function processExists(pid: number): boolean {
 }
 
 /**
- * The numbers of the signals whose inherited disposition is asked about: the same on Linux
- * and macOS (they date from V7 Unix).
+ * Whether signal number `signo` is ignored (SIG_IGN) in this process now: sigaction with no
+ * new action reads the current one. Asked before any listener is added, it tells what the
+ * parent left us (nohup ignores SIGHUP; a non-interactive shell's `cmd &` ignores SIGINT and
+ * SIGQUIT).
  */
-const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 } as const;
-
-/**
- * Whether `sig` is ignored (SIG_IGN) in this process now: sigaction with no new action reads
- * the current one. Asked before any listener is added, it tells what the parent left us
- * (nohup ignores SIGHUP; a non-interactive shell's `cmd &` ignores SIGINT and SIGQUIT).
- */
-export function signalIgnored(sig: keyof typeof SIGNAL_NUMBERS): boolean {
+export function signalIgnored(signo: number): boolean {
   // struct sigaction begins with the handler on Linux and macOS; 256 bytes hold all of it.
   const act = new BigUint64Array(32);
-  if (libc().sigaction(SIGNAL_NUMBERS[sig], null, act) < 0) throw lastError("sigaction");
+  if (libc().sigaction(signo, null, act) < 0) throw lastError("sigaction");
   const SIG_IGN = 1n;
   return act[0] === SIG_IGN;
 }

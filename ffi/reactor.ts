@@ -66,10 +66,10 @@ export function waitFd(fd: RawFd, events: number): Promise<number> {
  */
 export async function reactorIdle(): Promise<void> {
   for (let i = 0; i < 1000; i++) {
-    if (backend.pendingWaits() > 0) {
+    const pending = backend.pendingWaits();
+    if (pending > 0) {
       // Something still waits (a read nobody cancelled): the wait would never end.
-      const n = backend.pendingWaits();
-      throw sysErrorNamed("reactorIdle", "EBUSY", `${n} wait(s) still pending`);
+      throw sysErrorNamed("reactorIdle", "EBUSY", `${pending} wait(s) still pending`);
     }
     const busy = backend.inFlight();
     if (busy === null) return;

@@ -7,7 +7,7 @@
 // child's status (its errors went to the same stderr).
 
 import { setsid } from "../ffi/mod.ts";
-import { inheritedIgnored, keepInheritedIgnores } from "./inherited_signals.ts";
+import { inheritedIgnored, listenForSignal } from "./inherited_signals.ts";
 import { log } from "./log.ts";
 import { selfExecutable } from "./self_exec.ts";
 
@@ -76,8 +76,7 @@ async function startInBackground(
   let onReady!: () => void;
   const ready = new Promise<"ready">((res) => onReady = () => res("ready"));
   // Installed before the child exists: SIGUSR1's default action would end this process.
-  keepInheritedIgnores();
-  Deno.addSignalListener("SIGUSR1", onReady);
+  listenForSignal("SIGUSR1", onReady);
   const passed: [Deno.Signal, () => void][] = [];
   try {
     const child = new Deno.Command(selfExecutable(), {
@@ -97,7 +96,7 @@ async function startInBackground(
           child.kill(sig);
         } catch { /* already gone */ }
       };
-      Deno.addSignalListener(sig, pass);
+      listenForSignal(sig, pass);
       passed.push([sig, pass]);
     }
     const first = await Promise.race([ready, child.status]);

@@ -35,6 +35,8 @@ export function installSessionSignals(
   let received: Deno.Signal | undefined;
   let forwarded = 0;
   const removers: (() => void)[] = [];
+  // Deno.addSignalListener itself, not listenForSignal (inherited_signals.ts): like ssh's mux
+  // client, this one ends on HUP/INT/TERM even when they were inherited as ignored.
   for (const sig of TERMINATING) {
     const handler = () => {
       if (received !== undefined) return;

@@ -96,7 +96,7 @@ function takeOverStaleLock(path: string, stalePid: number): boolean {
   const guard = `${path}.takeover`;
   try {
     if (!createLockFile(guard)) {
-      if (lockAgeMs(guard) > UNWRITTEN_LOCK_GRACE_MS) removeQuietly(guard);
+      if ((lockAgeMs(guard) ?? 0) > UNWRITTEN_LOCK_GRACE_MS) removeQuietly(guard);
       return false;
     }
   } catch {
@@ -112,12 +112,13 @@ function takeOverStaleLock(path: string, stalePid: number): boolean {
   }
 }
 
-function lockAgeMs(path: string): number {
+/** How long ago `path` was written; undefined when it does not exist. */
+function lockAgeMs(path: string): number | undefined {
   try {
     const mtime = Deno.statSync(path).mtime;
     return mtime ? Date.now() - mtime.getTime() : Infinity;
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
@@ -138,7 +139,7 @@ function lockHolder(path: string): number | "unwritten" | "absent" {
   const pid = Number(text.trim());
   if (text.trim() !== "" && Number.isInteger(pid) && pid > 0) return pid;
   // Garbage older than the grace period holds nothing; pid 0 never exists.
-  return lockAgeMs(path) < UNWRITTEN_LOCK_GRACE_MS ? "unwritten" : 0;
+  return (lockAgeMs(path) ?? Infinity) < UNWRITTEN_LOCK_GRACE_MS ? "unwritten" : 0;
 }
 
 /** Whether a live process holds the lock now (or one is writing it or taking it over). */
@@ -147,6 +148,6 @@ export function startLockHeld(controlPath: string): boolean {
   const holder = lockHolder(path);
   if (holder === "unwritten" || (holder !== "absent" && processExists(holder))) return true;
   // A takeover in progress; a guard its taker left behind stops counting once old.
-  const guard = `${path}.takeover`;
-  return lockHolder(guard) !== "absent" && lockAgeMs(guard) < UNWRITTEN_LOCK_GRACE_MS;
+  const guardAge = lockAgeMs(`${path}.takeover`);
+  return guardAge !== undefined && guardAge < UNWRITTEN_LOCK_GRACE_MS;
 }

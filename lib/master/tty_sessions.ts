@@ -2,7 +2,7 @@
 // client relays its window changes as kill(master pid, SIGWINCH) (mux.c
 // control_client_sigrelay), so on every signal each session re-reads its client's terminal
 // size and sends window-change where it changed.
-import { keepInheritedIgnores } from "../inherited_signals.ts";
+import { listenForSignal } from "../inherited_signals.ts";
 
 export interface WindowTracker {
   windowChanged(): void;
@@ -20,8 +20,7 @@ export class TtySessions {
     this.#sessions.add(s);
     if (!this.#listening) {
       try {
-        keepInheritedIgnores();
-        Deno.addSignalListener("SIGWINCH", this.#onWinch);
+        listenForSignal("SIGWINCH", this.#onWinch);
         this.#listening = true;
       } catch { /* no SIGWINCH on this platform */ }
     }

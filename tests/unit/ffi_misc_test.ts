@@ -97,7 +97,7 @@ Deno.test("openTty: no such terminal device is null, not an error", () => {
 Deno.test("ffi misc: signalIgnored reads the dispositions a child inherited", async () => {
   const mod = new URL("../../ffi/mod.ts", import.meta.url).href;
   const code = `const { signalIgnored } = await import(${JSON.stringify(mod)});
-    console.log(["SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM"].map((s) => +signalIgnored(s)).join(""));`;
+    console.log([1, 2, 3, 15].map((signo) => +signalIgnored(signo)).join("")); // HUP INT QUIT TERM`;
   const probe = async (ignored: string[]) => {
     const [cmd, args] = withSignals(ignored, [
       Deno.execPath(),

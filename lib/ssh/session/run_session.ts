@@ -4,7 +4,7 @@
 // ServerAlive probes. Returns the exit code ssh would return.
 
 import { DisconnectError, reportedAtInfo } from "../../errors.ts";
-import { inheritedIgnored } from "../../inherited_signals.ts";
+import { CLIENT_LOOP_SIGNALS, inheritedIgnored, listenForSignal } from "../../inherited_signals.ts";
 import { log, LogLevel } from "../../log.ts";
 import type { SshConnection } from "../connection/connection.ts";
 import { pumpToChannel } from "../connection/bridge.ts";
@@ -43,9 +43,6 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Signals that end ssh with exit 255 (clientloop.c signal_handler). */
-const FATAL_SIGNALS = [["SIGHUP", 1], ["SIGINT", 2], ["SIGQUIT", 3], ["SIGTERM", 15]] as const;
-
 /**
  * Installs handlers for HUP/INT/QUIT/TERM (plain mode's session and a master both end on
  * them); returns the function that removes them. A signal the process inherited as ignored
@@ -54,11 +51,11 @@ const FATAL_SIGNALS = [["SIGHUP", 1], ["SIGINT", 2], ["SIGQUIT", 3], ["SIGTERM",
  */
 export function onFatalSignals(handler: (num: number, sig: Deno.Signal) => void): () => void {
   const installed: Array<[Deno.Signal, () => void]> = [];
-  for (const [sig, num] of FATAL_SIGNALS) {
+  for (const [sig, num] of CLIENT_LOOP_SIGNALS) {
     if (inheritedIgnored(sig)) continue;
     const h = () => handler(num, sig);
     try {
-      Deno.addSignalListener(sig, h);
+      listenForSignal(sig, h);
       installed.push([sig, h]);
     } catch { /* signal not supported here */ }
   }

@@ -3,7 +3,7 @@
 // master can hand in the passed fds and tests can hand in memory streams.
 
 import { enterRawMode, FdIo, getWinsize, isatty, RawFd, ttyModes } from "../../../ffi/mod.ts";
-import { keepInheritedIgnores } from "../../inherited_signals.ts";
+import { listenForSignal } from "../../inherited_signals.ts";
 import { log } from "../../log.ts";
 import type { ByteEndpoint } from "../connection/bridge.ts";
 import { NO_TTY_MODES, type WindowSize } from "./requests.ts";
@@ -57,8 +57,7 @@ function stream(
 
 function onResize(cb: () => void): () => void {
   try {
-    keepInheritedIgnores();
-    Deno.addSignalListener("SIGWINCH", cb);
+    listenForSignal("SIGWINCH", cb);
   } catch {
     return () => {};
   }
