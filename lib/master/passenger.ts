@@ -59,6 +59,8 @@ export class Passenger {
   readonly startedAt = Date.now();
   /** Set when the session was ended by `~.` or by its client going away: no EXIT_MESSAGE. */
   #abandoned = false;
+  /** Set by run(); a session abandoned before it (its client gone before SESSION_OPENED). */
+  #running = false;
   #lastSize: WindowSize | null;
   readonly done: Promise<void>;
   #resolveDone!: () => void;
@@ -129,6 +131,7 @@ export class Passenger {
    * fds are closed and EXIT_MESSAGE (if any) is queued; the caller then closes the socket.
    */
   async run(): Promise<void> {
+    this.#running = true;
     try {
       await this.#run();
     } finally {
@@ -252,5 +255,8 @@ export class Passenger {
     // answers only once the remote command ends (a `sleep 600` would hold the client's stdout
     // reader that long). OpenSSH's master does the same (chan_read_failed/chan_write_failed).
     this.stdio.close?.();
+    // The client left before SESSION_OPENED reached it, so run() never starts: nothing else
+    // would settle `done`, and the control connection waiting on it would never close.
+    if (!this.#running) this.#resolveDone();
   }
 }

@@ -48,11 +48,13 @@ export async function newSession(
     return { drop: true };
   }
   client.session = p;
-  const untrack = p.tracksWindowSize ? ctx.trackTty(p) : () => {};
   log.debug(`mux client ${client.id}: session ${p.sid} opened (${msg.command || "shell"})`);
   return {
     reply: { kind: "SessionOpened", rid, sid: p.sid },
     after: () => {
+      // Tracked from here, not before the reply: a client gone before SESSION_OPENED reached
+      // it never gets here, and its session must not stay on the SIGWINCH list.
+      const untrack = p.tracksWindowSize ? ctx.trackTty(p) : () => {};
       p.run().finally(() => {
         untrack();
         client.close();

@@ -84,10 +84,17 @@ export async function newStdioForward(
   const command = msg.connectPort === PORT_STREAMLOCAL
     ? msg.connectHost
     : `${msg.connectHost}:${msg.connectPort}`;
+  let bridged = false;
   client.session = {
     abandon: () => {
       channel.sendEof().catch(() => {});
       channel.close().catch(() => {});
+      // The client left before SESSION_OPENED reached it: the bridge never starts, so our
+      // copies of its fds and `done` are settled here.
+      if (!bridged) {
+        endpoint.close!();
+        resolveDone();
+      }
     },
     done,
     facts: () => ({
@@ -104,6 +111,7 @@ export async function newStdioForward(
   return {
     reply: { kind: "SessionOpened", rid, sid: channel.localId },
     after: () => {
+      bridged = true;
       bridge(channel, endpoint).catch((e) => log.debug(`stdio forward: ${errorMessage(e)}`))
         .finally(() => {
           endpoint.close!();
