@@ -7,6 +7,7 @@ import {
   peerPid,
   peerUid,
   type RawFd,
+  SysError,
   type UnixListener,
   UnixSocket,
 } from "../../ffi/mod.ts";
@@ -26,6 +27,14 @@ import type { Passenger } from "./passenger.ts";
 import type { MasterPolicy } from "./policy.ts";
 import { router } from "./router.ts";
 import { TtySessions } from "./tty_sessions.ts";
+
+/** How long accept() rests after running out of fds or memory. */
+const ACCEPT_RETRY_MS = 1000;
+
+/** accept() failures that pass once clients leave: out of fds (ours or the system's), memory. */
+function isResourceShortage(e: unknown): boolean {
+  return e instanceof SysError && ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"].includes(e.code);
+}
 
 export interface MuxMasterOptions {
   /** The primary connection and any extra ones (MaxSessions, reconnects). */
@@ -112,8 +121,20 @@ export class MuxMaster implements MasterContext {
       try {
         fd = await l.accept();
       } catch (e) {
-        if (this.#listener === l) log.error(`mux master: accept failed: ${errorMessage(e)}`);
-        return;
+        if (this.#listener !== l) return;
+        if (!isResourceShortage(e)) {
+          log.error(`mux master: accept failed: ${errorMessage(e)}`);
+          return;
+        }
+        // Out of fds (say, hundreds of clients that never speak): the listener stays readable,
+        // so retrying at once would spin, and giving up would leave every later client hanging
+        // on a socket nobody accepts. Wait for clients to leave, as mux.c does.
+        log.error(
+          `mux master: accept failed: ${errorMessage(e)}; retrying in ${ACCEPT_RETRY_MS} ms`,
+        );
+        await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+        if (this.#listener !== l) return;
+        continue;
       }
       this.#takeIn(fd, myUid);
     }
@@ -184,8 +205,14 @@ export class MuxMaster implements MasterContext {
     this.#path = undefined;
     const myUid = getuid();
     let taken = 0;
-    for (let fd = l.tryAccept(); fd; fd = l.tryAccept()) {
-      if (this.#takeIn(fd, myUid)) taken++;
+    try {
+      for (let fd = l.tryAccept(); fd; fd = l.tryAccept()) {
+        if (this.#takeIn(fd, myUid)) taken++;
+      }
+    } catch (e) {
+      // Out of fds: those still queued are refused (their connect sees the listener close),
+      // which must not keep the master from stopping.
+      log.error(`mux master: accept failed while stopping: ${errorMessage(e)}`);
     }
     this.#listener = null;
     l.close();
