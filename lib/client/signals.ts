@@ -23,7 +23,8 @@ export const FORWARDED_SIGNALS_BEFORE_LOCAL = 2;
 
 /**
  * Installs the handlers. `onTerminate` runs once, on the first terminating signal.
- * `relayWinchTo` is the master pid from MUX_S_ALIVE; relayed only when > 1, like ssh.
+ * `relayWinchTo` is the master pid from MUX_S_ALIVE (a u32); relayed only when it is > 1 as a
+ * pid_t, like ssh.
  * With `forward` (sshmux's master, no tty), HUP/INT/TERM go to the remote process instead
  * ("HUP", "INT", "TERM"); the third one ends the client as ssh would.
  */
@@ -52,8 +53,11 @@ export function installSessionSignals(
     Deno.addSignalListener(sig, handler);
     removers.push(() => Deno.removeSignalListener(sig, handler));
   }
-  if (relayWinchTo !== undefined && relayWinchTo > 1) {
-    const pid = relayWinchTo;
+  // The pid is a u32 on the wire and a pid_t to ssh, so 0xffffffff is -1: ssh's "> 1" skips
+  // it, while compared unsigned it passed and Deno.kill made it kill(-1), a SIGWINCH to every
+  // process we may signal (and 2^32-N to process group N).
+  const pid = (relayWinchTo ?? 0) | 0;
+  if (pid > 1) {
     const winch = () => {
       log.debug(`relaying SIGWINCH to ${pid}`);
       try {

@@ -1,7 +1,8 @@
 // sshmux's mux client against scripted masters on a real unix socket, for what a stock 9.2
 // master cannot show: a 10.3-style master with the `info` extension (-O conninfo/channels),
 // unknown hello extensions, refusals of a session (ssh's message, then a direct connection with
-// the real exit code), a spurious MUX_S_OK, and replies with the wrong request id.
+// the real exit code), a spurious MUX_S_OK, replies with the wrong request id, and an ALIVE pid
+// that is negative as a pid_t (no SIGWINCH relay).
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { startSshd } from "../helpers/sshd.ts";
 import { run, sshmuxPath } from "../helpers/run.ts";
@@ -181,6 +182,69 @@ Deno.test("mux client against scripted masters", async (t) => {
         await m.stop();
       }
     });
+
+    await t.step(
+      "ALIVE with a pid that is negative as a pid_t: SIGWINCH is not relayed (ssh: > 1)",
+      async () => {
+        // A process group of its own that notes every SIGWINCH it gets. kill() takes
+        // 2^32 - its id as minus its id, i.e. that group: nothing else can be hit.
+        const mark = `${sshd.dir}/winch-seen`;
+        const group = new Deno.Command("setsid", {
+          args: [
+            "bash",
+            "-c",
+            `trap 'echo winch >> ${mark}' WINCH; read -r _ _ _ _ pg _ < /proc/$$/stat; ` +
+            `echo $pg; while :; do sleep 0.05; done`,
+          ],
+          stdout: "piped",
+        }).spawn();
+        const reader = group.stdout.getReader();
+        const pgid = Number(new TextDecoder().decode((await reader.read()).value).trim());
+        assert(pgid > 1, `process group ${pgid}`);
+        let opened!: () => void;
+        const sessionOpen = new Promise<void>((r) => opened = r);
+        let finish!: () => void;
+        const finished = new Promise<void>((r) => finish = r);
+        const m = fakeMaster(sshd.dir, async (p) => {
+          await hello(p);
+          const alive = await p.next();
+          if (alive?.kind !== "AliveCheck") throw new Error(`got ${alive?.kind}`);
+          await p.send({ kind: "Alive", rid: alive.rid, pid: 2 ** 32 - pgid });
+          const req = await p.next();
+          if (req?.kind !== "NewSession") throw new Error(`got ${req?.kind}`);
+          await p.send({ kind: "SessionOpened", rid: req.rid, sid: 3 });
+          opened();
+          await finished;
+          await p.send({ kind: "ExitMessage", sid: 3, exitValue: 7 });
+        });
+        const client = new Deno.Command(SSHMUX, {
+          args: ["-F", sshd.config, "-S", m.path, "x", "true"],
+          stdin: "null",
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        try {
+          await sessionOpen;
+          // Several times: the first may come before the client listens for it.
+          for (let i = 0; i < 8; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            client.kill("SIGWINCH");
+          }
+          await new Promise((r) => setTimeout(r, 300));
+          finish();
+          assertEquals((await client.status).code, 7);
+          const seen = await Deno.readTextFile(mark).catch(() => "");
+          assertEquals(seen, "", "SIGWINCH reached process group " + pgid);
+        } finally {
+          finish();
+          reader.releaseLock();
+          group.kill("SIGKILL");
+          await group.status;
+          await group.stdout.cancel();
+          await m.stop();
+        }
+      },
+    );
 
     await t.step("a reply to the wrong request id is fatal (out of sequence), 255", async () => {
       const m = fakeMaster(sshd.dir, async (p) => {
