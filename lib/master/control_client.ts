@@ -36,6 +36,13 @@ function fdWaitMs(): number {
   return 10_000;
 }
 
+/**
+ * How long closing a control connection waits for the client to read what is queued for it.
+ * Unbounded, a client that stopped reading (its socket buffer full) kept the master from ending
+ * on -O exit until that client went away.
+ */
+const CLOSE_FLUSH_MS = 2000;
+
 /** What `-O list` shows of a session or -W forward (listing.ts). */
 export interface SessionFacts {
   kind: "session" | "stdio-forward";
@@ -219,11 +226,18 @@ export class ControlClient {
     return decodeMux(body, "toMaster");
   }
 
-  /** Closes the socket once queued replies are written. Idempotent. */
+  /**
+   * Closes the socket once queued replies are written, or after CLOSE_FLUSH_MS of a client not
+   * reading them (dropped then). Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       // An empty write waits for every queued message ahead of it.
-      await this.sock.write(new Uint8Array(0)).catch(() => {});
+      const flushed = this.sock.write(new Uint8Array(0)).catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((r) => timer = setTimeout(r, CLOSE_FLUSH_MS));
+      await Promise.race([flushed, late]);
+      clearTimeout(timer);
       this.#closed = true;
       this.sock.discardPending();
       this.sock.close();
