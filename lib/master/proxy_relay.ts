@@ -61,6 +61,15 @@ const GLOBAL_REQUESTS = new Set([
 ]);
 
 const READ_CHUNK = 256 * 1024;
+
+/**
+ * Bytes written for a proxy client that it has not read yet, at most. What the server sends a
+ * proxy client is bounded only by the windows that client itself grants (up to 4 GiB a
+ * channel): one that grants big windows and stops reading made the master queue all of it, its
+ * memory growing until every session died with it. Stock ssh and Go's x/crypto grant 2 MiB a
+ * channel, so this is room for 32 of their channels stalled at once.
+ */
+export const PROXY_MAX_QUEUED = 64 * 1024 * 1024;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 interface Relayed {
@@ -107,6 +116,12 @@ export class ProxyRelay {
   #forwards: RemoteForward[] = [];
   #replies: Promise<void> = Promise.resolve();
   #gone = false;
+  /** Bytes handed to the socket for the client and not yet written. */
+  #queued = 0;
+  /** Rejects when #queued passes PROXY_MAX_QUEUED: run() then drops the client. */
+  #overflow: Promise<never>;
+  #overflowed!: (e: Error) => void;
+  #stalled = false;
   #unroute: () => void = () => {};
   /** Bytes of proxy framing read from / written to the client (-O list). */
   bytesFromClient = 0;
@@ -116,7 +131,10 @@ export class ProxyRelay {
     private readonly conn: SshConnection,
     private readonly sock: ControlStream,
     private readonly name: string,
-  ) {}
+  ) {
+    this.#overflow = new Promise<never>((_, reject) => this.#overflowed = reject);
+    this.#overflow.catch(() => {});
+  }
 
   /** Relays until the client hangs up or breaks a rule; then cleans up on the server. */
   async run(): Promise<void> {
@@ -129,7 +147,7 @@ export class ProxyRelay {
       for (;;) {
         const read = this.sock.readSome(READ_CHUNK);
         read.catch(() => {}); // if the connection is lost first, the socket's close settles it
-        const chunk = await Promise.race([read, lost]);
+        const chunk = await Promise.race([read, lost, this.#overflow]);
         if (chunk === null) break;
         this.bytesFromClient += chunk.length;
         framer.append(chunk);
@@ -142,6 +160,9 @@ export class ProxyRelay {
       }
     } finally {
       this.#cleanup();
+      // What it did not read is dropped with it: closing the control connection would wait
+      // for that first.
+      if (this.#stalled) this.sock.close();
     }
   }
 
@@ -379,8 +400,19 @@ export class ProxyRelay {
     const packet = encodeProxyPacket(payload, takePlain);
     releasePlain(payload);
     this.bytesToClient += packet.length;
+    const size = packet.length;
+    this.#queued += size;
+    if (this.#queued > PROXY_MAX_QUEUED && !this.#stalled) {
+      this.#stalled = true;
+      this.#overflowed(
+        new ProxyViolation(`not reading: over ${PROXY_MAX_QUEUED >> 20} MiB queued for it`),
+      );
+    }
     const written = this.sock.write(packet);
-    written.then(() => releasePlain(packet), () => {});
+    written.then(() => {
+      this.#queued -= size;
+      releasePlain(packet);
+    }, () => {});
     return written;
   }
 
