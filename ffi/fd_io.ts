@@ -2,7 +2,9 @@
 // following OpenSSH's policy for fds a client passed us (channels.c channel_register_fds):
 //  - pipes/sockets: save the status flags, set O_NONBLOCK, restore the saved flags on close
 //    (O_NONBLOCK lives in the open file description, which the client process shares);
-//  - ttys stay blocking: poll for readiness first, then one read / one ≤4 KiB write;
+//  - ttys stay blocking: poll for readiness first, then one read / one ≤4 KiB write; a master
+//    writes instead through a non-blocking description of its own where it can get one
+//    (`ownTtyWrites`), since even a 4 KiB write blocks the whole process while nobody reads;
 //  - seekable fds (regular files, /dev/null) are always ready: plain synchronous I/O.
 import { abi } from "./abi/mod.ts";
 import { E, SysError, sysErrorNamed } from "./errors.ts";
@@ -10,6 +12,7 @@ import { addressOf, errno, libc, offHeap } from "./libc.ts";
 import { liveFd, type RawFd } from "./raw_fd.ts";
 import { POLLIN, POLLOUT, waitFd } from "./reactor.ts";
 import { borrowNonblocking, releaseNonblocking } from "./shared_flags.ts";
+import { reopenTtyNonblocking } from "./tty.ts";
 import { newWriteQueue, queueWrite, type WriteQueue } from "./write_queue.ts";
 
 /** Largest single write to a (blocking) tty, so a write after POLLOUT cannot stall for long. */
@@ -87,15 +90,22 @@ export class FdIo {
   #reading = false;
   /** Writes run one after another in call order. */
   #queue: WriteQueue = newWriteQueue();
+  /** A tty's writes go here when set: our own non-blocking description of it. */
+  #ttyOut: RawFd | null = null;
 
   static {
     restoreFlagsOf = (io) => io.#restoreFlags();
   }
 
-  constructor(fd: RawFd) {
+  /**
+   * `ownTtyWrites`: write a tty through a description of our own (reopenTtyNonblocking), so a
+   * terminal nobody reads stalls only these writes (a mux master serving other sessions).
+   */
+  constructor(fd: RawFd, opts: { ownTtyWrites?: boolean } = {}) {
     const num = liveFd(fd, "FdIo");
     this.#fd = fd;
     this.kind = fdKind(num);
+    if (this.kind === "tty" && opts.ownTtyWrites) this.#ttyOut = reopenTtyNonblocking(fd);
     if (this.kind === "stream") {
       this.#borrowKey = borrowNonblocking(num);
       flagsToRestore.add(this);
@@ -207,14 +217,17 @@ export class FdIo {
 
   async #writeAll(data: Uint8Array): Promise<void> {
     const lib = libc();
+    const target = this.#ttyOut ?? this.#fd;
+    const blockingTty = this.kind === "tty" && this.#ttyOut === null;
     let off = 0;
     while (off < data.length) {
       let chunk = data.subarray(off);
-      if (this.kind === "tty") {
-        await waitFd(this.#fd, POLLOUT);
+      if (blockingTty) {
+        await waitFd(target, POLLOUT);
         chunk = chunk.subarray(0, TTY_WRITE_CHUNK);
       }
-      const n = Number(lib.write(this.#num("write"), chunk, chunk.length));
+      this.#num("write");
+      const n = Number(lib.write(liveFd(target, "write"), chunk, chunk.length));
       if (n >= 0) {
         off += n;
         continue;
@@ -222,7 +235,7 @@ export class FdIo {
       const e = errno();
       if (e === E.EINTR) continue;
       if (e !== E.EAGAIN) throw new SysError("write", e);
-      if (this.kind !== "tty") await waitFd(this.#fd, POLLOUT);
+      if (!blockingTty) await waitFd(target, POLLOUT);
     }
   }
 
@@ -231,6 +244,7 @@ export class FdIo {
     if (this.#closed) return;
     this.#closed = true;
     this.#restoreFlags();
+    this.#ttyOut?.close();
     this.#fd.close();
   }
 

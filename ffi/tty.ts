@@ -26,6 +26,39 @@ export function isatty(fd: RawFd): boolean {
   return libc().isatty(num) === 1;
 }
 
+/** The device of the terminal behind fd number `num` (TIOCGDEV), or null. */
+function ttyDevice(num: number): number | null {
+  if (C.TIOCGDEV === 0) return null;
+  const dev = new Uint8Array(4);
+  if (ioctl(num, C.TIOCGDEV, dev) < 0) return null;
+  return new DataView(dev.buffer).getUint32(0, true); // an unsigned int, little-endian targets
+}
+
+/**
+ * An open file description of our own, non-blocking, for the terminal behind `fd`; null where
+ * none can be had. A passed terminal must stay blocking (O_NONBLOCK belongs to the description
+ * the client shares), and a blocking write to it stalls the whole process once nobody reads
+ * the terminal; on a description of our own the flag touches nobody else. Linux only:
+ * /proc/self/fd/N opens the file anew (macOS's /dev/fd/N is a dup). Refused unless the new
+ * description is the same terminal, which TIOCGDEV tells: reopening /dev/ptmx would make a new
+ * pty, and /dev/tty names the opener's own terminal.
+ */
+export function reopenTtyNonblocking(fd: RawFd): RawFd | null {
+  if (abi.os !== "linux") return null;
+  const num = liveFd(fd, "reopen tty");
+  const dev = ttyDevice(num);
+  if (dev === null) return null;
+  const flags = C.O_RDWR | C.O_NOCTTY | C.O_NONBLOCK | C.O_CLOEXEC;
+  const r = libc().open(cstr(`/proc/self/fd/${num}`), flags);
+  if (r < 0) return null;
+  const own = RawFd.adopt(r);
+  if (ttyDevice(r) !== dev) {
+    own.close();
+    return null;
+  }
+  return own;
+}
+
 /** TIOCGWINSZ; null when fd is not a terminal (or the call fails). */
 export function getWinsize(fd: RawFd): Winsize | null {
   const ws = new Uint8Array(8); // struct winsize { u16 row, col, xpixel, ypixel }

@@ -145,6 +145,7 @@ export const darwinAbi: Abi = {
     EFD_NONBLOCK: 0,
     TIOCGWINSZ: 0x40087468, // _IOR('t', 104, struct winsize)
     TIOCSWINSZ: 0x80087467, // _IOW('t', 103, struct winsize)
+    TIOCGDEV: 0, // none
     TCSANOW: 0,
     TCSADRAIN: 1,
     POSIX_VDISABLE: 0xff,

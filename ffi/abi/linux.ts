@@ -142,6 +142,7 @@ export const linuxAbi: Abi = {
     EFD_NONBLOCK: 0o4000,
     TIOCGWINSZ: 0x5413,
     TIOCSWINSZ: 0x5414,
+    TIOCGDEV: 0x80045432, // _IOR('T', 0x32, unsigned int)
     TCSANOW: 0,
     TCSADRAIN: 1,
     POSIX_VDISABLE: 0, // glibc: '\0'

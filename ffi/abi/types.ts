@@ -171,6 +171,8 @@ export interface Abi {
     EFD_NONBLOCK: number;
     TIOCGWINSZ: number;
     TIOCSWINSZ: number;
+    /** The device of the terminal behind an fd (Linux); 0 where there is no such call. */
+    TIOCGDEV: number;
     TCSANOW: number;
     TCSADRAIN: number;
     POSIX_VDISABLE: number;

@@ -122,7 +122,11 @@ function ffiStdio(): LocalStdio {
 export function fdStdio(stdin: RawFd, stdout: RawFd, stderr: RawFd): LocalStdio {
   const ios: FdIo[] = [];
   try {
-    for (const fd of [stdin, stdout, stderr]) ios.push(new FdIo(fd));
+    // The client's terminal may stop being read: that must stall this session only (stdin
+    // is not written to).
+    for (const fd of [stdin, stdout, stderr]) {
+      ios.push(new FdIo(fd, { ownTtyWrites: fd !== stdin }));
+    }
   } catch (e) {
     for (const io of ios) io.close();
     throw e;

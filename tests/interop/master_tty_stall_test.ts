@@ -1,0 +1,60 @@
+// A client whose terminal is not read (a hung terminal emulator, or a client that holds the pty
+// and ignores it): the master's writes to that terminal must stall that session only. A passed
+// tty stays blocking (the flag is shared with the client), and a blocking write to a full
+// terminal had the whole master wait inside the kernel: -O check and every other session hung
+// (OpenSSH 9.2's master does the same). Once the terminal is read again, all output arrives.
+import { assertEquals } from "@std/assert";
+import { FdIo, openpty } from "../../ffi/mod.ts";
+import { fdCount, run, waitFor } from "../helpers/run.ts";
+import { newSessionRequest, RawMuxClient } from "../helpers/raw_mux_client.ts";
+import { startSshd } from "../helpers/sshd.ts";
+import { startMaster } from "../helpers/master.ts";
+
+const LINE = "abcdefghijklmnopqrstuvwxy";
+const LINES = 60_000;
+
+Deno.test("master: a terminal nobody reads stalls its own session only", async () => {
+  const sshd = await startSshd();
+  const master = await startMaster("sshmux", sshd);
+  const pty = openpty();
+  const c = new RawMuxClient(master.ctl);
+  try {
+    // Warm up (a session and its control connection come and go), then count the fds.
+    assertEquals((await run("ssh", ["-F", sshd.config, "-S", master.ctl, "x", "true"])).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const fdsBefore = fdCount(master.pid);
+    await c.hello();
+    await c.send(newSessionRequest(1, `yes ${LINE} | head -n ${LINES}; echo done`));
+    for (const fd of [pty.slave, pty.slave, pty.slave]) await c.sendFds([fd]);
+    assertEquals(await c.read(), { kind: "SessionOpened", rid: 1, sid: 0 });
+    // Far more output than a pty buffers, and nobody reading it yet.
+    await new Promise((r) => setTimeout(r, 1500));
+    const check = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "-O", "check", "x"], {
+      timeoutMs: 8_000,
+    });
+    assertEquals(check.code, 0, `-O check while the terminal is unread: ${check.err}`);
+    const other = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "x", "echo other"], {
+      timeoutMs: 8_000,
+    });
+    assertEquals([other.code, other.out], [0, "other\n"]);
+    // Now read the terminal: every line arrives (the pty turns \n into \r\n), then the exit.
+    const io = new FdIo(pty.master);
+    const buf = new Uint8Array(65536);
+    let text = "";
+    while (!text.endsWith("done\r\n")) {
+      const n = await io.read(buf);
+      if (n === 0) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    assertEquals(text.replaceAll("\r\n", "\n"), `${LINE}\n`.repeat(LINES) + "done\n");
+    assertEquals(await c.read(), { kind: "ExitMessage", sid: 0, exitValue: 0 });
+    c.close();
+    await waitFor("master fds back", () => fdCount(master.pid) <= fdsBefore, 10_000);
+  } finally {
+    c.close();
+    pty.master.close();
+    pty.slave.close();
+    await master.stop();
+    await sshd.stop();
+  }
+});
