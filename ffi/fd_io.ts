@@ -3,8 +3,9 @@
 //  - pipes/sockets: save the status flags, set O_NONBLOCK, restore the saved flags on close
 //    (O_NONBLOCK lives in the open file description, which the client process shares);
 //  - ttys stay blocking: poll for readiness first, then one read / one ≤4 KiB write; a master
-//    writes instead through a non-blocking description of its own where it can get one
-//    (`ownTtyWrites`), since even a 4 KiB write blocks the whole process while nobody reads;
+//    uses instead a non-blocking description of its own where it can get one (`ownTty`): even
+//    a 4 KiB write blocks the whole process while nobody reads the terminal, and so does a
+//    read after POLLIN when another reader took the input first or VMIN/VTIME ask for more;
 //  - seekable fds (regular files, /dev/null) are always ready: plain synchronous I/O.
 import { abi } from "./abi/mod.ts";
 import { E, SysError, sysErrorNamed } from "./errors.ts";
@@ -90,22 +91,22 @@ export class FdIo {
   #reading = false;
   /** Writes run one after another in call order. */
   #queue: WriteQueue = newWriteQueue();
-  /** A tty's writes go here when set: our own non-blocking description of it. */
-  #ttyOut: RawFd | null = null;
+  /** A tty's reads and writes go here when set: our own non-blocking description of it. */
+  #ttyOwn: RawFd | null = null;
 
   static {
     restoreFlagsOf = (io) => io.#restoreFlags();
   }
 
   /**
-   * `ownTtyWrites`: write a tty through a description of our own (reopenTtyNonblocking), so a
-   * terminal nobody reads stalls only these writes (a mux master serving other sessions).
+   * `ownTty`: read and write a tty through a description of our own (reopenTtyNonblocking), so
+   * a terminal that stalls stalls only this FdIo (a mux master serving other sessions).
    */
-  constructor(fd: RawFd, opts: { ownTtyWrites?: boolean } = {}) {
+  constructor(fd: RawFd, opts: { ownTty?: boolean } = {}) {
     const num = liveFd(fd, "FdIo");
     this.#fd = fd;
     this.kind = fdKind(num);
-    if (this.kind === "tty" && opts.ownTtyWrites) this.#ttyOut = reopenTtyNonblocking(fd);
+    if (this.kind === "tty" && opts.ownTty) this.#ttyOwn = reopenTtyNonblocking(fd);
     if (this.kind === "stream") {
       this.#borrowKey = borrowNonblocking(num);
       flagsToRestore.add(this);
@@ -134,17 +135,18 @@ export class FdIo {
     this.#reading = true;
     try {
       const lib = libc();
-      if (this.kind === "tty") await waitFd(this.#fd, POLLIN);
+      const source = this.#ttyOwn ?? this.#fd;
+      if (this.kind === "tty" && this.#ttyOwn === null) await waitFd(this.#fd, POLLIN);
       for (;;) {
-        const num = this.#num("read");
-        const n = Number(lib.read(num, buf, buf.length));
+        this.#num("read");
+        const n = Number(lib.read(liveFd(source, "read"), buf, buf.length));
         if (n >= 0) return n;
         const e = errno();
         if (e === E.EINTR) continue;
         // A pty master reports EIO once the slave side is gone: that is its end of file.
         if (e === E.EIO && this.kind === "tty") return 0;
         if (e !== E.EAGAIN) throw new SysError("read", e);
-        await waitFd(this.#fd, POLLIN);
+        await waitFd(source, POLLIN);
       }
     } finally {
       this.#reading = false;
@@ -217,8 +219,8 @@ export class FdIo {
 
   async #writeAll(data: Uint8Array): Promise<void> {
     const lib = libc();
-    const target = this.#ttyOut ?? this.#fd;
-    const blockingTty = this.kind === "tty" && this.#ttyOut === null;
+    const target = this.#ttyOwn ?? this.#fd;
+    const blockingTty = this.kind === "tty" && this.#ttyOwn === null;
     let off = 0;
     while (off < data.length) {
       let chunk = data.subarray(off);
@@ -244,7 +246,7 @@ export class FdIo {
     if (this.#closed) return;
     this.#closed = true;
     this.#restoreFlags();
-    this.#ttyOut?.close();
+    this.#ttyOwn?.close();
     this.#fd.close();
   }
 

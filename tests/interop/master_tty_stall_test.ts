@@ -3,8 +3,8 @@
 // tty stays blocking (the flag is shared with the client), and a blocking write to a full
 // terminal had the whole master wait inside the kernel: -O check and every other session hung
 // (OpenSSH 9.2's master does the same). Once the terminal is read again, all output arrives.
-import { assertEquals } from "@std/assert";
-import { FdIo, openpty } from "../../ffi/mod.ts";
+import { assert, assertEquals } from "@std/assert";
+import { FdIo, fdNumber, openpty } from "../../ffi/mod.ts";
 import { fdCount, run, waitFor } from "../helpers/run.ts";
 import { newSessionRequest, RawMuxClient } from "../helpers/raw_mux_client.ts";
 import { startSshd } from "../helpers/sshd.ts";
@@ -50,6 +50,61 @@ Deno.test("master: a terminal nobody reads stalls its own session only", async (
     assertEquals(await c.read(), { kind: "ExitMessage", sid: 0, exitValue: 0 });
     c.close();
     await waitFor("master fds back", () => fdCount(master.pid) <= fdsBefore, 10_000);
+  } finally {
+    c.close();
+    pty.master.close();
+    pty.slave.close();
+    await master.stop();
+    await sshd.stop();
+  }
+});
+
+Deno.test("master: a terminal whose read would block stalls its own session only", async () => {
+  const sshd = await startSshd();
+  const master = await startMaster("sshmux", sshd);
+  const pty = openpty();
+  const c = new RawMuxClient(master.ctl);
+  try {
+    // Non-canonical with VMIN 200 and VTIME 10 s: POLLIN comes with the first byte, but a
+    // blocking read then waits for 199 more or 10 s (another reader taking the input between
+    // poll and read blocks it the same way, until the next keystroke).
+    const slavePath = `/proc/${Deno.pid}/fd/${fdNumber(pty.slave)}`;
+    const stty = await run("stty", [
+      "-F",
+      slavePath,
+      "-icanon",
+      "-echo",
+      "min",
+      "200",
+      "time",
+      "100",
+    ]);
+    assertEquals(stty.code, 0, stty.err);
+    await c.hello();
+    await c.send(newSessionRequest(1, "head -c 3; echo got"));
+    for (const fd of [pty.slave, pty.slave, pty.slave]) await c.sendFds([fd]);
+    assertEquals(await c.read(), { kind: "SessionOpened", rid: 1, sid: 0 });
+    const io = new FdIo(pty.master);
+    await io.write(new TextEncoder().encode("a"));
+    await new Promise((r) => setTimeout(r, 500));
+    const started = Date.now();
+    const check = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "-O", "check", "x"], {
+      timeoutMs: 15_000,
+    });
+    assertEquals(check.code, 0, check.err);
+    const ms = Date.now() - started;
+    assert(ms < 4_000, `-O check took ${ms} ms while a terminal read was pending`);
+    // The rest of the input still reaches the remote command.
+    await io.write(new TextEncoder().encode("bc"));
+    const buf = new Uint8Array(1024);
+    let text = "";
+    while (!text.includes("got")) {
+      const n = await io.read(buf);
+      if (n === 0) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    assertEquals(text.replaceAll("\r\n", "\n"), "abcgot\n");
+    assertEquals(await c.read(), { kind: "ExitMessage", sid: 0, exitValue: 0 });
   } finally {
     c.close();
     pty.master.close();

@@ -122,11 +122,9 @@ function ffiStdio(): LocalStdio {
 export function fdStdio(stdin: RawFd, stdout: RawFd, stderr: RawFd): LocalStdio {
   const ios: FdIo[] = [];
   try {
-    // The client's terminal may stop being read: that must stall this session only (stdin
-    // is not written to).
-    for (const fd of [stdin, stdout, stderr]) {
-      ios.push(new FdIo(fd, { ownTtyWrites: fd !== stdin }));
-    }
+    // The client's terminal may stall (nobody reads it, or its input is taken by another
+    // reader): that must stall this session only.
+    for (const fd of [stdin, stdout, stderr]) ios.push(new FdIo(fd, { ownTty: true }));
   } catch (e) {
     for (const io of ios) io.close();
     throw e;
