@@ -3,6 +3,7 @@
 // tty stays blocking (the flag is shared with the client), and a blocking write to a full
 // terminal had the whole master wait inside the kernel: -O check and every other session hung
 // (OpenSSH 9.2's master does the same). Once the terminal is read again, all output arrives.
+// The same for a read that would block (VMIN/VTIME) and for a -W forward's terminal.
 import { assert, assertEquals } from "@std/assert";
 import { FdIo, fdNumber, openpty } from "../../ffi/mod.ts";
 import { fdCount, run, waitFor } from "../helpers/run.ts";
@@ -109,6 +110,55 @@ Deno.test("master: a terminal whose read would block stalls its own session only
     c.close();
     pty.master.close();
     pty.slave.close();
+    await master.stop();
+    await sshd.stop();
+  }
+});
+
+Deno.test("master: a -W whose terminal nobody reads stalls that forward only", async () => {
+  const sshd = await startSshd();
+  const master = await startMaster("sshmux", sshd);
+  const pty = openpty();
+  const c = new RawMuxClient(master.ctl);
+  // A TCP service that sends far more than a pty buffers.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const conn = await listener.accept();
+    await conn.write(new TextEncoder().encode(`${LINE}\n`.repeat(LINES))).catch(() => {});
+    conn.close();
+  })();
+  try {
+    await c.hello();
+    await c.send({
+      kind: "NewStdioFwd",
+      rid: 1,
+      reserved: new Uint8Array(0),
+      connectHost: "127.0.0.1",
+      connectPort: (listener.addr as Deno.NetAddr).port,
+    });
+    for (const fd of [pty.slave, pty.slave]) await c.sendFds([fd]);
+    assertEquals((await c.read())?.kind, "SessionOpened");
+    await new Promise((r) => setTimeout(r, 1500));
+    const check = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "-O", "check", "x"], {
+      timeoutMs: 8_000,
+    });
+    assertEquals(check.code, 0, `-O check while the terminal is unread: ${check.err}`);
+    const io = new FdIo(pty.master);
+    const buf = new Uint8Array(65536);
+    let got = 0;
+    const want = (LINE.length + 2) * LINES; // \n becomes \r\n on the pty
+    while (got < want) {
+      const n = await io.read(buf);
+      if (n === 0) break;
+      got += n;
+    }
+    assertEquals(got, want);
+  } finally {
+    c.close();
+    pty.master.close();
+    pty.slave.close();
+    listener.close();
+    await served;
     await master.stop();
     await sshd.stop();
   }

@@ -60,7 +60,8 @@ export async function newStdioForward(
   }
   let endpoint: ByteEndpoint;
   try {
-    endpoint = fdEndpoint(new FdIo(fds[0]), new FdIo(fds[1]));
+    // A terminal among them may stall: that must stall this forward only (fd_io.ts).
+    endpoint = fdEndpoint(new FdIo(fds[0], { ownTty: true }), new FdIo(fds[1], { ownTty: true }));
   } catch (e) {
     closeAll();
     log.error(`mux client ${client.id}: passed fds unusable: ${errorMessage(e)}`);
