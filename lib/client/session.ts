@@ -17,6 +17,9 @@ import { installSessionSignals } from "./signals.ts";
 import { enterRawModeIfTty } from "./tty.ts";
 import { lazyModule } from "../lazy_module.ts";
 
+/** ssh names the function in its fatal messages about the session's replies; so do we. */
+const SESSION_FN = "mux_client_request_session";
+
 /**
  * SessionName: the master lists the session under it and signals it by it (sshmux's master
  * only). A refused name (taken, malformed) is reported and the session runs unnamed.
@@ -151,21 +154,25 @@ export async function runMuxSession(
       switch (msg.kind) {
         case "TtyAllocFail":
           if (msg.sid !== sid) {
-            throw new FatalError(`tty_alloc_fail: session id mismatch (${msg.sid} != ${sid})`);
+            throw new FatalError(
+              `${SESSION_FN}: tty alloc fail on unknown session: my id ${sid} theirs ${msg.sid}`,
+            );
           }
           leaveRawMode?.();
           leaveRawMode = undefined;
           break;
         case "ExitMessage":
           if (msg.sid !== sid) {
-            throw new FatalError(`exit_message: session id mismatch (${msg.sid} != ${sid})`);
+            throw new FatalError(
+              `${SESSION_FN}: exit on unknown session: my id ${sid} theirs ${msg.sid}`,
+            );
           }
-          if (exitValue !== undefined) throw new FatalError("exitval sent twice");
+          if (exitValue !== undefined) throw new FatalError(`${SESSION_FN}: exitval sent twice`);
           exitValue = msg.exitValue;
           break;
         case "Ok":
           if (!signalRids.delete(msg.rid)) {
-            throw new FatalError(`master returned unexpected message ${msg.kind}`);
+            throw new FatalError(`${SESSION_FN}: master returned unexpected message ${msg.kind}`);
           }
           break;
         case "Failure":
@@ -174,9 +181,9 @@ export async function runMuxSession(
             log.error(`Remote signal not delivered: ${msg.reason}`);
             break;
           }
-          throw new FatalError(`master returned error: ${msg.reason}`);
+          throw new FatalError(`${SESSION_FN}: master returned error: ${msg.reason}`);
         default:
-          throw new FatalError(`master returned unexpected message ${msg.kind}`);
+          throw new FatalError(`${SESSION_FN}: master returned unexpected message ${msg.kind}`);
       }
     }
   } finally {

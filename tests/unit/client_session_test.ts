@@ -184,16 +184,26 @@ Deno.test("session: a refused -L is reported and falls back (no session is reque
   }
 });
 
-Deno.test("session: a second EXIT_MESSAGE or a wrong session id is fatal", async () => {
+Deno.test("session: a second EXIT_MESSAGE or a wrong session id is fatal, in ssh's words", async () => {
   for (
     const [msgs, text] of [
       [[{ kind: "ExitMessage", sid: 7, exitValue: 1 }, {
         kind: "ExitMessage",
         sid: 7,
         exitValue: 2,
-      }], "exitval sent twice"],
-      [[{ kind: "ExitMessage", sid: 8, exitValue: 1 }], "session id mismatch"],
-      [[{ kind: "Failure", rid: 9, reason: "boom" }], "master returned error: boom"],
+      }], "mux_client_request_session: exitval sent twice"],
+      [
+        [{ kind: "ExitMessage", sid: 8, exitValue: 1 }],
+        "mux_client_request_session: exit on unknown session: my id 7 theirs 8",
+      ],
+      [
+        [{ kind: "TtyAllocFail", sid: 9 }],
+        "mux_client_request_session: tty alloc fail on unknown session: my id 7 theirs 9",
+      ],
+      [
+        [{ kind: "Failure", rid: 9, reason: "boom" }],
+        "mux_client_request_session: master returned error: boom",
+      ],
     ] as const
   ) {
     const { client, master } = await setUp();
