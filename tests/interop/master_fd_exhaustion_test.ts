@@ -28,6 +28,9 @@ Deno.test("master: out of fds it says so and accepts again once clients leave", 
   try {
     await sh(`head -c ${21 * 1024 * 1024} /dev/urandom > ${data}`);
     assertEquals((await master.control("check")).code, 0);
+    // Counted once the warm-up's control connection is surely closed on the master's side;
+    // compared with <= below, so a connection still closing then cannot fail the test.
+    await new Promise((r) => setTimeout(r, 500));
     const fdsBefore = fdCount(master.pid);
     const bulk = sh(
       `ssh -F ${sshd.config} -S ${master.ctl} x 'cat ${data}' | (sleep 2; cat) > ${copy}`,
@@ -58,7 +61,9 @@ Deno.test("master: out of fds it says so and accepts again once clients leave", 
     const b = await bulk;
     assertEquals(b.code, 0, b.err);
     assertEquals((await run("cmp", [data, copy])).code, 0);
-    await waitFor("master fds back", () => fdCount(master.pid) === fdsBefore, 10_000);
+    await waitFor("master fds back", () => fdCount(master.pid) <= fdsBefore, 10_000).catch(() => {
+      throw new Error(`master holds ${fdCount(master.pid)} fds, ${fdsBefore} before`);
+    });
   } finally {
     for (const c of silent) c.close();
     await master.stop();

@@ -47,6 +47,9 @@ Deno.test("master: a proxy client with a huge window that never reads is dropped
   try {
     await sh(`head -c ${21 * 1024 * 1024} /dev/urandom > ${data}`);
     assertEquals((await master.control("check")).code, 0);
+    // Counted once the warm-up's control connection is surely closed on the master's side;
+    // compared with <= below, so a connection still closing then cannot fail the test.
+    await new Promise((r) => setTimeout(r, 500));
     const fdsBefore = fdCount(master.pid);
     const rssBefore = rssMiB(master.pid);
     const bulk = sh(
@@ -80,7 +83,9 @@ Deno.test("master: a proxy client with a huge window that never reads is dropped
     assertEquals((await run("cmp", [data, copy])).code, 0);
     assertEquals((await master.control("check")).code, 0);
     proxy.close();
-    await waitFor("master fds back", () => fdCount(master.pid) === fdsBefore, 10_000);
+    await waitFor("master fds back", () => fdCount(master.pid) <= fdsBefore, 10_000).catch(() => {
+      throw new Error(`master holds ${fdCount(master.pid)} fds, ${fdsBefore} before`);
+    });
   } finally {
     proxy.close();
     await master.stop();

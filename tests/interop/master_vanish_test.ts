@@ -19,6 +19,9 @@ Deno.test("master: clients that vanish mid-request leave nothing behind", async 
   try {
     await sh(`head -c ${21 * 1024 * 1024} /dev/urandom > ${data}`);
     assertEquals((await ssh(["x", "true"])).code, 0);
+    // Counted once the warm-up's control connection is surely closed on the master's side;
+    // compared with <= below, so a connection still closing then cannot fail the test.
+    await new Promise((r) => setTimeout(r, 500));
     const fdsBefore = fdCount(master.pid);
     const bulk = sh(
       `ssh -F ${sshd.config} -S ${master.ctl} x 'cat ${data}' | (sleep 1; cat) > ${copy}`,
@@ -73,7 +76,7 @@ Deno.test("master: clients that vanish mid-request leave nothing behind", async 
     );
 
     await t.step("no fd and no session outlived its client; the bulk is byte-exact", async () => {
-      await waitFor("master fds back", () => fdCount(master.pid) === fdsBefore, 10_000)
+      await waitFor("master fds back", () => fdCount(master.pid) <= fdsBefore, 10_000)
         .catch(() => {
           throw new Error(`master holds ${fdCount(master.pid)} fds, ${fdsBefore} before`);
         });
