@@ -141,7 +141,11 @@ export function tryRecvFd(sock: number): RawFd | null {
     // JS thread and cannot interleave; only a spawn from another thread (a Worker) could.
     for (const f of fds) setCloexec(f);
   }
-  if (flags & C.MSG_CTRUNC) reject("control data truncated (peer sent too many fds)");
+  // Truncated when more fds came than we have slots for, and also when this process has no fd
+  // number left for one (EMFILE): the kernel drops the fd and says only MSG_CTRUNC.
+  if (flags & C.MSG_CTRUNC) {
+    reject("control data truncated (too many fds sent, or this process is out of fds)");
+  }
   if (n === 0 && received.length === 0) {
     throw new EofError("connection closed while waiting for an fd");
   }

@@ -2,6 +2,7 @@
 // (lowered here with prlimit instead of opening thousands). accept() then fails with EMFILE; the
 // master must say so and keep accepting once those clients leave, not stop for good (a later
 // `ssh -S` would hang on a socket nobody accepts), and a session already running is untouched.
+// Out of fds for the fds a session passes, that session is refused with a reason that says so.
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { fdCount, run, sh, waitFor } from "../helpers/run.ts";
 import { startSshd } from "../helpers/sshd.ts";
@@ -66,6 +67,33 @@ Deno.test("master: out of fds it says so and accepts again once clients leave", 
     });
   } finally {
     for (const c of silent) c.close();
+    await master.stop();
+    await sshd.stop();
+  }
+});
+
+Deno.test("master: out of fds for a session's passed fds it refuses that session clearly", async () => {
+  const sshd = await startSshd();
+  const master = await startMaster("sshmux", sshd);
+  try {
+    assertEquals((await run("ssh", ["-F", sshd.config, "-S", master.ctl, "x", "true"])).code, 0);
+    await new Promise((r) => setTimeout(r, 500));
+    // Room for the control connection and one passed fd: the second cannot be received.
+    const lim = await run("prlimit", [
+      `--pid=${master.pid}`,
+      `--nofile=${fdCount(master.pid) + 2}:`,
+    ]);
+    assertEquals(lim.code, 0, lim.err);
+    const r = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "x", "echo ran"]);
+    // ssh says why and runs the command on a connection of its own, as for any refusal.
+    assertEquals([r.code, r.out], [0, "ran\n"], r.err);
+    assertStringIncludes(r.err, "session request failed: did not receive file descriptors");
+    assertStringIncludes(master.stderr(), "this process is out of fds");
+    const back = await run("prlimit", [`--pid=${master.pid}`, "--nofile=4096:"]);
+    assertEquals(back.code, 0, back.err);
+    const again = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "x", "echo again"]);
+    assertEquals([again.code, again.out], [0, "again\n"]);
+  } finally {
     await master.stop();
     await sshd.stop();
   }
