@@ -122,11 +122,14 @@ export class MuxClient {
     return this.extensions.has(MUX_EXT_INFO_NAME);
   }
 
-  /** MUX_C_ALIVE_CHECK → the master's pid. A pid of 0 is a failure, as for OpenSSH. */
+  /**
+   * MUX_C_ALIVE_CHECK → the master's pid. A pid of 0 means no master, as for OpenSSH
+   * (MuxMasterGone); any reply but ALIVE is a ProtocolError or MuxRequestRefused.
+   */
   async aliveCheck(): Promise<number> {
     const reply = await this.request({ kind: "AliveCheck", rid: this.rid });
     if (reply.kind !== "Alive") throw this.unexpected(reply);
-    if (reply.pid === 0) throw new ProtocolError("master returned pid 0");
+    if (reply.pid === 0) throw new MuxMasterGone("master returned pid 0");
     this.rid++;
     return reply.pid;
   }

@@ -73,6 +73,13 @@ export async function runMuxSession(
     if (e instanceof MuxOutOfSequence) {
       throw new FatalError(`mux_client_request_alive: ${e.message}`);
     }
+    // As ssh: a master that cannot be read (gone, reset) or says pid 0 is given up on for a
+    // direct connection; one that answers with something it cannot take for ALIVE is fatal
+    // (running the command elsewhere after a corrupt reply was our own choice, not ssh's).
+    if (e instanceof MuxRequestRefused) {
+      throw new FatalError(`mux_client_request_alive: master returned error: ${e.reason}`);
+    }
+    if (e instanceof ProtocolError) throw new FatalError(`mux_client_request_alive: ${e.message}`);
     throw fallback("mux_client_request_session: master alive request failed");
   }
 

@@ -1,8 +1,9 @@
 // sshmux's mux client against scripted masters on a real unix socket, for what a stock 9.2
 // master cannot show: a 10.3-style master with the `info` extension (-O conninfo/channels),
 // unknown hello extensions, refusals of a session (ssh's message, then a direct connection with
-// the real exit code), a spurious MUX_S_OK, replies with the wrong request id, and an ALIVE pid
-// that is negative as a pid_t (no SIGWINCH relay).
+// the real exit code), a spurious MUX_S_OK, replies with the wrong request id, an ALIVE pid
+// that is negative as a pid_t (no SIGWINCH relay), and corrupt or cut-off ALIVE replies (each
+// held to what the stock ssh does with the same bytes).
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { startSshd } from "../helpers/sshd.ts";
 import { run, sshmuxPath } from "../helpers/run.ts";
@@ -242,6 +243,46 @@ Deno.test("mux client against scripted masters", async (t) => {
           await group.status;
           await group.stdout.cancel();
           await m.stop();
+        }
+      },
+    );
+
+    await t.step(
+      "a corrupt reply to ALIVE is fatal as for ssh; a master gone mid-reply is left for direct",
+      async () => {
+        const frames: [string, Uint8Array, number, RegExp][] = [
+          // u32 len 8, MUX_C_ALIVE_CHECK (a request type, not a reply), rid 0.
+          ["another type", Uint8Array.of(0, 0, 0, 8, 0x10, 0, 0, 4, 0, 0, 0, 0), 255, /alive/],
+          // MUX_S_ALIVE without its pid.
+          ["no pid", Uint8Array.of(0, 0, 0, 8, 0x80, 0, 0, 5, 0, 0, 0, 0), 255, /alive/],
+          // A length no master sends (ssh: "reserve: insufficient buffer space").
+          ["4 GiB frame", Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x80, 0, 0, 5), 255, /./],
+          // Half a reply, then the master is gone: both connect directly instead.
+          [
+            "EOF mid-reply",
+            Uint8Array.of(0, 0, 0, 12, 0x80, 0, 0, 5, 0),
+            0,
+            /master alive request failed/,
+          ],
+        ];
+        for (const [what, bytes, status, says] of frames) {
+          const m = fakeMaster(sshd.dir, async (p) => {
+            await hello(p);
+            await p.next();
+            await p.conn.write(bytes);
+            await new Promise((r) => setTimeout(r, 200));
+          });
+          try {
+            for (const prog of ["ssh", SSHMUX]) {
+              const r = await run(prog, ["-F", sshd.config, "-S", m.path, "x", "echo direct"]);
+              const ctx = `${what}: ${prog}: ${r.err}`;
+              assertEquals(r.code, status, ctx);
+              assertEquals(r.out, status === 0 ? "direct\n" : "", ctx);
+              assertMatch(r.err, says, ctx);
+            }
+          } finally {
+            await m.stop();
+          }
         }
       },
     );

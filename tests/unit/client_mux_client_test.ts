@@ -137,7 +137,7 @@ Deno.test("a reply to another request id is 'out of sequence'; pid 0 is a failur
     await b.master.next();
     await b.master.send({ kind: "Alive", rid: 0, pid: 0 });
   })();
-  await assertRejects(() => b.client.aliveCheck(), ProtocolError, "pid 0");
+  await assertRejects(() => b.client.aliveCheck(), MuxMasterGone, "pid 0");
   await s2;
   b.client.close();
   b.master.close();
