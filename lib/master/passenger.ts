@@ -195,10 +195,13 @@ export class Passenger {
       }
       await this.deps.send({ kind: "TtyAllocFail", sid: this.sid }).catch(() => {});
     });
-    this.replies.start.then(async (ok) => {
+    this.replies.start.then((ok) => {
       if (ok || lost()) return;
+      // OpenSSH's master queues "<what> request failed" for the client's stderr but closes the
+      // channel in the same step, so the text is never written: its clients see nothing and
+      // exit 255 (OpenSSH 9.2, `ssh -S ctl -s host nosuch`). We stay silent the same way.
       const what = this.req.command === "" ? "shell" : this.req.subsystem ? "subsystem" : "exec";
-      await tell(`${what} request failed\r\n`);
+      log.verbose(`mux session ${this.sid}: ${what} request failed`);
       ch.close().catch(() => {});
     });
   }
