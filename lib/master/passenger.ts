@@ -100,6 +100,11 @@ export class Passenger {
     stdio: LocalStdio,
   ): Promise<Passenger> {
     const tty = req.wantTty;
+    // OpenSSH's master reports a pty asked for on a stdin that is no terminal (`-tt` from a
+    // pipe or /dev/null) at error level, then sends modes from an all-zero termios as we do.
+    if (tty && !stdio.terminal.isTty()) {
+      log.error("mux_master_process_new_session: tcgetattr: Inappropriate ioctl for device");
+    }
     const size = tty ? stdio.terminal.size() : null;
     const modes = tty ? stdio.terminal.modes() : undefined;
     const session = await Session.openChannel(deps.conn, { tty });
