@@ -3,6 +3,7 @@
 import { parseArgs } from "./lib/config/argv.ts";
 import { resolveOptionsWithWarnings } from "./lib/config/resolve.ts";
 import type { Options } from "./lib/config/options.ts";
+import { PlainTextError } from "./lib/config/errors.ts";
 import { FatalError, reportedAtInfo } from "./lib/errors.ts";
 import {
   isBackgroundChild,
@@ -99,7 +100,8 @@ async function main(args: string[]): Promise<number> {
   if (!setUpLogging(opts)) return 1;
   // Which entry runs: .bundle/main.js (scripts/bundle.ts) or main.ts (no bundle, or a stale one).
   log.debug(`${VERSION}, running ${new URL(import.meta.url).pathname}`);
-  for (const w of warnings) log.error(w);
+  // ssh prints these while reading its command line, with fprintf: "\n", even under -q.
+  for (const w of warnings) writeErr(`${w}\n`);
   if (cmd.dumpConfig) {
     const { formatConfig }: typeof import("./lib/config/dump.ts") = await import(
       lazyModule("./lib/config/dump.ts")
@@ -264,7 +266,9 @@ if (import.meta.main) {
     // Fatal messages obey -q like ssh's fatal(); FatalError from argv parsing precedes the
     // logger set-up and is printed at the default level. A connection ended inside the
     // packet layer is reported at INFO, like ssh's sshpkt_fatal (LogLevel ERROR hides it).
-    if (log.enabled(reportedAtInfo(e) ? LogLevel.INFO : LogLevel.FATAL)) {
+    if (e instanceof PlainTextError) {
+      writeErr(`${msg}\n`);
+    } else if (log.enabled(reportedAtInfo(e) ? LogLevel.INFO : LogLevel.FATAL)) {
       writeErr(`${visLog(msg)}\r\n`);
     }
     // Ordinary failures never show a JavaScript stack, at any -v level (ssh users and the

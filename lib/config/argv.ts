@@ -1,7 +1,7 @@
 // ssh's command line (ssh.c main): BSD getopt without permutation, options may also follow
 // the destination until the first non-option word; the rest is the remote command.
 import { LogLevel } from "../log.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, PlainTextError } from "./errors.ts";
 import { type ConfigState, emptyState } from "./state.ts";
 import type { MuxCommand } from "./options.ts";
 import { PORT_STREAMLOCAL } from "../mux/constants.ts";
@@ -11,7 +11,7 @@ import { addForward, parseForward, parseForwardArg } from "./forward_spec.ts";
 import { parseEscapeChar, parseJump } from "./values.ts";
 import { processConfigLine } from "./ssh_config.ts";
 import { parseSshUri, validHostname, validRemoteUser } from "./destination.ts";
-import { usageError } from "./usage.ts";
+import { getoptError, usageError } from "./usage.ts";
 import { normalizeSignal, RFC4254_SIGNALS, sessionNameProblem } from "../mux/session_names.ts";
 
 /** The flags this parser knows; a letter followed by ':' takes an argument. */
@@ -212,7 +212,7 @@ export function parseArgs(argv: string[]): ParsedCommandLine {
         if (out.stdioForward) throw new ConfigError("stdio forward already specified");
         if (out.muxCommand) throw new ConfigError("Cannot specify stdio forward with -O");
         const fwd = parseForward(arg, true, false);
-        if (!fwd) throw new ConfigError(`Bad stdio forwarding specification '${arg}'`);
+        if (!fwd) throw new PlainTextError(`Bad stdio forwarding specification '${arg}'`);
         const fwdHost = fwd.listenPort === PORT_STREAMLOCAL ? fwd.listenPath : fwd.listenHost;
         if (fwdHost !== undefined) out.stdioForward = { host: fwdHost, port: fwd.listenPort };
         st.requestTTY = "no";
@@ -224,18 +224,18 @@ export function parseArgs(argv: string[]): ParsedCommandLine {
         break;
       case "e": {
         const v = parseEscapeChar(arg);
-        if (v === undefined) throw new ConfigError(`Bad escape character '${arg}'.`);
+        if (v === undefined) throw new PlainTextError(`Bad escape character '${arg}'.`);
         st.escapeChar = v;
         break;
       }
       case "c":
         if (!ciphersValid(/^[+^]/.test(arg) ? arg.slice(1) : arg)) {
-          throw new ConfigError(`Unknown cipher type '${arg}'`);
+          throw new PlainTextError(`Unknown cipher type '${arg}'`);
         }
         st.ciphers = arg;
         break;
       case "m":
-        if (!macsValid(arg)) throw new ConfigError(`Unknown mac type '${arg}'`);
+        if (!macsValid(arg)) throw new PlainTextError(`Unknown mac type '${arg}'`);
         st.macs = arg;
         break;
       case "M":
@@ -244,7 +244,7 @@ export function parseArgs(argv: string[]): ParsedCommandLine {
       case "p":
         if (st.port === undefined) {
           const p = a2port(arg);
-          if (p <= 0) throw new ConfigError(`Bad port '${arg}'`);
+          if (p <= 0) throw new PlainTextError(`Bad port '${arg}'`);
           st.port = p;
         }
         break;
@@ -316,14 +316,14 @@ export function parseArgs(argv: string[]): ParsedCommandLine {
       for (let k = 1; k < word.length; k++) {
         const c = word[k];
         const wants = takesArg(c);
-        if (wants === undefined) throw usageError(`unknown option -- ${c}`);
+        if (wants === undefined) throw getoptError(`unknown option -- ${c}`);
         if (!wants) {
           if (!handle(c, "")) return false;
           continue;
         }
         let arg = word.slice(k + 1);
         if (arg === "") {
-          if (pos >= argv.length) throw usageError(`option requires an argument -- ${c}`);
+          if (pos >= argv.length) throw getoptError(`option requires an argument -- ${c}`);
           arg = argv[pos++];
         }
         if (!handle(c, arg)) return false;

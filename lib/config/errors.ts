@@ -13,3 +13,12 @@ export class ConfigError extends FatalError {
 export class TokenError extends ConfigError {
   override name = "TokenError";
 }
+
+/**
+ * A message ssh writes with a plain fprintf while it reads its command line (bad -L/-p/-e/-c/-m
+ * arguments, the usage text) rather than through its logger: main prints it as it is, ending in
+ * "\n" instead of "\r\n", with no vis(3) escaping.
+ */
+export class PlainTextError extends ConfigError {
+  override name = "PlainTextError";
+}

@@ -4,7 +4,7 @@ import { PORT_STREAMLOCAL } from "../mux/constants.ts";
 import { type ForwardKind, type ForwardSpec, sameForward } from "../ssh/forward/spec.ts";
 import { a2port } from "./ports.ts";
 import { dollarExpand } from "./tokens.ts";
-import { ConfigError } from "./errors.ts";
+import { PlainTextError } from "./errors.ts";
 
 const NI_MAXHOST = 1025;
 /** sizeof(sun_path) on Linux; ssh rejects longer socket paths in a spec. */
@@ -163,7 +163,7 @@ export function parseForwardArg(
     : kind === "dynamic"
     ? parseForward(spec, true, false, env)
     : parseForward(spec, false, true, env) ?? parseForward(spec, true, true, env);
-  if (!fwd) throw new ConfigError(`Bad ${kind} forwarding specification '${spec}'`);
+  if (!fwd) throw new PlainTextError(`Bad ${kind} forwarding specification '${spec}'`);
   return fwd;
 }
 

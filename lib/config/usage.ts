@@ -1,5 +1,5 @@
 // ssh's usage text (OpenSSH 9.2, the client installed next to us), printed on bad flags.
-import { ConfigError } from "./errors.ts";
+import { PlainTextError } from "./errors.ts";
 
 export const USAGE = `usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface]
            [-b bind_address] [-c cipher_spec] [-D [bind_address:]port]
@@ -9,7 +9,15 @@ export const USAGE = `usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface]
            [-Q query_option] [-R address] [-S ctl_path] [-W host:port]
            [-w local_tun[:remote_tun]] destination [command [argument ...]]`;
 
-/** The error main prints for a usage failure: an optional first line, then the usage. */
-export function usageError(first?: string): ConfigError {
-  return new ConfigError(first === undefined ? USAGE : `${first}\n${USAGE}`);
+/**
+ * The error main prints for a usage failure: an optional first line, then the usage. ssh
+ * writes both with fprintf (first line and usage end in "\n").
+ */
+export function usageError(first?: string): PlainTextError {
+  return new PlainTextError(first === undefined ? USAGE : `${first}\n${USAGE}`);
+}
+
+/** A bad flag found by getopt: ssh's getopt reports it through the logger ("\r\n"), then usage. */
+export function getoptError(first: string): PlainTextError {
+  return new PlainTextError(`${first}\r\n${USAGE}`);
 }

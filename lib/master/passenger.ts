@@ -102,6 +102,11 @@ export class Passenger {
     stdio: LocalStdio,
   ): Promise<Passenger> {
     const tty = req.wantTty;
+    // OpenSSH's master reports a pty asked for on a stdin that is no terminal (`-tt` from a
+    // pipe or /dev/null) at error level, then sends modes from an all-zero termios as we do.
+    if (tty && !stdio.terminal.isTty()) {
+      log.error("mux_master_process_new_session: tcgetattr: Inappropriate ioctl for device");
+    }
     const size = tty ? stdio.terminal.size() : null;
     const modes = tty ? stdio.terminal.modes() : undefined;
     const session = await Session.openChannel(deps.conn, { tty });
@@ -198,10 +203,13 @@ export class Passenger {
       }
       await this.deps.send({ kind: "TtyAllocFail", sid: this.sid }).catch(() => {});
     });
-    this.replies.start.then(async (ok) => {
+    this.replies.start.then((ok) => {
       if (ok || lost()) return;
+      // OpenSSH's master queues "<what> request failed" for the client's stderr but closes the
+      // channel in the same step, so the text is never written: its clients see nothing and
+      // exit 255 (OpenSSH 9.2, `ssh -S ctl -s host nosuch`). We stay silent the same way.
       const what = this.req.command === "" ? "shell" : this.req.subsystem ? "subsystem" : "exec";
-      await tell(`${what} request failed\r\n`);
+      log.verbose(`mux session ${this.sid}: ${what} request failed`);
       ch.close().catch(() => {});
     });
   }

@@ -71,7 +71,7 @@ Deno.test("argv: destination forms", () => {
   assertThrows(() => parseArgs(["ssh://h/path"]), ConfigError);
   fails(["-p", "1"], USAGE);
   fails([], USAGE);
-  fails(["-h;rm"], "unknown option -- h\n" + USAGE);
+  fails(["-h;rm"], "unknown option -- h\r\n" + USAGE);
   fails(["host;rm"], "hostname contains invalid characters");
   fails(["-l", "-bob", "host"], "remote username contains invalid characters");
 });
@@ -115,9 +115,9 @@ Deno.test("argv: -O and -W rules and messages", () => {
 });
 
 Deno.test("argv: errors match ssh's text", () => {
-  fails(["-Z", "h"], "unknown option -- Z\n" + USAGE);
-  fails(["-w", "0", "h"], "unknown option -- w\n" + USAGE);
-  fails(["h", "-p"], "option requires an argument -- p\n" + USAGE);
+  fails(["-Z", "h"], "unknown option -- Z\r\n" + USAGE);
+  fails(["-w", "0", "h"], "unknown option -- w\r\n" + USAGE);
+  fails(["h", "-p"], "option requires an argument -- p\r\n" + USAGE);
   fails(["-p", "0", "h"], "Bad port '0'");
   fails(["-p", "70000", "h"], "Bad port '70000'");
   fails(["-p", "x1", "h"], "Bad port 'x1'");

@@ -10,7 +10,7 @@ import {
   setupConfiguredForwards,
 } from "../../lib/ssh/forward/mod.ts";
 import { FakeForwardServer } from "../helpers/forward/fake_server.ts";
-import type { ForwardSpec } from "../../lib/ssh/forward/spec.ts";
+import { formatForwardLikeOpenssh, type ForwardSpec } from "../../lib/ssh/forward/spec.ts";
 import { freePort } from "../helpers/sshd.ts";
 
 async function withFake(
@@ -38,6 +38,25 @@ Deno.test("sameForward compares every field; undefined only equals undefined", (
   assert(!sameForward(base, { ...base, connectPort: 23 }));
   assert(!sameForward(base, { ...base, connectHost: "localhost" }));
   assert(!sameForward({ ...base, listenPath: "/a" }, { ...base, listenPath: "/b" }));
+});
+
+Deno.test("formatForwardLikeOpenssh: OpenSSH's names (LOCALHOST or *, paths with port -2)", () => {
+  const l: ForwardSpec = { listenPort: 80, connectHost: "h", connectPort: 8 };
+  assertEquals(formatForwardLikeOpenssh("local", l, false), "local forward LOCALHOST:80 -> h:8");
+  assertEquals(formatForwardLikeOpenssh("local", l, true), "local forward *:80 -> h:8");
+  assertEquals(formatForwardLikeOpenssh("remote", l, true), "remote forward LOCALHOST:80 -> h:8");
+  assertEquals(
+    formatForwardLikeOpenssh("dynamic", { listenHost: "::1", listenPort: 9, connectPort: 0 }, true),
+    "dynamic forward ::1:9 -> *",
+  );
+  assertEquals(
+    formatForwardLikeOpenssh(
+      "local",
+      { listenPath: "/s", listenPort: 0, connectPath: "/t", connectPort: 0 },
+      false,
+    ),
+    "local forward /s:-2 -> /t:-2",
+  );
 });
 
 Deno.test("local duplicates succeed without a new listener; concurrent duplicates share one", async () => {

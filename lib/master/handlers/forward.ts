@@ -14,7 +14,11 @@ import {
   REASON_PORT_NOT_PERMITTED,
 } from "../../mux/reasons.ts";
 import { ForwardError } from "../../ssh/forward/errors.ts";
-import { describeForward, invalidReason } from "../../ssh/forward/spec.ts";
+import {
+  describeForward,
+  formatForwardLikeOpenssh,
+  invalidReason,
+} from "../../ssh/forward/spec.ts";
 import type { MasterContext } from "../context.ts";
 import type { HandlerResult } from "../control_client.ts";
 import { errorMessage } from "../errors.ts";
@@ -30,7 +34,8 @@ export async function openForward(ctx: MasterContext, msg: MuxOpenFwd): Promise<
   const spec = forwardSpec(msg);
   if (!kind || invalidReason(kind, spec)) return failure(rid, REASON_INVALID_FORWARD);
   const description = describeForward(kind, spec);
-  if (!await ctx.confirm(`Open ${description} on ${ctx.policy.host}?`)) {
+  const named = formatForwardLikeOpenssh(kind, spec, ctx.forwards.gatewayPorts);
+  if (!await ctx.confirm(`Open ${named} on ${ctx.policy.host}?`)) {
     return { reply: { kind: "PermissionDenied", rid, reason: REASON_PERMISSION_DENIED } };
   }
   try {
@@ -45,7 +50,14 @@ export async function openForward(ctx: MasterContext, msg: MuxOpenFwd): Promise<
     if (!(e instanceof ForwardError)) throw e;
     log.debug(`mux: ${description}: ${e.message}`);
     if (e.kind === "invalid") return failure(rid, REASON_INVALID_FORWARD);
-    if (e.kind === "remote-failed") return failure(rid, remoteFailure(spec));
+    // OpenSSH's master logs each failure at error level, under its function names, besides
+    // the reply the client prints.
+    if (e.kind === "remote-failed") {
+      const reason = remoteFailure(spec);
+      log.error(`mux_confirm_remote_forward: ${reason}`);
+      return failure(rid, reason);
+    }
+    log.error(`mux_master_process_open_fwd: requested ${named} failed`);
     return failure(rid, REASON_FORWARD_FAILED);
   }
 }

@@ -14,6 +14,8 @@ import {
 import { PORT_STREAMLOCAL } from "../../mux/constants.ts";
 import { bridge, type ByteEndpoint } from "../../ssh/connection/bridge.ts";
 import { openStdioForwardChannel } from "../../ssh/forward/stdio.ts";
+import { describeOpenFailure } from "../../ssh/forward/open_failure.ts";
+import { ChannelOpenError } from "../../ssh/connection/errors.ts";
 import type { MasterContext } from "../context.ts";
 import { ReconnectingError } from "../connection_pool.ts";
 import type { ControlClient, HandlerResult } from "../control_client.ts";
@@ -76,6 +78,9 @@ export async function newStdioForward(
   } catch (e) {
     endpoint.close!();
     log.debug(`mux client ${client.id}: stdio forward to ${target} refused: ${errorMessage(e)}`);
+    // The server's refusal goes to the master's log too ("channel N: open failed: ..." at
+    // INFO), as OpenSSH's master logs every refused channel open.
+    if (e instanceof ChannelOpenError) log.info(describeOpenFailure(e));
     const reason = e instanceof ReconnectingError ? e.message : REASON_SESSION_OPEN_REFUSED;
     return { reply: { kind: "Failure", rid, reason }, drop: true };
   }

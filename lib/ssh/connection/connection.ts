@@ -358,7 +358,7 @@ export class SshConnection {
     }
     if (m.kind === "open-failure") {
       this.table.release(m.recipient);
-      s.reject(new ChannelOpenError(m.reasonCode, m.description));
+      s.reject(new ChannelOpenError(m.reasonCode, m.description, m.recipient));
       return;
     }
     const ch = new Channel(this.link, {

@@ -4,7 +4,12 @@
 /** The server refused SSH_MSG_CHANNEL_OPEN (RFC 4254 §5.1 reason codes). */
 export class ChannelOpenError extends Error {
   override name = "ChannelOpenError";
-  constructor(readonly reasonCode: number, readonly description: string) {
+  /** `localId`: our number of the refused channel, for ssh's "channel N: open failed" line. */
+  constructor(
+    readonly reasonCode: number,
+    readonly description: string,
+    readonly localId?: number,
+  ) {
     super(`channel open failed: ${description || "no reason given"} (reason ${reasonCode})`);
   }
 }

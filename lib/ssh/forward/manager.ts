@@ -66,6 +66,11 @@ export class ForwardManager {
     });
   }
 
+  /** GatewayPorts as this manager binds with (also how OpenSSH names unbound forwards). */
+  get gatewayPorts(): boolean {
+    return this.opts.gatewayPorts ?? false;
+  }
+
   /**
    * Starts a forward. Rejects with ForwardError: "invalid" for a malformed spec,
    * "listen-failed" (local/dynamic) or "remote-failed" (remote) when it cannot be set up.

@@ -45,7 +45,31 @@ export function connectText(spec: ForwardSpec): string {
   return `${spec.connectHost ?? ""}:${spec.connectPort}`;
 }
 
-/** One line per forward, like mux.c format_forward: "local forward h:p -> h:p". */
+/** PORT_STREAMLOCAL as OpenSSH prints it: a signed int. */
+const STREAMLOCAL_AS_INT = -2;
+
+/**
+ * A forward as OpenSSH's master names it in its log lines and ask prompts (mux.c
+ * format_forward): a unix socket side prints its path with port -2 (PORT_STREAMLOCAL), a local
+ * or dynamic forward without a listen host prints "*" under GatewayPorts, else "LOCALHOST".
+ */
+export function formatForwardLikeOpenssh(
+  kind: ForwardKind,
+  spec: ForwardSpec,
+  gatewayPorts: boolean,
+): string {
+  const defaultListen = gatewayPorts && kind !== "remote" ? "*" : "LOCALHOST";
+  const listen = spec.listenPath !== undefined
+    ? `${spec.listenPath}:${STREAMLOCAL_AS_INT}`
+    : `${spec.listenHost ?? defaultListen}:${spec.listenPort}`;
+  if (kind === "dynamic") return `dynamic forward ${listen} -> *`;
+  const connect = spec.connectPath !== undefined
+    ? `${spec.connectPath}:${STREAMLOCAL_AS_INT}`
+    : `${spec.connectHost ?? ""}:${spec.connectPort}`;
+  return `${kind} forward ${listen} -> ${connect}`;
+}
+
+/** One line per forward for -O list and debug logs: "local forward h:p -> h:p", bare paths. */
 export function describeForward(kind: ForwardKind, spec: ForwardSpec): string {
   if (kind === "dynamic") return `dynamic forward ${listenText(spec)} -> *`;
   return `${kind} forward ${listenText(spec)} -> ${connectText(spec)}`;
