@@ -203,13 +203,13 @@ export class Passenger {
       }
       await this.deps.send({ kind: "TtyAllocFail", sid: this.sid }).catch(() => {});
     });
-    this.replies.start.then((ok) => {
+    this.replies.start.then(async (ok) => {
       if (ok || lost()) return;
-      // OpenSSH's master queues "<what> request failed" for the client's stderr but closes the
-      // channel in the same step, so the text is never written: its clients see nothing and
-      // exit 255 (OpenSSH 9.2, `ssh -S ctl -s host nosuch`). We stay silent the same way.
+      // OpenSSH's master queues this text too but closes the channel in the same step, so its
+      // clients never see it and exit 255 in silence (9.2, `ssh -S ctl -s host nosuch`). Ours
+      // writes it first: the one line says why, as plain-mode ssh says it.
       const what = this.req.command === "" ? "shell" : this.req.subsystem ? "subsystem" : "exec";
-      log.verbose(`mux session ${this.sid}: ${what} request failed`);
+      await tell(`${what} request failed\r\n`);
       ch.close().catch(() => {});
     });
   }

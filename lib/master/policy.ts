@@ -16,7 +16,7 @@ export interface MasterPolicy {
   requestTty: RequestTTY;
   /** The master's ForwardAgent (and its agent socket): honoured for clients that want it. */
   agentSocket?: string;
-  /** Below ERROR (-q) the master writes no "PTY allocation request failed" to clients' stderr. */
+  /** Below ERROR (-q) the master writes no "... request failed" lines to clients' stderr. */
   quiet: boolean;
   /** ask/autoask: confirm each request with the user (ssh-askpass). */
   controlMaster: ControlMasterMode;
