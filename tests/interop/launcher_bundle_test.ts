@@ -24,6 +24,23 @@ Deno.test("interop launcher: the checkout's bundle is fresh and the launcher run
   assertEquals(entryRan(r.err), `${top}/.bundle/main.js`);
 });
 
+Deno.test("interop launcher: Deno's update check is off (no lookup of deno.land)", async () => {
+  // The launcher's environment reaches a ProxyCommand: it reports the variable and exits, so
+  // the connection fails; what it printed is on our stderr. Passed empty, so an inherited
+  // value cannot make the test pass.
+  const r = await run(`${top}/scripts/sshmux`, [
+    "-F",
+    "none",
+    "-o",
+    // The report comes before the sleep: a proxy that exits at once may be killed first.
+    "ProxyCommand=sh -c 'echo update-check=${DENO_NO_UPDATE_CHECK:-on} >&2; sleep 0.5'",
+    "somehost",
+    "true",
+  ], { env: { DENO_NO_UPDATE_CHECK: "" } });
+  assertEquals(r.code, 255, r.err);
+  assertStringIncludes(r.err, "update-check=1");
+});
+
 async function copyTree(from: string, to: string): Promise<void> {
   for await (const e of Deno.readDir(from)) {
     if (e.isDirectory) {
