@@ -14,6 +14,27 @@ import { startMaster } from "../helpers/master.ts";
 const LINE = "abcdefghijklmnopqrstuvwxy";
 const LINES = 60_000;
 
+/** -O check answers promptly while a session's terminal is stalled. */
+async function assertCheckAnswers(config: string, ctl: string, when: string): Promise<void> {
+  const check = await run("ssh", ["-F", config, "-S", ctl, "-O", "check", "x"], {
+    timeoutMs: 8_000,
+  });
+  assertEquals(check.code, 0, `-O check while ${when}: ${check.err}`);
+}
+
+/** Reads the pty master until the text read so far satisfies `done` (or end of input). */
+async function readPty(io: FdIo, done: (text: string) => boolean): Promise<string> {
+  const buf = new Uint8Array(65536);
+  const dec = new TextDecoder();
+  let text = "";
+  while (!done(text)) {
+    const n = await io.read(buf);
+    if (n === 0) break;
+    text += dec.decode(buf.subarray(0, n), { stream: true });
+  }
+  return text;
+}
+
 Deno.test("master: a terminal nobody reads stalls its own session only", async () => {
   const sshd = await startSshd();
   const master = await startMaster("sshmux", sshd);
@@ -30,23 +51,13 @@ Deno.test("master: a terminal nobody reads stalls its own session only", async (
     assertEquals(await c.read(), { kind: "SessionOpened", rid: 1, sid: 0 });
     // Far more output than a pty buffers, and nobody reading it yet.
     await new Promise((r) => setTimeout(r, 1500));
-    const check = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "-O", "check", "x"], {
-      timeoutMs: 8_000,
-    });
-    assertEquals(check.code, 0, `-O check while the terminal is unread: ${check.err}`);
+    await assertCheckAnswers(sshd.config, master.ctl, "the terminal is unread");
     const other = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "x", "echo other"], {
       timeoutMs: 8_000,
     });
     assertEquals([other.code, other.out], [0, "other\n"]);
     // Now read the terminal: every line arrives (the pty turns \n into \r\n), then the exit.
-    const io = new FdIo(pty.master);
-    const buf = new Uint8Array(65536);
-    let text = "";
-    while (!text.endsWith("done\r\n")) {
-      const n = await io.read(buf);
-      if (n === 0) break;
-      text += new TextDecoder().decode(buf.subarray(0, n));
-    }
+    const text = await readPty(new FdIo(pty.master), (t) => t.endsWith("done\r\n"));
     assertEquals(text.replaceAll("\r\n", "\n"), `${LINE}\n`.repeat(LINES) + "done\n");
     assertEquals(await c.read(), { kind: "ExitMessage", sid: 0, exitValue: 0 });
     c.close();
@@ -97,13 +108,7 @@ Deno.test("master: a terminal whose read would block stalls its own session only
     assert(ms < 4_000, `-O check took ${ms} ms while a terminal read was pending`);
     // The rest of the input still reaches the remote command.
     await io.write(new TextEncoder().encode("bc"));
-    const buf = new Uint8Array(1024);
-    let text = "";
-    while (!text.includes("got")) {
-      const n = await io.read(buf);
-      if (n === 0) break;
-      text += new TextDecoder().decode(buf.subarray(0, n));
-    }
+    const text = await readPty(io, (t) => t.includes("got"));
     assertEquals(text.replaceAll("\r\n", "\n"), "abcgot\n");
     assertEquals(await c.read(), { kind: "ExitMessage", sid: 0, exitValue: 0 });
   } finally {
@@ -139,20 +144,10 @@ Deno.test("master: a -W whose terminal nobody reads stalls that forward only", a
     for (const fd of [pty.slave, pty.slave]) await c.sendFds([fd]);
     assertEquals((await c.read())?.kind, "SessionOpened");
     await new Promise((r) => setTimeout(r, 1500));
-    const check = await run("ssh", ["-F", sshd.config, "-S", master.ctl, "-O", "check", "x"], {
-      timeoutMs: 8_000,
-    });
-    assertEquals(check.code, 0, `-O check while the terminal is unread: ${check.err}`);
-    const io = new FdIo(pty.master);
-    const buf = new Uint8Array(65536);
-    let got = 0;
+    await assertCheckAnswers(sshd.config, master.ctl, "the terminal is unread");
     const want = (LINE.length + 2) * LINES; // \n becomes \r\n on the pty
-    while (got < want) {
-      const n = await io.read(buf);
-      if (n === 0) break;
-      got += n;
-    }
-    assertEquals(got, want);
+    const text = await readPty(new FdIo(pty.master), (t) => t.length >= want);
+    assertEquals(text.length, want);
   } finally {
     c.close();
     pty.master.close();
