@@ -14,6 +14,8 @@ export const REASON_NO_FD_PASSING =
   "file descriptors cannot be passed over stdin/stdout; use proxy mode (MUX_C_PROXY)";
 /** A second NEW_SESSION / NEW_STDIO_FWD on one control connection. */
 export const REASON_MULTIPLE_SESSIONS = "Multiple sessions not supported";
+/** sshmux: PROXY on a control connection that already carries a session or -W forward. */
+export const REASON_PROXY_AFTER_SESSION = "Proxy mode not supported on a connection with a session";
 /** The server refused the session (or -W) channel open. */
 export const REASON_SESSION_OPEN_REFUSED = "Session open refused by peer";
 /** OPEN_FWD failing validation (unknown type, dynamic with a path, local with port 0 …). */

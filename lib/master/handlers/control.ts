@@ -1,5 +1,5 @@
-// The small requests: ALIVE_CHECK (our pid), TERMINATE, STOP_LISTENING, EXT_INFO, and the ones
-// refused with FAILURE (PROXY until proxy mode lands, and unknown types).
+// The small requests: ALIVE_CHECK (our pid), TERMINATE, STOP_LISTENING, EXT_INFO, PROXY (the
+// switch to proxy mode), and unknown types (refused with FAILURE).
 
 import type {
   MuxAliveCheck,
@@ -13,6 +13,7 @@ import { MUX_EXT_LIST_NAME, MUX_EXT_ROUNDTRIP_NAME, muxTypeName } from "../../mu
 import {
   REASON_INFO_NOT_SUPPORTED,
   REASON_PERMISSION_DENIED,
+  REASON_PROXY_AFTER_SESSION,
   REASON_UNSUPPORTED_REQUEST,
 } from "../../mux/reasons.ts";
 import { log } from "../../log.ts";
@@ -76,6 +77,11 @@ export async function proxy(
   client: ControlClient,
   msg: MuxProxy,
 ): Promise<HandlerResult> {
+  // The socket would turn into SSH packets under the session's EXIT_MESSAGE (and OpenSSH's
+  // master loses that session's output too): refused, and the session runs on.
+  if (client.session) {
+    return { reply: { kind: "Failure", rid: msg.rid, reason: REASON_PROXY_AFTER_SESSION } };
+  }
   if (!await ctx.confirm("Allow multiplex proxy connection?")) return denied(msg.rid);
   log.debug(`mux client ${client.id}: proxy mode`);
   return {
