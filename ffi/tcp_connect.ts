@@ -76,7 +76,9 @@ export async function connectTcpFrom(opts: BoundConnectOptions): Promise<BoundCo
       if (soError !== 0) throw new SysError("connect", soError);
     }
     setNoDelay(fd);
-    return { io: new FdIo(fd), local: localAddress(fd), remote: opts.remote };
+    const local = localAddress(fd);
+    // Last: once an FdIo holds the fd, closing the FdIo is what releases it.
+    return { io: new FdIo(fd), local, remote: opts.remote };
   } catch (e) {
     fd.close();
     throw e;
