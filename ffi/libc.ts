@@ -49,6 +49,10 @@ export interface Libc {
   unlockpt(fd: number): number;
   ptsname(fd: number): Ptr;
   strerror(errnum: number): Ptr;
+  getsockname(fd: number, addr: Buf, len: Buf): number;
+  getaddrinfo_async(node: Buf, service: Buf, hints: Buf, res: Buf): Promise<number>;
+  freeaddrinfo(res: Ptr): void;
+  gai_strerror(code: number): Ptr;
   // Linux only
   accept4?(fd: number, addr: Ptr, len: Ptr, flags: number): number;
   pipe2?(fds: Buf, flags: number): number;
@@ -115,6 +119,16 @@ const common = {
   unlockpt: { parameters: ["i32"], result: "i32" },
   ptsname: { parameters: ["i32"], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // Name lookups may wait on DNS: on the blocking pool, like poll_async.
+  getaddrinfo_async: {
+    name: "getaddrinfo",
+    parameters: ["buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  freeaddrinfo: { parameters: ["pointer"], result: "void" },
+  gai_strerror: { parameters: ["i32"], result: "pointer" },
   fcntl: { parameters: ["i32", "i32", ...pad, "i64"], result: "i32" },
   ioctl: { parameters: ["i32", "u64", ...pad, "buffer"], result: "i32" },
   errno_location: { name: abi.errnoSymbol, parameters: [], result: "pointer" },

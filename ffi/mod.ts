@@ -40,3 +40,6 @@ export {
 } from "./tty.ts";
 export { decodeTtyModes } from "./ttymodes.ts";
 export { POLLIN, POLLOUT, preferEpollReactor, reactorIdle, waitFd } from "./reactor.ts";
+export { type InetAddress } from "./sockaddr.ts";
+export { ResolveError, resolveInet, type ResolveOptions } from "./inet_resolve.ts";
+export { type BoundConnection, connectTcpFrom } from "./tcp_connect.ts";

@@ -168,6 +168,47 @@ export const linuxAbi: Abi = {
     pathOffset: 2,
     pathSize: 108,
   },
+  // glibc's netinet/in.h and netdb.h (same on x86_64 and aarch64).
+  inet: {
+    AF_UNSPEC: 0,
+    AF_INET: 2,
+    AF_INET6: 10,
+    IPPROTO_TCP: 6,
+    TCP_NODELAY: 1,
+    SO_ERROR: 4,
+    AI_PASSIVE: 1,
+    EAI_SYSTEM: -11,
+    sockaddrIn: {
+      size: 16,
+      lenOffset: null,
+      familyOffset: 0,
+      familyWidth: 2,
+      portOffset: 2,
+      addrOffset: 4,
+    },
+    sockaddrIn6: {
+      size: 28,
+      lenOffset: null,
+      familyOffset: 0,
+      familyWidth: 2,
+      portOffset: 2,
+      flowinfoOffset: 4,
+      addrOffset: 8,
+      scopeIdOffset: 24,
+    },
+    // int flags, family, socktype, protocol; socklen_t addrlen; (pad) sockaddr *addr;
+    // char *canonname; addrinfo *next.
+    addrinfo: {
+      size: 48,
+      flags: 0,
+      family: 4,
+      socktype: 8,
+      protocol: 12,
+      addrlen: 16,
+      addr: 24,
+      next: 40,
+    },
+  },
   // x86_64 (144 bytes) and the generic aarch64 layout (128) both start dev_t, ino_t as u64.
   stat: { size: 256, dev: 0, devWidth: 8, ino: 8 },
   termios: {

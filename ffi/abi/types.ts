@@ -183,6 +183,8 @@ export interface Abi {
   termios: TermiosLayout;
   /** `struct stat` as far as fstat() callers need it: identity of the open file. */
   stat: StatLayout;
+  /** TCP/IP: address families, socket options, sockaddr_in/in6 and struct addrinfo. */
+  inet: InetLayout;
   cc: Partial<Record<CcName, number>>;
   iflag: Partial<Record<IflagName, number>>;
   lflag: Partial<Record<LflagName, number>>;
@@ -193,6 +195,49 @@ export interface Abi {
    * (B38400 = 15); macOS stores the rate itself (identity map over the known rates).
    */
   speedToBaud: Map<number, number>;
+}
+
+/**
+ * `struct sockaddr_in` / `sockaddr_in6`. `lenOffset` is the BSD sin_len byte (null on Linux);
+ * the port and the address are in network byte order, the family in host order.
+ */
+export interface SockaddrInLayout {
+  size: number;
+  lenOffset: number | null;
+  familyOffset: number;
+  familyWidth: 1 | 2;
+  portOffset: number;
+  addrOffset: number;
+  /** sin6_flowinfo and sin6_scope_id (sockaddr_in6 only) */
+  flowinfoOffset?: number;
+  scopeIdOffset?: number;
+}
+
+/** `struct addrinfo` field offsets (the BSDs put ai_canonname before ai_addr). */
+export interface AddrinfoLayout {
+  size: number;
+  flags: number;
+  family: number;
+  socktype: number;
+  protocol: number;
+  addrlen: number;
+  addr: number;
+  next: number;
+}
+
+export interface InetLayout {
+  AF_UNSPEC: number;
+  AF_INET: number;
+  AF_INET6: number;
+  IPPROTO_TCP: number;
+  TCP_NODELAY: number;
+  SO_ERROR: number;
+  AI_PASSIVE: number;
+  /** getaddrinfo's "see errno" code, whose errno belongs to the thread that ran it */
+  EAI_SYSTEM: number;
+  sockaddrIn: SockaddrInLayout;
+  sockaddrIn6: SockaddrInLayout;
+  addrinfo: AddrinfoLayout;
 }
 
 /** `struct stat`: buffer size (at least sizeof) and where st_dev / st_ino live. */

@@ -110,9 +110,11 @@ export function parseArgs(argv: string[]): ParsedCommandLine {
       case "2":
       case "k":
       case "K":
-      case "B":
       case "I":
-        break; // accepted for compatibility; GSSAPI / PKCS#11 / bind interface unused
+        break; // accepted for compatibility; GSSAPI / PKCS#11 unused
+      case "B":
+        st.bindInterface = arg;
+        break;
       case "4":
         st.addressFamily = "inet";
         break;

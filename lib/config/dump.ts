@@ -77,6 +77,7 @@ export function formatConfig(o: Options): string {
   add("macs", o.macs);
   add("pubkeyacceptedalgorithms", o.pubkeyAcceptedAlgorithms);
   add("bindaddress", o.bindAddress);
+  add("bindinterface", o.bindInterface);
   add("controlpath", o.controlPath);
   add("identityagent", o.identityAgent);
   add("preferredauthentications", o.preferredAuthentications);

@@ -92,6 +92,7 @@ export const USED_KEYWORDS = [
   "proxyjump",
   "addressfamily",
   "bindaddress",
+  "bindinterface",
   "compression",
   "loglevel",
   "forwardagent",
@@ -108,7 +109,6 @@ export const SSHMUX_KEYWORDS = ["sessionname", "controlheal"];
 /** Valid ssh keywords that sshmux accepts and ignores. */
 const IGNORED = [
   "addkeystoagent",
-  "bindinterface",
   "canonicaldomains",
   "canonicalizefallbacklocal",
   "canonicalizehostname",

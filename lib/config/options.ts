@@ -98,6 +98,7 @@ export interface Options {
   proxyJump?: string;
   addressFamily: "any" | "inet" | "inet6";
   bindAddress?: string;
+  bindInterface?: string;
   compression: boolean;
 
   // --- logging / misc ---

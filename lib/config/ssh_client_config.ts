@@ -12,6 +12,9 @@ export function transportConfig(opts: Options): SshTransportConfig {
     host: opts.hostName,
     port: opts.port,
     connectTimeoutMs: opts.connectTimeout ? opts.connectTimeout * 1000 : undefined,
+    bindAddress: opts.bindAddress,
+    bindInterface: opts.bindInterface,
+    addressFamily: opts.addressFamily,
     // ssh's packet timeout (ServerAliveInterval × CountMax) bounds every wait in kex and auth.
     readTimeoutMs: opts.serverAliveInterval > 0 && opts.serverAliveCountMax > 0
       ? opts.serverAliveInterval * opts.serverAliveCountMax * 1000

@@ -70,6 +70,7 @@ export interface ConfigState {
   jump?: JumpSpec | "none";
   addressFamily?: "any" | "inet" | "inet6";
   bindAddress?: string;
+  bindInterface?: string;
   compression?: boolean;
   logLevel?: number;
   forwardAgent?: boolean;

@@ -46,6 +46,7 @@ const KEYS = [
   "stdinnull",
   "forkafterauthentication",
   "bindaddress",
+  "bindinterface",
   "preferredauthentications",
   "rekeylimit",
 ];
@@ -149,6 +150,8 @@ const CASES: string[][] = [
   ["-o", "ControlPersist=0", "plain"],
   ["-L", "*:2000:h:22", "-L", ":2001:h:22", "-R", "[::1]:0", "-D", "127.0.0.1:3000", "plain"],
   ["-o", "RemoteCommand=echo %h %p", "alias1"],
+  ["-b", "127.0.0.2", "-B", "lo", "plain"],
+  ["-o", "BindInterface=eth9", "-o", "BindAddress=::1", "plain"],
   ["-o", "ProxyCommand=nc %h %p", "plain"],
   ["-A", "-a", "-X", "-g", "-n", "plain"],
   ["-f", "-N", "plain"],

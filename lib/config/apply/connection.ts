@@ -7,6 +7,7 @@ export const connectionKeywords: Record<string, KeywordHandler> = {
   hostname: (l) => l.str("hostName"),
   user: (l) => l.str("user"),
   bindaddress: (l) => l.str("bindAddress"),
+  bindinterface: (l) => l.str("bindInterface"),
   port: (l) => {
     const a = l.next();
     if (a === undefined || a === "") return l.missing;

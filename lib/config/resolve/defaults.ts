@@ -61,6 +61,7 @@ export function transportDefaults(st: ConfigState) {
     rekeyLimitSeconds: st.rekeyInterval && st.rekeyInterval > 0 ? st.rekeyInterval : undefined,
     addressFamily: st.addressFamily ?? "any",
     bindAddress: st.bindAddress,
+    bindInterface: st.bindInterface,
     compression: st.compression ?? false,
   } satisfies Partial<Options>;
 }

@@ -1,9 +1,10 @@
-// The byte pipe under the transport: a TCP connection (ConnectTimeout) or a ProxyCommand's
-// stdin/stdout (`sh -c`, like ssh). Connection failures become FatalError with ssh's messages
+// The byte pipe under the transport: a TCP connection (ConnectTimeout; from a bound source with
+// -b/-B, bound_tcp.ts) or a ProxyCommand's stdin/stdout (`sh -c`, like ssh). Connection failures become FatalError with ssh's messages
 // ("ssh: connect to host H port P: Connection refused").
 
 import { DisconnectError, FatalError } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { lazyModule } from "../../lazy_module.ts";
 
 export interface ByteStream {
   /** Reads into `buf`; resolves the byte count, or null at end of stream. */
@@ -82,12 +83,41 @@ function connectErrorText(e: unknown): string {
   return msg.replace(/\s*\(os error \d+\)$/, "");
 }
 
-/** Opens a TCP connection like ssh, honouring ConnectTimeout (ms). */
+/** Where a TCP connection leaves from: BindAddress/BindInterface, and AddressFamily with them. */
+export interface SourceOptions {
+  bindAddress?: string;
+  bindInterface?: string;
+  /** AddressFamily; only the bound path applies it */
+  family?: "any" | "inet" | "inet6";
+}
+
+/** The source part of a transport config, as connectTcp and the early connect take it. */
+export function sourceOptions(
+  cfg: { bindAddress?: string; bindInterface?: string; addressFamily?: SourceOptions["family"] },
+): SourceOptions {
+  return {
+    bindAddress: cfg.bindAddress,
+    bindInterface: cfg.bindInterface,
+    family: cfg.addressFamily,
+  };
+}
+
+/**
+ * Opens a TCP connection like ssh, honouring ConnectTimeout (ms). With BindAddress or
+ * BindInterface it goes through ffi/ (bound_tcp.ts); otherwise through Deno.connect, which is
+ * quicker to start and cannot bind.
+ */
 export async function connectTcp(
   host: string,
   port: number,
   timeoutMs?: number,
+  source: SourceOptions = {},
 ): Promise<ByteStream> {
+  if (source.bindAddress || source.bindInterface) {
+    // Loaded only here: the FFI connect's modules are no cost to a connection without -b/-B.
+    const bound: typeof import("./bound_tcp.ts") = await import(lazyModule("./bound_tcp.ts"));
+    return await bound.connectBoundTcp(host, port, { ...source, timeoutMs });
+  }
   const attempt = Deno.connect({ hostname: host, port, transport: "tcp" });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

@@ -1,27 +1,37 @@
 // A TCP connection opened while plain mode's modules are still loading. Loading the SSH client
 // (~150 modules) takes ~80 ms, and a new connection to sshd waits ~50 ms for the banner (sshd
 // forks and re-executes itself per connection): main.ts starts the connect first, so the wait
-// overlaps the loading, and connectTransport takes the connection over when its host, port and
-// timeout are the ones it would have used.
+// overlaps the loading, and connectTransport takes the connection over when its host, port,
+// timeout and source (-b/-B) are the ones it would have used.
 
-import { type ByteStream, connectTcp } from "./byte_stream.ts";
+import { type ByteStream, connectTcp, type SourceOptions } from "./byte_stream.ts";
 import { CLIENT_VERSION } from "./constants.ts";
+
+// main.ts builds the source options from this module, which it loads anyway.
+export { sourceOptions } from "./byte_stream.ts";
 
 interface Early {
   host: string;
   port: number;
   timeoutMs: number | undefined;
+  /** BindAddress/BindInterface/AddressFamily, compared as JSON */
+  source: string;
   stream: Promise<ByteStream>;
 }
 
 let early: Early | undefined;
 
-/** Starts connectTcp(host, port, timeoutMs) for a later takeEarlyConnect. */
-export function startEarlyConnect(host: string, port: number, timeoutMs?: number): void {
+/** Starts connectTcp(host, port, timeoutMs, source) for a later takeEarlyConnect. */
+export function startEarlyConnect(
+  host: string,
+  port: number,
+  timeoutMs?: number,
+  source: SourceOptions = {},
+): void {
   dropEarlyConnect();
   // Our identification line goes out at once, as ssh sends it: the server answers with its
   // KEXINIT while we load, and connectTransport does not send the line again.
-  const stream = connectTcp(host, port, timeoutMs).then(async (s) => {
+  const stream = connectTcp(host, port, timeoutMs, source).then(async (s) => {
     try {
       await s.write(new TextEncoder().encode(`${CLIENT_VERSION}\r\n`));
     } catch (e) {
@@ -31,7 +41,7 @@ export function startEarlyConnect(host: string, port: number, timeoutMs?: number
     return s;
   });
   stream.catch(() => {}); // the failure is reported where the connection is taken over
-  early = { host, port, timeoutMs, stream };
+  early = { host, port, timeoutMs, source: sourceKey(source), stream };
 }
 
 /**
@@ -43,11 +53,17 @@ export function takeEarlyConnect(
   host: string,
   port: number,
   timeoutMs?: number,
+  source: SourceOptions = {},
 ): Promise<ByteStream> | undefined {
   const e = early;
   early = undefined;
   if (!e) return undefined;
-  if (e.host === host && e.port === port && e.timeoutMs === timeoutMs) return e.stream;
+  if (
+    e.host === host && e.port === port && e.timeoutMs === timeoutMs &&
+    e.source === sourceKey(source)
+  ) {
+    return e.stream;
+  }
   e.stream.then((s) => s.close(), () => {});
   return undefined;
 }
@@ -55,4 +71,9 @@ export function takeEarlyConnect(
 /** Closes an early connection nobody took over. */
 export function dropEarlyConnect(): void {
   takeEarlyConnect("", -1);
+}
+
+/** Source options as a comparable string; an unset field and an absent one are the same. */
+function sourceKey(s: SourceOptions): string {
+  return JSON.stringify([s.bindAddress ?? "", s.bindInterface ?? "", s.family ?? "any"]);
 }

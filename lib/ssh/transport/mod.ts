@@ -4,7 +4,7 @@
 import { FatalError } from "../../errors.ts";
 import { AlgorithmListError, preferHostKeyTypes, resolveAlgorithms } from "./algorithms.ts";
 import { keyTypeForAlgorithm } from "../keys/public_key.ts";
-import { type ByteStream, connectTcp, spawnProxyCommand } from "./byte_stream.ts";
+import { type ByteStream, connectTcp, sourceOptions, spawnProxyCommand } from "./byte_stream.ts";
 import { takeEarlyConnect } from "./early_connect.ts";
 import { SshTransport } from "./transport.ts";
 
@@ -16,6 +16,11 @@ export interface TransportConfig {
   host: string;
   port: number;
   connectTimeoutMs?: number;
+  /** BindAddress / BindInterface: the connection's source (not with a ProxyCommand). */
+  bindAddress?: string;
+  bindInterface?: string;
+  /** AddressFamily; only the bound path (bound_tcp.ts) applies it. */
+  addressFamily?: "any" | "inet" | "inet6";
   /**
    * ssh's packet timeout (ServerAliveInterval × ServerAliveCountMax, in ms; 0/undefined = off):
    * from the version line on, waiting this long for the server ends the connection. The caller
@@ -71,10 +76,13 @@ export async function connectTransport(cfg: TransportConfig): Promise<SshTranspo
     throw e;
   }
   const proxied = !!cfg.proxyCommand && cfg.proxyCommand !== "none";
-  const early = proxied ? undefined : takeEarlyConnect(cfg.host, cfg.port, cfg.connectTimeoutMs);
+  const source = sourceOptions(cfg);
+  const early = proxied
+    ? undefined
+    : takeEarlyConnect(cfg.host, cfg.port, cfg.connectTimeoutMs, source);
   const stream: ByteStream = proxied
     ? spawnProxyCommand(cfg.proxyCommand!, cfg.host, cfg.port)
-    : await (early ?? connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs));
+    : await (early ?? connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs, source));
   const t = new SshTransport(stream, {
     host: cfg.host,
     port: cfg.port,

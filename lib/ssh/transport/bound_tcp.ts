@@ -1,0 +1,110 @@
+// TCP from a chosen source address (BindAddress/BindInterface) through ffi/'s connectTcpFrom,
+// since Deno.connect cannot bind. Only this path resolves the destination itself (getaddrinfo,
+// as ssh does, /etc/hosts included), so it can try each address in turn with a source of the
+// same family, like ssh: a source that cannot be had (bad -b, no address on -B's interface,
+// bind failure) is logged and skips that address; when none connects, the last connect error
+// (or "failure" when the last address got no socket) ends in "ssh: connect to host ...".
+import {
+  type BoundConnection,
+  connectTcpFrom,
+  ResolveError,
+  resolveInet,
+  SysError,
+} from "../../../ffi/inet.ts";
+import { DisconnectError, FatalError } from "../../errors.ts";
+import { log } from "../../log.ts";
+import { sourceAddress } from "./bind_source.ts";
+import type { ByteStream, SourceOptions } from "./byte_stream.ts";
+
+export interface BoundTcpOptions extends SourceOptions {
+  timeoutMs?: number;
+}
+
+export async function connectBoundTcp(
+  host: string,
+  port: number,
+  opts: BoundTcpOptions,
+): Promise<ByteStream> {
+  let addrs;
+  try {
+    addrs = await resolveInet(host, {
+      family: opts.family === "any" ? undefined : opts.family,
+    });
+  } catch (e) {
+    if (!(e instanceof ResolveError)) throw e;
+    throw new FatalError(`ssh: Could not resolve hostname ${host}: ${e.message}`);
+  }
+  let last = "failure";
+  for (const a of addrs) {
+    const source = await sourceAddress(a.family, opts);
+    if (source === undefined) {
+      last = "failure";
+      continue;
+    }
+    try {
+      const conn = await connectTcpFrom({
+        remote: { ...a, port },
+        bind: source,
+        timeoutMs: opts.timeoutMs,
+      });
+      return new BoundTcpStream(conn);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      if (e.op === "connect") {
+        log.debug(`connect to address ${a.host} port ${port}: ${e.description}`);
+        last = e.description;
+      } else {
+        log.error(`${e.op === "bind" ? `bind ${source.host}` : e.op}: ${e.description}`);
+        last = "failure";
+      }
+    }
+  }
+  throw new FatalError(`ssh: connect to host ${host} port ${port}: ${last}`);
+}
+
+class BoundTcpStream implements ByteStream {
+  private closed = false;
+  readonly local: { host: string; port: number };
+  readonly remote: { host: string; port: number };
+  constructor(private readonly conn: BoundConnection) {
+    this.local = { host: conn.local.host, port: conn.local.port };
+    this.remote = { host: conn.remote.host, port: conn.remote.port };
+  }
+  get peerId(): string {
+    return `${this.remote.host} port ${this.remote.port}`;
+  }
+  async read(buf: Uint8Array): Promise<number | null> {
+    if (this.closed) return null;
+    try {
+      const n = await this.conn.io.read(buf);
+      return n === 0 ? null : n;
+    } catch (e) {
+      if (this.closed) return null;
+      throw sysIoError(e, this.peerId, "read");
+    }
+  }
+  async write(data: Uint8Array): Promise<void> {
+    try {
+      await this.conn.io.write(data);
+    } catch (e) {
+      throw sysIoError(e, this.peerId, "write");
+    }
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.conn.io.close();
+  }
+}
+
+/** A socket error after connect, worded as byte_stream.ts words Deno's (ssh's texts). */
+function sysIoError(e: unknown, where: string, op: "read" | "write"): DisconnectError {
+  if (!(e instanceof SysError)) {
+    return new DisconnectError(`${op} ${where}: ${e instanceof Error ? e.message : e}`);
+  }
+  if (e.code === "ECONNRESET") return new DisconnectError(`Connection reset by ${where}`);
+  if (e.code === "EPIPE") {
+    return new DisconnectError(`ssh_dispatch_run_fatal: Connection to ${where}: Broken pipe`);
+  }
+  return new DisconnectError(`${op} ${where}: ${e.description}`);
+}
