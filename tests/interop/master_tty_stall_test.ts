@@ -8,8 +8,8 @@ import { assert, assertEquals } from "@std/assert";
 import { FdIo, fdNumber, openpty } from "../../ffi/mod.ts";
 import { fdCount, run, waitFor } from "../helpers/run.ts";
 import { newSessionRequest, RawMuxClient } from "../helpers/raw_mux_client.ts";
-import { startSshd } from "../helpers/sshd.ts";
-import { startMaster } from "../helpers/master.ts";
+import { type Sshd, startSshd } from "../helpers/sshd.ts";
+import { type Master, startMaster } from "../helpers/master.ts";
 
 const LINE = "abcdefghijklmnopqrstuvwxy";
 const LINES = 60_000;
@@ -35,12 +35,32 @@ async function readPty(io: FdIo, done: (text: string) => boolean): Promise<strin
   return text;
 }
 
-Deno.test("master: a terminal nobody reads stalls its own session only", async () => {
+interface Rig {
+  sshd: Sshd;
+  master: Master;
+  pty: ReturnType<typeof openpty>;
+  c: RawMuxClient;
+}
+
+/** Our master on a throwaway sshd, a pty and a raw control client; all gone after `body`. */
+async function withRig(body: (rig: Rig) => Promise<void>): Promise<void> {
   const sshd = await startSshd();
   const master = await startMaster("sshmux", sshd);
   const pty = openpty();
   const c = new RawMuxClient(master.ctl);
   try {
+    await body({ sshd, master, pty, c });
+  } finally {
+    c.close();
+    pty.master.close();
+    pty.slave.close();
+    await master.stop();
+    await sshd.stop();
+  }
+}
+
+Deno.test("master: a terminal nobody reads stalls its own session only", () =>
+  withRig(async ({ sshd, master, pty, c }) => {
     // Warm up (a session and its control connection come and go), then count the fds.
     assertEquals((await run("ssh", ["-F", sshd.config, "-S", master.ctl, "x", "true"])).code, 0);
     await new Promise((r) => setTimeout(r, 300));
@@ -62,21 +82,10 @@ Deno.test("master: a terminal nobody reads stalls its own session only", async (
     assertEquals(await c.read(), { kind: "ExitMessage", sid: 0, exitValue: 0 });
     c.close();
     await waitFor("master fds back", () => fdCount(master.pid) <= fdsBefore, 10_000);
-  } finally {
-    c.close();
-    pty.master.close();
-    pty.slave.close();
-    await master.stop();
-    await sshd.stop();
-  }
-});
+  }));
 
-Deno.test("master: a terminal whose read would block stalls its own session only", async () => {
-  const sshd = await startSshd();
-  const master = await startMaster("sshmux", sshd);
-  const pty = openpty();
-  const c = new RawMuxClient(master.ctl);
-  try {
+Deno.test("master: a terminal whose read would block stalls its own session only", () =>
+  withRig(async ({ sshd, master, pty, c }) => {
     // Non-canonical with VMIN 200 and VTIME 10 s: POLLIN comes with the first byte, but a
     // blocking read then waits for 199 more or 10 s (another reader taking the input between
     // poll and read blocks it the same way, until the next keystroke).
@@ -111,50 +120,35 @@ Deno.test("master: a terminal whose read would block stalls its own session only
     const text = await readPty(io, (t) => t.includes("got"));
     assertEquals(text.replaceAll("\r\n", "\n"), "abcgot\n");
     assertEquals(await c.read(), { kind: "ExitMessage", sid: 0, exitValue: 0 });
-  } finally {
-    c.close();
-    pty.master.close();
-    pty.slave.close();
-    await master.stop();
-    await sshd.stop();
-  }
-});
+  }));
 
-Deno.test("master: a -W whose terminal nobody reads stalls that forward only", async () => {
-  const sshd = await startSshd();
-  const master = await startMaster("sshmux", sshd);
-  const pty = openpty();
-  const c = new RawMuxClient(master.ctl);
-  // A TCP service that sends far more than a pty buffers.
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const served = (async () => {
-    const conn = await listener.accept();
-    await conn.write(new TextEncoder().encode(`${LINE}\n`.repeat(LINES))).catch(() => {});
-    conn.close();
-  })();
-  try {
-    await c.hello();
-    await c.send({
-      kind: "NewStdioFwd",
-      rid: 1,
-      reserved: new Uint8Array(0),
-      connectHost: "127.0.0.1",
-      connectPort: (listener.addr as Deno.NetAddr).port,
-    });
-    for (const fd of [pty.slave, pty.slave]) await c.sendFds([fd]);
-    assertEquals((await c.read())?.kind, "SessionOpened");
-    await new Promise((r) => setTimeout(r, 1500));
-    await assertCheckAnswers(sshd.config, master.ctl, "the terminal is unread");
-    const want = (LINE.length + 2) * LINES; // \n becomes \r\n on the pty
-    const text = await readPty(new FdIo(pty.master), (t) => t.length >= want);
-    assertEquals(text.length, want);
-  } finally {
-    c.close();
-    pty.master.close();
-    pty.slave.close();
-    listener.close();
-    await served;
-    await master.stop();
-    await sshd.stop();
-  }
-});
+Deno.test("master: a -W whose terminal nobody reads stalls that forward only", () =>
+  withRig(async ({ sshd, master, pty, c }) => {
+    // A TCP service that sends far more than a pty buffers.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const served = (async () => {
+      const conn = await listener.accept();
+      await conn.write(new TextEncoder().encode(`${LINE}\n`.repeat(LINES))).catch(() => {});
+      conn.close();
+    })();
+    try {
+      await c.hello();
+      await c.send({
+        kind: "NewStdioFwd",
+        rid: 1,
+        reserved: new Uint8Array(0),
+        connectHost: "127.0.0.1",
+        connectPort: (listener.addr as Deno.NetAddr).port,
+      });
+      for (const fd of [pty.slave, pty.slave]) await c.sendFds([fd]);
+      assertEquals((await c.read())?.kind, "SessionOpened");
+      await new Promise((r) => setTimeout(r, 1500));
+      await assertCheckAnswers(sshd.config, master.ctl, "the terminal is unread");
+      const want = (LINE.length + 2) * LINES; // \n becomes \r\n on the pty
+      const text = await readPty(new FdIo(pty.master), (t) => t.length >= want);
+      assertEquals(text.length, want);
+    } finally {
+      listener.close();
+      await served;
+    }
+  }));
