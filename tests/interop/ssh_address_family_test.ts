@@ -26,7 +26,7 @@ function connections(sshd: Sshd): number {
 /** The lines of a -v run that ConnectionAttempts shapes: each failed connect, retries, the end. */
 function attemptLines(err: string): string[] {
   return err.split("\r\n").filter((l) =>
-    /^debug1: (connect to address |Trying again)/.test(l) || l.startsWith("ssh: ")
+    /^debug1: (Connecting to |connect to address |Trying again)/.test(l) || l.startsWith("ssh: ")
   );
 }
 
@@ -111,9 +111,12 @@ Deno.test("AddressFamily and ConnectionAttempts on the TCP connect, like ssh", a
           const [oursV, theirsV] = await both(["-v", ...argv]);
           const lines = attemptLines(oursV.err);
           assertEquals(lines, attemptLines(theirsV.err), `${what} -v`);
+          const connecting = `debug1: Connecting to 127.0.0.1 [127.0.0.1] port ${closed}.`;
           assertEquals(lines, [
+            connecting,
             `debug1: connect to address 127.0.0.1 port ${closed}: Connection refused`,
             "debug1: Trying again...",
+            connecting,
             `debug1: connect to address 127.0.0.1 port ${closed}: Connection refused`,
             `ssh: connect to host 127.0.0.1 port ${closed}: Connection refused`,
           ]);

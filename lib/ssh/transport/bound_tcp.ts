@@ -9,6 +9,7 @@ import { type BoundConnection, connectTcpFrom, SysError } from "../../../ffi/ine
 import { DisconnectError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { connectInRounds } from "./attempts.ts";
+import { logConnecting } from "./direct_tcp.ts";
 import { resolveDestination } from "./resolve_destination.ts";
 import { sourceAddress } from "./bind_source.ts";
 import type { ByteStream, SourceOptions } from "./byte_stream.ts";
@@ -28,6 +29,7 @@ export async function connectBoundTcp(
   const conn = await connectInRounds<BoundConnection>(host, port, opts.attempts ?? 1, async () => {
     let failed = "failure";
     for (const a of addrs) {
+      logConnecting(host, a.host, port);
       const source = await sourceAddress(a.family, opts);
       if (source === undefined) {
         failed = "failure";

@@ -41,6 +41,15 @@ export function connectErrorText(e: unknown): string {
   return msg.replace(/\s*\(os error \d+\)$/, "");
 }
 
+/** ssh's line before each connect (debug). */
+export function logConnecting(host: string, address: string, port: number): void {
+  log.debug(`Connecting to ${host} [${address}] port ${port}.`);
+}
+
+function isNumeric(host: string): boolean {
+  return host.includes(":") || /^\d+\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Deno.connect by name, ConnectionAttempts rounds; a name that does not resolve ends it. */
 export function connectDirectTcp(
   host: string,
@@ -48,6 +57,9 @@ export function connectDirectTcp(
   opts: { timeoutMs?: number; attempts?: number },
 ): Promise<Deno.TcpConn> {
   return connectInRounds<Deno.TcpConn>(host, port, opts.attempts ?? 1, async () => {
+    // A name's address is known only inside Deno.connect; a numeric host is its own address
+    // (the config resolution has already put it in inet_ntop's form).
+    if (isNumeric(host)) logConnecting(host, host, port);
     try {
       return { ok: await denoConnect(host, port, opts.timeoutMs) };
     } catch (e) {

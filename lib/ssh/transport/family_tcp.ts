@@ -4,7 +4,7 @@
 // connection that lets Deno resolve.
 import { log } from "../../log.ts";
 import { connectInRounds } from "./attempts.ts";
-import { connectErrorText, denoConnect } from "./direct_tcp.ts";
+import { connectErrorText, denoConnect, logConnecting } from "./direct_tcp.ts";
 import { resolveDestination } from "./resolve_destination.ts";
 
 export async function connectFamilyTcp(
@@ -17,6 +17,7 @@ export async function connectFamilyTcp(
   return await connectInRounds<Deno.TcpConn>(host, port, opts.attempts ?? 1, async () => {
     let failed = "failure";
     for (const a of addrs) {
+      logConnecting(host, a.host, port);
       try {
         return { ok: await denoConnect(a.host, port, opts.timeoutMs) };
       } catch (e) {
