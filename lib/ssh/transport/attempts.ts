@@ -1,6 +1,7 @@
 // ConnectionAttempts: ssh goes over the destination's whole address list up to N times, one
 // second apart, and reports only the last round's failure. Each failed connect is logged (debug)
-// by the round itself; resolving the name is not repeated, so a round never resolves.
+// by the round itself. ssh resolves the name once, before the first round: so do the getaddrinfo
+// paths (family_tcp.ts, bound_tcp.ts); Deno.connect by name (direct_tcp.ts) resolves per round.
 import { FatalError } from "../../errors.ts";
 import { log } from "../../log.ts";
 
