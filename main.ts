@@ -63,7 +63,7 @@ async function startEarlyConnectFor(opts: Options): Promise<void> {
   ]);
   const t = transportConfig(opts);
   if (!t.proxyCommand || t.proxyCommand === "none") {
-    startEarlyConnect(t.host, t.port, t.connectTimeoutMs, sourceOptions(t));
+    startEarlyConnect(t.host, t.port, t.connectTimeoutMs, sourceOptions(t), t.connectionAttempts);
   }
 }
 

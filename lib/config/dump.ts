@@ -66,6 +66,7 @@ export function formatConfig(o: Options): string {
       "accept-new": "accept-new",
     }[o.strictHostKeyChecking],
   );
+  add("connectionattempts", o.connectionAttempts);
   add("numberofpasswordprompts", o.numberOfPasswordPrompts);
   add("serveralivecountmax", o.serverAliveCountMax);
   add("serveraliveinterval", o.serverAliveInterval);

@@ -90,6 +90,8 @@ export interface Options {
   preferredAuthentications?: string;
   numberOfPasswordPrompts: number;
   connectTimeout?: number; // seconds
+  /** Rounds over the address list before giving up (>= 1). */
+  connectionAttempts: number;
   serverAliveInterval: number; // seconds, 0 = off
   serverAliveCountMax: number;
   rekeyLimitBytes?: number;

@@ -143,6 +143,10 @@ export function resolveOptionsWithWarnings(
 
   const port = st.port ?? 22;
   const jump = checkedJump(st, host, port, env.user);
+  // ssh refuses this after the jump checks and before the remote command's (checked with ssh -G).
+  if (st.connectionAttempts !== undefined && st.connectionAttempts <= 0) {
+    throw new ConfigError("Invalid number of ConnectionAttempts");
+  }
   const remoteCommandRaw = checkedRemoteCommand(st, commandLine);
 
   const info: ConnInfo = {

@@ -15,6 +15,7 @@ export function transportConfig(opts: Options): SshTransportConfig {
     bindAddress: opts.bindAddress,
     bindInterface: opts.bindInterface,
     addressFamily: opts.addressFamily,
+    connectionAttempts: opts.connectionAttempts,
     // ssh's packet timeout (ServerAliveInterval × CountMax) bounds every wait in kex and auth.
     readTimeoutMs: opts.serverAliveInterval > 0 && opts.serverAliveCountMax > 0
       ? opts.serverAliveInterval * opts.serverAliveCountMax * 1000

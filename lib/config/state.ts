@@ -61,6 +61,7 @@ export interface ConfigState {
   numberOfPasswordPrompts?: number;
   /** Seconds; -1 = "none". */
   connectTimeout?: number;
+  connectionAttempts?: number;
   serverAliveInterval?: number;
   serverAliveCountMax?: number;
   rekeyLimit?: number;

@@ -36,6 +36,7 @@ export function testOptions(over: Partial<Options> = {}): Options {
     kbdInteractiveAuthentication: true,
     pubkeyAuthentication: true,
     numberOfPasswordPrompts: 3,
+    connectionAttempts: 1,
     serverAliveInterval: 0,
     serverAliveCountMax: 3,
     addressFamily: "any",

@@ -33,6 +33,7 @@ const KEYS = [
   "serveraliveinterval",
   "serveralivecountmax",
   "connecttimeout",
+  "connectionattempts",
   "hostkeyalias",
   "proxycommand",
   "proxyjump",
@@ -113,6 +114,7 @@ Host fw
   UserKnownHostsFile ~/kh1 /tmp/kh-%h
   GlobalKnownHostsFile /etc/g1 /etc/g2
   ConnectTimeout 7
+  ConnectionAttempts 4
   RekeyLimit 1G 1h
 
 Host jump
@@ -153,6 +155,7 @@ const CASES: string[][] = [
   ["-b", "127.0.0.2", "-B", "lo", "plain"],
   ["-o", "BindInterface=eth9", "-o", "BindAddress=::1", "plain"],
   ["-o", "ProxyCommand=nc %h %p", "plain"],
+  ["-o", "ConnectionAttempts=3", "fw"],
   ["-A", "-a", "-X", "-g", "-n", "plain"],
   ["-f", "-N", "plain"],
   ["ssh://carol@alias1:2300"],
@@ -211,6 +214,9 @@ Deno.test("config oracle: errors ssh rejects are rejected with the same first li
     ["-o", "StrictHostKeyChecking=perhaps", "h"],
     ["-o", "LogLevel=LOUD", "h"],
     ["-o", "ConnectTimeout=5x", "h"],
+    ["-o", "ConnectionAttempts=0", "h"],
+    ["-o", "ConnectionAttempts=-2", "h"],
+    ["-o", "ConnectionAttempts=two", "h"],
   ];
   for (const args of bad) {
     const real = await sshG(["-F", "none", ...args]);

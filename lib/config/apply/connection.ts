@@ -31,6 +31,7 @@ export const connectionKeywords: Record<string, KeywordHandler> = {
   },
   addressfamily: (l) => l.flag("addressFamily", ADDRESS_FAMILY),
   connecttimeout: (l) => l.time("connectTimeout"),
+  connectionattempts: (l) => l.int("connectionAttempts"),
   serveraliveinterval: (l) => l.time("serverAliveInterval"),
   serveralivecountmax: (l) => l.int("serverAliveCountMax"),
 };

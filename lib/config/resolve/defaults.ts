@@ -55,6 +55,7 @@ export function transportDefaults(st: ConfigState) {
     connectTimeout: st.connectTimeout === undefined || st.connectTimeout < 0
       ? undefined
       : st.connectTimeout,
+    connectionAttempts: st.connectionAttempts ?? 1,
     serverAliveInterval: Math.max(0, st.serverAliveInterval ?? 0),
     serverAliveCountMax: st.serverAliveCountMax ?? 3,
     rekeyLimitBytes: st.rekeyLimit ? st.rekeyLimit : undefined,

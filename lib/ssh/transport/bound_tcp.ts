@@ -1,23 +1,23 @@
 // TCP from a chosen source address (BindAddress/BindInterface) through ffi/'s connectTcpFrom,
-// since Deno.connect cannot bind. Only this path resolves the destination itself (getaddrinfo,
-// as ssh does, /etc/hosts included), so it can try each address in turn with a source of the
+// since Deno.connect cannot bind. It resolves the destination itself (getaddrinfo, as ssh
+// does, /etc/hosts included), so it can try each address in turn with a source of the
 // same family, like ssh: a source that cannot be had (bad -b, no address on -B's interface,
 // bind failure) is logged and skips that address; when none connects, the last connect error
-// (or "failure" when the last address got no socket) ends in "ssh: connect to host ...".
-import {
-  type BoundConnection,
-  connectTcpFrom,
-  ResolveError,
-  resolveInet,
-  SysError,
-} from "../../../ffi/inet.ts";
-import { DisconnectError, FatalError } from "../../errors.ts";
+// (or "failure" when the last address got no socket) ends in "ssh: connect to host ...", after
+// ConnectionAttempts rounds (attempts.ts).
+import { type BoundConnection, connectTcpFrom, SysError } from "../../../ffi/inet.ts";
+import { DisconnectError } from "../../errors.ts";
 import { log } from "../../log.ts";
+import { connectInRounds } from "./attempts.ts";
+import { logConnecting } from "./direct_tcp.ts";
+import { resolveDestination } from "./resolve_destination.ts";
 import { sourceAddress } from "./bind_source.ts";
 import type { ByteStream, SourceOptions } from "./byte_stream.ts";
 
 export interface BoundTcpOptions extends SourceOptions {
   timeoutMs?: number;
+  /** ConnectionAttempts: rounds over the address list */
+  attempts?: number;
 }
 
 export async function connectBoundTcp(
@@ -25,41 +25,38 @@ export async function connectBoundTcp(
   port: number,
   opts: BoundTcpOptions,
 ): Promise<ByteStream> {
-  let addrs;
-  try {
-    addrs = await resolveInet(host, {
-      family: opts.family === "any" ? undefined : opts.family,
-    });
-  } catch (e) {
-    if (!(e instanceof ResolveError)) throw e;
-    throw new FatalError(`ssh: Could not resolve hostname ${host}: ${e.message}`);
-  }
-  let last = "failure";
-  for (const a of addrs) {
-    const source = await sourceAddress(a.family, opts);
-    if (source === undefined) {
-      last = "failure";
-      continue;
-    }
-    try {
-      const conn = await connectTcpFrom({
-        remote: { ...a, port },
-        bind: source,
-        timeoutMs: opts.timeoutMs,
-      });
-      return new BoundTcpStream(conn);
-    } catch (e) {
-      if (!(e instanceof SysError)) throw e;
-      if (e.op === "connect") {
-        log.debug(`connect to address ${a.host} port ${port}: ${e.description}`);
-        last = e.description;
-      } else {
-        log.error(`${e.op === "bind" ? `bind ${source.host}` : e.op}: ${e.description}`);
-        last = "failure";
+  const addrs = await resolveDestination(host, opts.family);
+  const conn = await connectInRounds<BoundConnection>(host, port, opts.attempts ?? 1, async () => {
+    let failed = "failure";
+    for (const a of addrs) {
+      logConnecting(host, a.host, port);
+      const source = await sourceAddress(a.family, opts);
+      if (source === undefined) {
+        failed = "failure";
+        continue;
+      }
+      try {
+        return {
+          ok: await connectTcpFrom({
+            remote: { ...a, port },
+            bind: source,
+            timeoutMs: opts.timeoutMs,
+          }),
+        };
+      } catch (e) {
+        if (!(e instanceof SysError)) throw e;
+        if (e.op === "connect") {
+          log.debug(`connect to address ${a.host} port ${port}: ${e.description}`);
+          failed = e.description;
+        } else {
+          log.error(`${e.op === "bind" ? `bind ${source.host}` : e.op}: ${e.description}`);
+          failed = "failure";
+        }
       }
     }
-  }
-  throw new FatalError(`ssh: connect to host ${host} port ${port}: ${last}`);
+    return { failed };
+  });
+  return new BoundTcpStream(conn);
 }
 
 class BoundTcpStream implements ByteStream {

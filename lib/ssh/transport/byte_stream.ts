@@ -1,10 +1,12 @@
-// The byte pipe under the transport: a TCP connection (ConnectTimeout; from a bound source with
-// -b/-B, bound_tcp.ts) or a ProxyCommand's stdin/stdout (`sh -c`, like ssh). Connection failures become FatalError with ssh's messages
+// The byte pipe under the transport: a TCP connection (Deno's, direct_tcp.ts/family_tcp.ts; from
+// a bound source with -b/-B, bound_tcp.ts) or a ProxyCommand's stdin/stdout (`sh -c`, like ssh).
+// Connection failures become FatalError with ssh's messages
 // ("ssh: connect to host H port P: Connection refused").
 
 import { DisconnectError, FatalError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { lazyModule } from "../../lazy_module.ts";
+import { connectDirectTcp } from "./direct_tcp.ts";
 
 export interface ByteStream {
   /** Reads into `buf`; resolves the byte count, or null at end of stream. */
@@ -74,20 +76,11 @@ function ioError(e: unknown, where: string, op: "read" | "write"): DisconnectErr
   return new DisconnectError(`${op} ${where}: ${msg}`);
 }
 
-function connectErrorText(e: unknown): string {
-  if (e instanceof Deno.errors.ConnectionRefused) return "Connection refused";
-  if (e instanceof Deno.errors.TimedOut) return "Connection timed out";
-  if (e instanceof Deno.errors.ConnectionReset) return "Connection reset by peer";
-  const msg = e instanceof Error ? e.message : String(e);
-  if (/unreachable/i.test(msg)) return "No route to host";
-  return msg.replace(/\s*\(os error \d+\)$/, "");
-}
-
-/** Where a TCP connection leaves from: BindAddress/BindInterface, and AddressFamily with them. */
+/** Where a TCP connection leaves from (BindAddress/BindInterface) and to which family. */
 export interface SourceOptions {
   bindAddress?: string;
   bindInterface?: string;
-  /** AddressFamily; only the bound path applies it */
+  /** AddressFamily: which of the destination's addresses are tried */
   family?: "any" | "inet" | "inet6";
 }
 
@@ -103,44 +96,32 @@ export function sourceOptions(
 }
 
 /**
- * Opens a TCP connection like ssh, honouring ConnectTimeout (ms). With BindAddress or
- * BindInterface it goes through ffi/ (bound_tcp.ts); otherwise through Deno.connect, which is
- * quicker to start and cannot bind.
+ * Opens a TCP connection like ssh: ConnectTimeout (ms) per connect, ConnectionAttempts rounds.
+ * With BindAddress or BindInterface it goes through ffi/ (bound_tcp.ts); otherwise through
+ * Deno.connect, which is quicker to start and cannot bind, given the addresses of one family
+ * under AddressFamily inet/inet6 (family_tcp.ts) or the name to resolve itself.
  */
 export async function connectTcp(
   host: string,
   port: number,
   timeoutMs?: number,
   source: SourceOptions = {},
+  attempts = 1,
 ): Promise<ByteStream> {
   if (source.bindAddress || source.bindInterface) {
     // Loaded only here: the FFI connect's modules are no cost to a connection without -b/-B.
     const bound: typeof import("./bound_tcp.ts") = await import(lazyModule("./bound_tcp.ts"));
-    return await bound.connectBoundTcp(host, port, { ...source, timeoutMs });
+    return await bound.connectBoundTcp(host, port, { ...source, timeoutMs, attempts });
   }
-  const attempt = Deno.connect({ hostname: host, port, transport: "tcp" });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const conn = timeoutMs && timeoutMs > 0
-      ? await Promise.race([
-        attempt,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Deno.errors.TimedOut("timeout")), timeoutMs);
-        }),
-      ])
-      : await attempt;
-    conn.setNoDelay(true);
-    return new TcpStream(conn);
-  } catch (e) {
-    // A connect that finishes after the timeout must not leak its socket.
-    attempt.then((c) => c.close(), () => {});
-    if (e instanceof Error && /failed to lookup|name resolution|Name or service/i.test(e.message)) {
-      throw new FatalError(`ssh: Could not resolve hostname ${host}: Name or service not known`);
-    }
-    throw new FatalError(`ssh: connect to host ${host} port ${port}: ${connectErrorText(e)}`);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+  let conn: Deno.TcpConn;
+  if (source.family === "inet" || source.family === "inet6") {
+    const f: typeof import("./family_tcp.ts") = await import(lazyModule("./family_tcp.ts"));
+    conn = await f.connectFamilyTcp(host, port, source.family, { timeoutMs, attempts });
+  } else {
+    conn = await connectDirectTcp(host, port, { timeoutMs, attempts });
   }
+  conn.setNoDelay(true);
+  return new TcpStream(conn);
 }
 
 /** ssh's ProxyCommand tokens: %h host, %p port, %r user (left as is), %% a percent sign. */

@@ -2,7 +2,8 @@
 // (~150 modules) takes ~80 ms, and a new connection to sshd waits ~50 ms for the banner (sshd
 // forks and re-executes itself per connection): main.ts starts the connect first, so the wait
 // overlaps the loading, and connectTransport takes the connection over when its host, port,
-// timeout and source (-b/-B) are the ones it would have used.
+// timeout, source (-b/-B, AddressFamily) and ConnectionAttempts are the ones it would have used,
+// so a run makes one connection, whichever path connectTcp takes.
 
 import { type ByteStream, connectTcp, type SourceOptions } from "./byte_stream.ts";
 import { CLIENT_VERSION } from "./constants.ts";
@@ -14,6 +15,7 @@ interface Early {
   host: string;
   port: number;
   timeoutMs: number | undefined;
+  attempts: number;
   /** BindAddress/BindInterface/AddressFamily, compared as JSON */
   source: string;
   stream: Promise<ByteStream>;
@@ -21,17 +23,18 @@ interface Early {
 
 let early: Early | undefined;
 
-/** Starts connectTcp(host, port, timeoutMs, source) for a later takeEarlyConnect. */
+/** Starts connectTcp(host, port, timeoutMs, source, attempts) for a later takeEarlyConnect. */
 export function startEarlyConnect(
   host: string,
   port: number,
   timeoutMs?: number,
   source: SourceOptions = {},
+  attempts = 1,
 ): void {
   dropEarlyConnect();
   // Our identification line goes out at once, as ssh sends it: the server answers with its
   // KEXINIT while we load, and connectTransport does not send the line again.
-  const stream = connectTcp(host, port, timeoutMs, source).then(async (s) => {
+  const stream = connectTcp(host, port, timeoutMs, source, attempts).then(async (s) => {
     try {
       await s.write(new TextEncoder().encode(`${CLIENT_VERSION}\r\n`));
     } catch (e) {
@@ -41,7 +44,7 @@ export function startEarlyConnect(
     return s;
   });
   stream.catch(() => {}); // the failure is reported where the connection is taken over
-  early = { host, port, timeoutMs, source: sourceKey(source), stream };
+  early = { host, port, timeoutMs, attempts, source: sourceKey(source), stream };
 }
 
 /**
@@ -54,13 +57,14 @@ export function takeEarlyConnect(
   port: number,
   timeoutMs?: number,
   source: SourceOptions = {},
+  attempts = 1,
 ): Promise<ByteStream> | undefined {
   const e = early;
   early = undefined;
   if (!e) return undefined;
   if (
     e.host === host && e.port === port && e.timeoutMs === timeoutMs &&
-    e.source === sourceKey(source)
+    e.attempts === attempts && e.source === sourceKey(source)
   ) {
     return e.stream;
   }

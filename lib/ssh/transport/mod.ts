@@ -19,8 +19,10 @@ export interface TransportConfig {
   /** BindAddress / BindInterface: the connection's source (not with a ProxyCommand). */
   bindAddress?: string;
   bindInterface?: string;
-  /** AddressFamily; only the bound path (bound_tcp.ts) applies it. */
+  /** AddressFamily: which of the destination's addresses are tried (not with a ProxyCommand). */
   addressFamily?: "any" | "inet" | "inet6";
+  /** ConnectionAttempts: rounds over the address list, one second apart (default 1). */
+  connectionAttempts?: number;
   /**
    * ssh's packet timeout (ServerAliveInterval × ServerAliveCountMax, in ms; 0/undefined = off):
    * from the version line on, waiting this long for the server ends the connection. The caller
@@ -79,10 +81,11 @@ export async function connectTransport(cfg: TransportConfig): Promise<SshTranspo
   const source = sourceOptions(cfg);
   const early = proxied
     ? undefined
-    : takeEarlyConnect(cfg.host, cfg.port, cfg.connectTimeoutMs, source);
+    : takeEarlyConnect(cfg.host, cfg.port, cfg.connectTimeoutMs, source, cfg.connectionAttempts);
   const stream: ByteStream = proxied
     ? spawnProxyCommand(cfg.proxyCommand!, cfg.host, cfg.port)
-    : await (early ?? connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs, source));
+    : await (early ??
+      connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs, source, cfg.connectionAttempts));
   const t = new SshTransport(stream, {
     host: cfg.host,
     port: cfg.port,
