@@ -127,8 +127,10 @@ async function runChannel(
       pty: o.tty
         ? {
           term: o.term,
-          cols: size?.cols ?? 80,
-          rows: size?.rows ?? 24,
+          // A stdin with no window size (-tt from a pipe) asks for 0×0, as ssh does; the server
+          // then keeps its own default instead of a size we made up.
+          cols: size?.cols ?? 0,
+          rows: size?.rows ?? 0,
           widthPx: size?.widthPx ?? 0,
           heightPx: size?.heightPx ?? 0,
           modes: term.modes(),

@@ -99,7 +99,9 @@ function ffiStdio(): LocalStdio {
         const w = getWinsize(in0);
         return w ? { cols: w.cols, rows: w.rows, widthPx: w.xpixel, heightPx: w.ypixel } : null;
       },
-      modes: () => ttyModes(in0),
+      // Our stdin is no terminal under -tt from a pipe or /dev/null: as ssh, send no modes at
+      // all so the server's defaults (echo, onlcr, isig...) apply, not an all-zero termios.
+      modes: () => ttyModes(in0, "end-only"),
       enterRaw: () => enterRawMode(in0),
       onResize,
       suspend: suspendSelf,
