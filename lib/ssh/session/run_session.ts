@@ -215,6 +215,9 @@ async function runChannel(
       if (!endedByUs()) {
         const err = await conn.closed;
         reportConnectionEnd(err, false, o.host);
+        // A plain EOF from the server ends ssh's client loop like an exit, so with a pty it
+        // still says the usual closing line after "closed by remote host".
+        if (err === null) await sayClosed();
       }
       return 255;
     }
