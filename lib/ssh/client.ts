@@ -42,14 +42,15 @@ export async function connectSshClient(
     verifyHostKey: makeHostKeyVerifier(config.hostKeys, prompter),
   });
   try {
-    await authenticate(t, config.auth, prompter);
+    // A ProxyCommand's pipes have no local address: ssh says "via proxy" for them.
+    const peer = t.local ? `[${t.remote.host}]:${t.remote.port}` : "via proxy";
+    await authenticate(t, config.auth, prompter, { peer });
     // ssh's packet timeout covers kex and auth; the session's keepalives take over after.
     t.setReadTimeout(0);
   } catch (e) {
     t.close();
     throw e;
   }
-  log.debug(`Authenticated to ${config.auth.hostName} ([${t.remote?.host}]:${t.remote?.port}).`);
   return wrap(t, t);
 }
 

@@ -30,6 +30,15 @@ export const DEFAULT_PREFERRED_AUTHENTICATIONS = "publickey,keyboard-interactive
 export interface AuthOptions {
   /** The agent to use; null = none; undefined = from IdentityAgent / SSH_AUTH_SOCK. */
   agent?: AgentClient | null;
+  /**
+   * How the "Authenticated to H (...)" line names the connection: "[ADDR]:PORT" on a socket,
+   * "via proxy" through a ProxyCommand, as ssh's does. Left out when unknown.
+   */
+  peer?: string;
+}
+
+function peerNote(o: AuthOptions): string {
+  return o.peer === undefined ? "" : ` (${o.peer})`;
 }
 
 /** Methods we may run under these options, in preference order. */
@@ -65,7 +74,7 @@ export async function authenticate(
   await s.send(encodeNoneRequest(s.user));
   const none = s.endOfAttempt(await s.next(), "none authentication");
   if (none.kind === "success") {
-    log.verbose(`Authenticated to ${s.host} using "none".`);
+    log.verbose(`Authenticated to ${s.host}${peerNote(authOpts)} using "none".`);
     return;
   }
 
@@ -90,7 +99,7 @@ export async function authenticate(
         outcome = await tryKeyboardInteractive(s);
       }
       if (outcome.kind === "success") {
-        log.verbose(`Authenticated to ${s.host} using "${method}".`);
+        log.verbose(`Authenticated to ${s.host}${peerNote(authOpts)} using "${method}".`);
         return;
       }
       const next = s.lastFailure.methods;

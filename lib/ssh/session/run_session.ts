@@ -222,8 +222,10 @@ async function runChannel(
       return 255;
     }
     await sayClosed();
+    // ssh says nothing of an exit-signal at VERBOSE (LogLevel VERBOSE users would see an
+    // extra line on every killed command): debug only.
     if (exit.signal) {
-      log.verbose(
+      log.debug(
         `Remote command killed by signal ${exit.signal.name}${
           exit.signal.coreDumped ? " (core dumped)" : ""
         }`,
