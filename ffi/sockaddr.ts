@@ -72,11 +72,15 @@ export function parseIPv6(text: string): Uint8Array {
   return out;
 }
 
-/** RFC 5952 text for 16 address bytes: lower case, the longest run (≥ 2) of zero groups as "::". */
+/**
+ * inet_ntop's text for 16 address bytes (glibc): lowercase, the longest run of 2+ zero groups
+ * as "::", and IPv4-mapped/-compatible addresses ending in their dotted quad. The one IPv6
+ * formatter: config (canonical HostName) and SOCKS use it too.
+ */
 export function formatIPv6(b: Uint8Array): string {
   if (b.length !== 16) throw new RangeError(`IPv6 address of ${b.length} bytes`);
   const w = Array.from({ length: 8 }, (_, i) => (b[2 * i] << 8) | b[2 * i + 1]);
-  let best = -1, bestLen = 1;
+  let best = -1, bestLen = 0;
   for (let i = 0; i < 8;) {
     if (w[i] !== 0) {
       i++;
@@ -87,8 +91,10 @@ export function formatIPv6(b: Uint8Array): string {
     if (j - i > bestLen) [best, bestLen] = [i, j - i];
     i = j;
   }
-  // IPv4-mapped addresses keep their dotted quad, as inet_ntop writes them.
-  if (best === 0 && bestLen === 5 && w[5] === 0xffff) return `::ffff:${b.subarray(12).join(".")}`;
+  if (bestLen < 2) [best, bestLen] = [-1, 0];
+  if (best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
+    return `::${bestLen === 5 ? "ffff:" : ""}${b.subarray(12).join(".")}`;
+  }
   const hex = (ws: number[]) => ws.map((x) => x.toString(16)).join(":");
   if (best < 0) return hex(w);
   return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;

@@ -1,43 +1,14 @@
 // Address/CIDR lists for `Match localnetwork` (addr_match_cidr_list in addrmatch.c).
+import { parseIPv4, parseIPv6 } from "../../ffi/sockaddr.ts";
 
 /** An IPv4 or IPv6 address as bytes (4 or 16), or undefined if not a numeric address. */
 export function parseAddress(s: string): Uint8Array | undefined {
   const addr = s.replace(/%.*$/, ""); // drop an IPv6 zone ("fe80::1%eth0")
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(addr);
-  if (v4) {
-    const b = v4.slice(1).map(Number);
-    return b.every((x) => x <= 255) ? Uint8Array.from(b) : undefined;
+  try {
+    return addr.includes(":") ? parseIPv6(addr) : parseIPv4(addr);
+  } catch {
+    return undefined;
   }
-  if (!addr.includes(":") || !/^[0-9a-fA-F:.]+$/.test(addr)) return undefined;
-  const halves = addr.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (part === "") return [];
-    const out: number[] = [];
-    const items = part.split(":");
-    for (let i = 0; i < items.length; i++) {
-      const g = items[i];
-      if (i === items.length - 1 && g.includes(".")) {
-        const tail = parseAddress(g); // embedded IPv4 ("::ffff:1.2.3.4")
-        if (!tail || tail.length !== 4) return undefined;
-        out.push((tail[0] << 8) | tail[1], (tail[2] << 8) | tail[3]);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) out.push(parseInt(g, 16));
-      else return undefined;
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !tail) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const all = [...head, ...new Array(missing).fill(0), ...tail];
-  const bytes = new Uint8Array(16);
-  all.forEach((g, i) => {
-    bytes[2 * i] = g >> 8;
-    bytes[2 * i + 1] = g & 0xff;
-  });
-  return bytes;
 }
 
 function inNet(addr: Uint8Array, net: Uint8Array, bits: number): boolean {

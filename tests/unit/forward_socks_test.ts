@@ -1,8 +1,8 @@
 // SOCKS4/4a/5 request parsing (complete, byte-by-byte, malformed, fuzzed) and the server
 // handshake over an in-memory stream (replies, pipelined data, EOF, timeout, size cap).
 import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
+import { formatIPv6 as formatIpv6 } from "../../ffi/sockaddr.ts";
 import {
-  formatIpv6,
   MAX_SOCKS_REQUEST,
   parseSocks4Request,
   parseSocks5Greeting,

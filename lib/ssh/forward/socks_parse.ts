@@ -3,6 +3,7 @@
 // parsed message and how many bytes it used, or throws SocksError. Every field is capped, so
 // a peer cannot make us buffer more than MAX_SOCKS_REQUEST bytes before we decide.
 
+import { formatIPv6 } from "../../../ffi/sockaddr.ts";
 import { ProtocolError } from "../../errors.ts";
 
 export const SOCKS4_VERSION = 0x04;
@@ -78,29 +79,6 @@ function socks4Reject(): Uint8Array {
 
 export function formatIpv4(b: Uint8Array): string {
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-}
-
-/** RFC 5952 text for 16 address bytes: lowercase, longest zero run (2+ groups) as "::". */
-export function formatIpv6(b: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(u16(b, i));
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(":");
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
 }
 
 function checkHostName(name: Uint8Array, what: string): string {
@@ -189,7 +167,7 @@ export function parseSocks5Request(b: Uint8Array): SocksConnect | null {
     host = formatIpv4(addr);
     addressType = "ipv4";
   } else if (atyp === SOCKS5_ATYP_IPV6) {
-    host = formatIpv6(addr);
+    host = formatIPv6(addr);
     addressType = "ipv6";
   } else {
     host = checkHostName(addr, "SOCKS5 domain name");
