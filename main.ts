@@ -54,7 +54,7 @@ async function runPlainSsh(opts: Options, transport?: PacketTransport): Promise<
  * SSH client can ask for it. Not with ProxyCommand/ProxyJump.
  */
 async function startEarlyConnectFor(opts: Options): Promise<void> {
-  const [{ transportConfig }, { startEarlyConnect, sourceOptions }]: [
+  const [{ transportConfig }, { startEarlyConnect }]: [
     typeof import("./lib/config/ssh_client_config.ts"),
     typeof import("./lib/ssh/transport/early_connect.ts"),
   ] = await Promise.all([
@@ -63,7 +63,7 @@ async function startEarlyConnectFor(opts: Options): Promise<void> {
   ]);
   const t = transportConfig(opts);
   if (!t.proxyCommand || t.proxyCommand === "none") {
-    startEarlyConnect(t.host, t.port, t.connectTimeoutMs, sourceOptions(t), t.connectionAttempts);
+    startEarlyConnect(t);
   }
 }
 

@@ -12,25 +12,17 @@ import { connectInRounds } from "./attempts.ts";
 import { logConnecting } from "./direct_tcp.ts";
 import { resolveDestination } from "./resolve_destination.ts";
 import { sourceAddress } from "./bind_source.ts";
-import type { ByteStream, SourceOptions } from "./byte_stream.ts";
+import type { ByteStream, TcpTarget } from "./byte_stream.ts";
 
-export interface BoundTcpOptions extends SourceOptions {
-  timeoutMs?: number;
-  /** ConnectionAttempts: rounds over the address list */
-  attempts?: number;
-}
-
-export async function connectBoundTcp(
-  host: string,
-  port: number,
-  opts: BoundTcpOptions,
-): Promise<ByteStream> {
-  const addrs = await resolveDestination(host, opts.family);
-  const conn = await connectInRounds<BoundConnection>(host, port, opts.attempts ?? 1, async () => {
+export async function connectBoundTcp(t: TcpTarget): Promise<ByteStream> {
+  const { host, port } = t;
+  const addrs = await resolveDestination(host, t.addressFamily);
+  const rounds = t.connectionAttempts ?? 1;
+  const conn = await connectInRounds<BoundConnection>(host, port, rounds, async () => {
     let failed = "failure";
     for (const a of addrs) {
       logConnecting(host, a.host, port);
-      const source = await sourceAddress(a.family, opts);
+      const source = await sourceAddress(a.family, t);
       if (source === undefined) {
         failed = "failure";
         continue;
@@ -40,7 +32,7 @@ export async function connectBoundTcp(
           ok: await connectTcpFrom({
             remote: { ...a, port },
             bind: source,
-            timeoutMs: opts.timeoutMs,
+            timeoutMs: t.connectTimeoutMs,
           }),
         };
       } catch (e) {

@@ -76,23 +76,34 @@ function ioError(e: unknown, where: string, op: "read" | "write"): DisconnectErr
   return new DisconnectError(`${op} ${where}: ${msg}`);
 }
 
-/** Where a TCP connection leaves from (BindAddress/BindInterface) and to which family. */
-export interface SourceOptions {
+/**
+ * Everything a TCP connect depends on, named as in the transport config (which is one): the
+ * early connect and connectTransport compare two of these to know the connection is the same.
+ */
+export interface TcpTarget {
+  host: string;
+  port: number;
+  connectTimeoutMs?: number;
+  /** ConnectionAttempts: rounds over the address list (default 1) */
+  connectionAttempts?: number;
+  /** BindAddress / BindInterface: where the connection leaves from */
   bindAddress?: string;
   bindInterface?: string;
   /** AddressFamily: which of the destination's addresses are tried */
-  family?: "any" | "inet" | "inet6";
+  addressFamily?: "any" | "inet" | "inet6";
 }
 
-/** The source part of a transport config, as connectTcp and the early connect take it. */
-export function sourceOptions(
-  cfg: { bindAddress?: string; bindInterface?: string; addressFamily?: SourceOptions["family"] },
-): SourceOptions {
-  return {
-    bindAddress: cfg.bindAddress,
-    bindInterface: cfg.bindInterface,
-    family: cfg.addressFamily,
-  };
+/** A TcpTarget as a comparable string; an unset field and its default are the same. */
+export function tcpTargetKey(t: TcpTarget): string {
+  return JSON.stringify([
+    t.host,
+    t.port,
+    t.connectTimeoutMs ?? null,
+    t.connectionAttempts ?? 1,
+    t.bindAddress ?? "",
+    t.bindInterface ?? "",
+    t.addressFamily ?? "any",
+  ]);
 }
 
 /**
@@ -101,24 +112,19 @@ export function sourceOptions(
  * Deno.connect, which is quicker to start and cannot bind, given the addresses of one family
  * under AddressFamily inet/inet6 (family_tcp.ts) or the name to resolve itself.
  */
-export async function connectTcp(
-  host: string,
-  port: number,
-  timeoutMs?: number,
-  source: SourceOptions = {},
-  attempts = 1,
-): Promise<ByteStream> {
-  if (source.bindAddress || source.bindInterface) {
+export async function connectTcp(t: TcpTarget): Promise<ByteStream> {
+  if (t.bindAddress || t.bindInterface) {
     // Loaded only here: the FFI connect's modules are no cost to a connection without -b/-B.
     const bound: typeof import("./bound_tcp.ts") = await import(lazyModule("./bound_tcp.ts"));
-    return await bound.connectBoundTcp(host, port, { ...source, timeoutMs, attempts });
+    return await bound.connectBoundTcp(t);
   }
+  const rounds = { timeoutMs: t.connectTimeoutMs, attempts: t.connectionAttempts ?? 1 };
   let conn: Deno.TcpConn;
-  if (source.family === "inet" || source.family === "inet6") {
+  if (t.addressFamily === "inet" || t.addressFamily === "inet6") {
     const f: typeof import("./family_tcp.ts") = await import(lazyModule("./family_tcp.ts"));
-    conn = await f.connectFamilyTcp(host, port, source.family, { timeoutMs, attempts });
+    conn = await f.connectFamilyTcp(t.host, t.port, t.addressFamily, rounds);
   } else {
-    conn = await connectDirectTcp(host, port, { timeoutMs, attempts });
+    conn = await connectDirectTcp(t.host, t.port, rounds);
   }
   conn.setNoDelay(true);
   return new TcpStream(conn);

@@ -5,36 +5,23 @@
 // timeout, source (-b/-B, AddressFamily) and ConnectionAttempts are the ones it would have used,
 // so a run makes one connection, whichever path connectTcp takes.
 
-import { type ByteStream, connectTcp, type SourceOptions } from "./byte_stream.ts";
+import { type ByteStream, connectTcp, type TcpTarget, tcpTargetKey } from "./byte_stream.ts";
 import { CLIENT_VERSION } from "./constants.ts";
 
-// main.ts builds the source options from this module, which it loads anyway.
-export { sourceOptions } from "./byte_stream.ts";
-
 interface Early {
-  host: string;
-  port: number;
-  timeoutMs: number | undefined;
-  attempts: number;
-  /** BindAddress/BindInterface/AddressFamily, compared as JSON */
-  source: string;
+  /** tcpTargetKey of what was connected */
+  key: string;
   stream: Promise<ByteStream>;
 }
 
 let early: Early | undefined;
 
-/** Starts connectTcp(host, port, timeoutMs, source, attempts) for a later takeEarlyConnect. */
-export function startEarlyConnect(
-  host: string,
-  port: number,
-  timeoutMs?: number,
-  source: SourceOptions = {},
-  attempts = 1,
-): void {
+/** Starts connectTcp(target) for a later takeEarlyConnect. */
+export function startEarlyConnect(target: TcpTarget): void {
   dropEarlyConnect();
   // Our identification line goes out at once, as ssh sends it: the server answers with its
   // KEXINIT while we load, and connectTransport does not send the line again.
-  const stream = connectTcp(host, port, timeoutMs, source, attempts).then(async (s) => {
+  const stream = connectTcp(target).then(async (s) => {
     try {
       await s.write(new TextEncoder().encode(`${CLIENT_VERSION}\r\n`));
     } catch (e) {
@@ -44,7 +31,7 @@ export function startEarlyConnect(
     return s;
   });
   stream.catch(() => {}); // the failure is reported where the connection is taken over
-  early = { host, port, timeoutMs, attempts, source: sourceKey(source), stream };
+  early = { key: tcpTargetKey(target), stream };
 }
 
 /**
@@ -52,32 +39,16 @@ export function startEarlyConnect(
  * connectTcp's message), when it was started for these arguments; undefined otherwise, and one
  * that does not match is closed.
  */
-export function takeEarlyConnect(
-  host: string,
-  port: number,
-  timeoutMs?: number,
-  source: SourceOptions = {},
-  attempts = 1,
-): Promise<ByteStream> | undefined {
+export function takeEarlyConnect(target: TcpTarget): Promise<ByteStream> | undefined {
   const e = early;
   early = undefined;
   if (!e) return undefined;
-  if (
-    e.host === host && e.port === port && e.timeoutMs === timeoutMs &&
-    e.attempts === attempts && e.source === sourceKey(source)
-  ) {
-    return e.stream;
-  }
+  if (e.key === tcpTargetKey(target)) return e.stream;
   e.stream.then((s) => s.close(), () => {});
   return undefined;
 }
 
 /** Closes an early connection nobody took over. */
 export function dropEarlyConnect(): void {
-  takeEarlyConnect("", -1);
-}
-
-/** Source options as a comparable string; an unset field and an absent one are the same. */
-function sourceKey(s: SourceOptions): string {
-  return JSON.stringify([s.bindAddress ?? "", s.bindInterface ?? "", s.family ?? "any"]);
+  takeEarlyConnect({ host: "", port: -1 });
 }

@@ -4,7 +4,7 @@
 import { FatalError } from "../../errors.ts";
 import { AlgorithmListError, preferHostKeyTypes, resolveAlgorithms } from "./algorithms.ts";
 import { keyTypeForAlgorithm } from "../keys/public_key.ts";
-import { type ByteStream, connectTcp, sourceOptions, spawnProxyCommand } from "./byte_stream.ts";
+import { type ByteStream, connectTcp, spawnProxyCommand } from "./byte_stream.ts";
 import { takeEarlyConnect } from "./early_connect.ts";
 import { SshTransport } from "./transport.ts";
 
@@ -78,14 +78,10 @@ export async function connectTransport(cfg: TransportConfig): Promise<SshTranspo
     throw e;
   }
   const proxied = !!cfg.proxyCommand && cfg.proxyCommand !== "none";
-  const source = sourceOptions(cfg);
-  const early = proxied
-    ? undefined
-    : takeEarlyConnect(cfg.host, cfg.port, cfg.connectTimeoutMs, source, cfg.connectionAttempts);
+  const early = proxied ? undefined : takeEarlyConnect(cfg);
   const stream: ByteStream = proxied
     ? spawnProxyCommand(cfg.proxyCommand!, cfg.host, cfg.port)
-    : await (early ??
-      connectTcp(cfg.host, cfg.port, cfg.connectTimeoutMs, source, cfg.connectionAttempts));
+    : await (early ?? connectTcp(cfg));
   const t = new SshTransport(stream, {
     host: cfg.host,
     port: cfg.port,
